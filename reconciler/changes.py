@@ -1,0 +1,146 @@
+"""Tiny immutable change objects: one class per action, a JSON view, a stable order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, ClassVar
+
+
+class Action(str, Enum):
+    # Declaration order is apply order: models exist before the keys that use them; a key whose
+    # secret was lost is deleted before its replacement is created (aliases are unique); models
+    # are deleted last, once no key is changed to need them.
+    CREATE_MODEL = "create_model"
+    UPDATE_MODEL = "update_model"
+    DELETE_KEY = "delete_key"
+    CREATE_KEY = "create_key"
+    UPDATE_KEY = "update_key"
+    UNBLOCK_KEY = "unblock_key"
+    BLOCK_KEY = "block_key"
+    DELETE_MODEL = "delete_model"
+
+    @property
+    def order(self) -> int:
+        return list(Action).index(self)
+
+    @property
+    def symbol(self) -> str:
+        return _SYMBOLS[self]
+
+    @property
+    def destructive(self) -> bool:
+        return self in (Action.DELETE_KEY, Action.BLOCK_KEY, Action.DELETE_MODEL)
+
+
+_SYMBOLS = {
+    Action.CREATE_MODEL: "+",
+    Action.CREATE_KEY: "+",
+    Action.UPDATE_MODEL: "~",
+    Action.UPDATE_KEY: "~",
+    Action.BLOCK_KEY: "⊘",
+    Action.UNBLOCK_KEY: "↺",
+    Action.DELETE_KEY: "-",
+    Action.DELETE_MODEL: "-",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing apply will do. `before`/`after` hold only the fields that differ."""
+
+    action: ClassVar[Action]
+    target: str  # agent name or model id
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+    key_id: str | None = None  # token hash of the key acted on (not a secret)
+    key_name: str | None = None  # "sk-...a1b2", for people
+    reason: str | None = None
+    # The whole desired object where apply needs more than the differing fields (update_model).
+    spec: dict[str, Any] | None = None
+
+    @property
+    def sort_key(self) -> tuple[int, str]:
+        return (self.action.order, self.target)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        view: dict[str, Any] = {
+            "action": self.action.value,
+            "target": self.target,
+            "before": self.before,
+            "after": self.after,
+        }
+        for name in ("key_id", "key_name", "reason", "spec"):
+            if getattr(self, name) is not None:
+                view[name] = getattr(self, name)
+        return view
+
+
+@dataclass(frozen=True)
+class CreateKey(Change):
+    action = Action.CREATE_KEY
+
+
+@dataclass(frozen=True)
+class UpdateKey(Change):
+    action = Action.UPDATE_KEY
+
+
+@dataclass(frozen=True)
+class BlockKey(Change):
+    action = Action.BLOCK_KEY
+
+
+@dataclass(frozen=True)
+class UnblockKey(Change):
+    action = Action.UNBLOCK_KEY
+
+
+@dataclass(frozen=True)
+class DeleteKey(Change):
+    action = Action.DELETE_KEY
+
+
+@dataclass(frozen=True)
+class CreateModel(Change):
+    action = Action.CREATE_MODEL
+
+
+@dataclass(frozen=True)
+class UpdateModel(Change):
+    action = Action.UPDATE_MODEL
+
+
+@dataclass(frozen=True)
+class DeleteModel(Change):
+    action = Action.DELETE_MODEL
+
+
+CHANGE_TYPES: dict[Action, type[Change]] = {
+    cls.action: cls
+    for cls in (
+        CreateKey,
+        UpdateKey,
+        BlockKey,
+        UnblockKey,
+        DeleteKey,
+        CreateModel,
+        UpdateModel,
+        DeleteModel,
+    )
+}
+
+
+def change_from_data(data: dict[str, Any]) -> Change:
+    """Inverse of Change.data, for saved plans."""
+    cls = CHANGE_TYPES[Action(data["action"])]
+    return cls(
+        target=data["target"],
+        before=dict(data.get("before") or {}),
+        after=dict(data.get("after") or {}),
+        key_id=data.get("key_id"),
+        key_name=data.get("key_name"),
+        reason=data.get("reason"),
+        spec=data.get("spec"),
+    )

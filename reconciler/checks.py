@@ -1,0 +1,82 @@
+"""Cross-file checks on a merged estate: references, secrets, pinned keys. Pure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from reconciler.desired import ENV_REFERENCE, SECRET_PARAM, Estate
+from reconciler.errors import Problem
+
+if TYPE_CHECKING:
+    from reconciler.loader import LoadedFile
+
+# A literal LiteLLM/OpenAI-style key anywhere in desired/ is a leak waiting for a merge.
+_LITERAL_KEY = re.compile(r"^(sk|pk|rk)-[A-Za-z0-9_\-]{6,}")
+
+
+def cross_check(files: list[LoadedFile], estate: Estate) -> list[Problem]:
+    problems: list[Problem] = []
+    for f in files:
+        problems.extend(_unknown_models(f, estate))
+        problems.extend(_pinned_conflicts(f, estate))
+        problems.extend(_literal_secrets(f))
+    # One value can trip two secret rules; one line about it is enough.
+    unique = {(p.file, p.line, p.field): p for p in reversed(problems)}
+    return list(reversed(unique.values()))
+
+
+def _problem(f: LoadedFile, path: tuple[Any, ...], message: str) -> Problem:
+    from reconciler.loader import field_label
+
+    return Problem(f.name, f.located.line_of(path), field_label(f.located.data, path), message)
+
+
+def _unknown_models(f: LoadedFile, estate: Estate) -> Iterator[Problem]:
+    known = estate.model_names()
+    for i, agent in enumerate(f.content.agents):
+        for j, name in enumerate(agent.models):
+            if name not in known:
+                yield _problem(
+                    f,
+                    ("agents", i, "models", j),
+                    f"model {name!r} is declared nowhere (add it under models: or config_models:)",
+                )
+
+
+def _pinned_conflicts(f: LoadedFile, estate: Estate) -> Iterator[Problem]:
+    pinned_aliases = {p.alias for p in estate.pinned if p.alias}
+    for i, agent in enumerate(f.content.agents):
+        if agent.name in pinned_aliases:
+            yield _problem(
+                f,
+                ("agents", i, "name"),
+                f"{agent.name!r} is a pinned key: no plan may change it; remove this agent",
+            )
+
+
+def _literal_secrets(f: LoadedFile) -> Iterator[Problem]:
+    for i, model in enumerate(f.content.models):
+        for name, value in model.litellm_params.items():
+            literal = isinstance(value, str) and not value.startswith(ENV_REFERENCE)
+            if literal and SECRET_PARAM.search(name):
+                yield _problem(
+                    f,
+                    ("models", i, "litellm_params", name),
+                    "literal secret: use an os.environ/VARIABLE reference",
+                )
+    for path, value in _walk(f.located.data, ()):
+        if isinstance(value, str) and _LITERAL_KEY.match(value):
+            yield _problem(f, path, "looks like a literal key: never commit secrets to desired/")
+
+
+def _walk(node: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _walk(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _walk(value, (*path, index))
+    else:
+        yield path, node

@@ -1,0 +1,127 @@
+"""Command line: validate | plan | apply | sandbox | schema. Exit 0 ok, 1 error, 2 changes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from reconciler import __version__
+from reconciler.commands import run_apply, run_plan, run_schema, run_validate
+from reconciler.errors import DesiredError, ReconcilerError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reconciler",
+        description="GitOps for a LiteLLM gateway: desired/ YAML -> plan -> apply.",
+    )
+    parser.add_argument("--version", action="version", version=f"reconciler {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    validate = sub.add_parser("validate", help="check desired/ offline")
+    _desired_flag(validate)
+
+    plan = sub.add_parser("plan", help="show what apply would change (a dry run)")
+    _desired_flag(plan)
+    _gateway_flags(plan)
+    plan.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    plan.add_argument("--out", type=Path, help="also save the plan (JSON) for a later apply")
+    plan.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 0 when there are no changes, 2 when there are",
+    )
+
+    apply = sub.add_parser("apply", help="make the gateway match desired/ (or a saved plan)")
+    apply.add_argument("planfile", nargs="?", type=Path, help="a plan saved by plan --out")
+    _desired_flag(apply)
+    _gateway_flags(apply)
+    apply.add_argument("--auto-approve", action="store_true", help="do not ask for 'yes'")
+    apply.add_argument("--force", action="store_true", help="pass the plan's safety thresholds")
+    apply.add_argument(
+        "--secrets-out", type=Path, help="append new keys to this file (JSON lines, 0600)"
+    )
+    apply.add_argument("--secrets-cmd", help="run this command per new key, the key on its stdin")
+    apply.add_argument(
+        "--report",
+        type=Path,
+        default=Path("apply-report.json"),
+        help="where to write what was and was not done (default: %(default)s)",
+    )
+
+    sandbox = sub.add_parser("sandbox", help="serve the bundled LiteLLM-compatible sandbox gateway")
+    sandbox.add_argument("--port", type=int, default=4001)
+    sandbox.add_argument("--master-key", default=os.environ.get("SANDBOX_MASTER_KEY"))
+    sandbox.add_argument("--state", type=Path, help="keep the sandbox's state in this JSON file")
+    sandbox.add_argument("--no-seed", action="store_true", help="start empty")
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of desired/ files")
+    schema.add_argument("--out", type=Path)
+    return parser
+
+
+def _desired_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--desired",
+        type=Path,
+        default=Path("desired"),
+        help="directory of desired/*.yaml (default: %(default)s)",
+    )
+
+
+def _gateway_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base-url",
+        default=os.environ.get("LITELLM_BASE_URL"),
+        help="gateway address (default: $LITELLM_BASE_URL)",
+    )
+    parser.add_argument(
+        "--admin-key",
+        default=os.environ.get("LITELLM_ADMIN_KEY"),
+        help="admin key (default: $LITELLM_ADMIN_KEY; prefer the variable)",
+    )
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "validate":
+            return run_validate(args)
+        if args.command == "plan":
+            return run_plan(args)
+        if args.command == "apply":
+            return run_apply(args)
+        if args.command == "schema":
+            return run_schema(args)
+        return _run_sandbox(args)
+    except DesiredError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ReconcilerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 1
+
+
+def _run_sandbox(args: argparse.Namespace) -> int:
+    from reconciler.sandbox import DEFAULT_MASTER_KEY, serve
+
+    serve(
+        port=args.port,
+        master_key=args.master_key or DEFAULT_MASTER_KEY,
+        state_file=args.state,
+        seed=not args.no_seed,
+    )
+    return 0
+
+
+def dump_json(data: object) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)

@@ -1,0 +1,51 @@
+"""desired Estate + LiveState -> Plan. The whole decision of what to change lives here. Pure."""
+
+from __future__ import annotations
+
+from reconciler.desired import Estate, PinnedKey
+from reconciler.diff_keys import diff_keys
+from reconciler.diff_models import diff_models
+from reconciler.errors import PlanError
+from reconciler.live import LiveKey, LiveState
+from reconciler.plan import Plan, PlanInputs, Untouched
+
+
+def plan_changes(estate: Estate, live: LiveState) -> Plan:
+    """Raise PlanError when no safe plan exists (e.g. an alias owned by an unmanaged key)."""
+    acc = PlanInputs()
+    pinned_tokens = _pinned(estate.pinned, live.keys, acc)
+    keys = [k for k in live.keys if k.token not in pinned_tokens]
+    conflicts = diff_keys(estate, keys, acc) + diff_models(estate, live.models, acc)
+    if conflicts:
+        raise PlanError("no plan is possible:\n  " + "\n  ".join(conflicts))
+    existing = sum(k.managed for k in keys) + sum(m.managed for m in live.models)
+    return Plan(
+        changes=tuple(acc.changes),
+        untouched=tuple(acc.untouched),
+        warnings=tuple(acc.warnings),
+        existing_managed=existing,
+        live_fingerprint=live.fingerprint(),
+    )
+
+
+def _pinned(pinned: tuple[PinnedKey, ...], keys: tuple[LiveKey, ...], acc: PlanInputs) -> set[str]:
+    """Tokens of every live key a pinned entry names; those keys leave the diff entirely."""
+    tokens: set[str] = set()
+    for entry in pinned:
+        label = entry.alias or f"sha256:{str(entry.key_sha256)[:12]}..."
+        matches = [k for k in keys if _pins(entry, k)]
+        if not matches:
+            acc.warnings.append(f"pinned key {label} is missing on the gateway")
+        for key in matches:
+            tokens.add(key.token)
+            state = "blocked" if key.blocked else "untouched"
+            acc.untouched.append(Untouched("pinned_key", label, f"{key.key_name} {state}"))
+            if key.blocked:
+                acc.warnings.append(
+                    f"pinned key {label} ({key.key_name}) is blocked on the gateway"
+                )
+    return tokens
+
+
+def _pins(entry: PinnedKey, key: LiveKey) -> bool:
+    return key.token == entry.key_sha256 or (entry.alias is not None and key.alias == entry.alias)

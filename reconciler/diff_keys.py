@@ -1,0 +1,147 @@
+"""Agents in desired/ vs virtual keys on the gateway -> key changes. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.changes import BlockKey, Change, CreateKey, DeleteKey, UnblockKey, UpdateKey
+from reconciler.desired import Agent, Estate
+from reconciler.live import KEY_LIMIT_FIELDS, MARKER_FIELD, MARKER_VALUE, LiveKey
+from reconciler.plan import PlanInputs, Untouched
+
+
+def desired_metadata(agent: Agent) -> dict[str, Any]:
+    # The marker and the owner are written last so free-form metadata cannot remove them.
+    return {**agent.metadata, "agent": agent.name, "owner": agent.owner, MARKER_FIELD: MARKER_VALUE}
+
+
+def key_spec(agent: Agent) -> dict[str, Any]:
+    """Everything /key/generate is sent for an agent (key_alias included)."""
+    return {
+        "key_alias": agent.name,
+        "models": list(agent.models),
+        **{name: _whole(getattr(agent, name)) for name in KEY_LIMIT_FIELDS},
+        "metadata": desired_metadata(agent),
+        "blocked": agent.blocked,
+    }
+
+
+def diff_keys(estate: Estate, keys: list[LiveKey], acc: PlanInputs) -> list[str]:
+    """Add key changes and untouched keys to `acc`; return conflicts that forbid a plan."""
+    managed: dict[str, LiveKey] = {}
+    for key in keys:
+        if not key.managed:
+            acc.untouched.append(
+                Untouched("unmanaged_key", key.alias or "(no alias)", key.key_name)
+            )
+        elif key.alias in managed:
+            duplicate = _retire(estate, key, f"duplicate managed key for {key.alias!r}")
+            acc.changes.extend([duplicate] if duplicate else [])
+        else:
+            managed[str(key.alias)] = key
+    unmanaged_aliases = {k.alias for k in keys if not k.managed}
+    conflicts = []
+    for agent in estate.agents:
+        live = managed.pop(agent.name, None)
+        if live is None and agent.name in unmanaged_aliases:
+            conflicts.append(
+                f"agent {agent.name!r}: the alias is taken by a key this tool did not create; "
+                "rename the agent or remove that key by hand"
+            )
+        else:
+            acc.changes.extend(_diff_agent(agent, live))
+    for live in managed.values():
+        change = _retire(estate, live, "agent removed from desired/")
+        if change is not None:
+            acc.changes.append(change)
+    return conflicts
+
+
+def _diff_agent(agent: Agent, live: LiveKey | None) -> list[Change]:
+    spec = key_spec(agent)
+    if live is None:
+        return [CreateKey(target=agent.name, after=spec)]
+    if live.secret_undelivered:
+        return [
+            DeleteKey(
+                target=agent.name,
+                before={"blocked": live.blocked},
+                key_id=live.token,
+                key_name=live.key_name,
+                reason="its secret never reached a sink; the key is replaced",
+            ),
+            CreateKey(target=agent.name, after=spec),
+        ]
+    changes: list[Change] = []
+    before, after = _field_diff(spec, live)
+    if after:
+        changes.append(
+            UpdateKey(
+                target=agent.name,
+                before=before,
+                after=after,
+                key_id=live.token,
+                key_name=live.key_name,
+            )
+        )
+    if agent.blocked != live.blocked:
+        cls = BlockKey if agent.blocked else UnblockKey
+        changes.append(
+            cls(
+                target=agent.name,
+                before={"blocked": live.blocked},
+                after={"blocked": agent.blocked},
+                key_id=live.token,
+                key_name=live.key_name,
+            )
+        )
+    return changes
+
+
+def _field_diff(spec: dict[str, Any], live: LiveKey) -> tuple[dict[str, Any], dict[str, Any]]:
+    current: dict[str, Any] = {
+        "models": list(live.models),
+        **live.limits,
+        "metadata": live.metadata,
+    }
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name, have in current.items():
+        want = spec[name]
+        same = sorted(have) == sorted(want) if name == "models" else _same(have, want)
+        if not same:
+            before[name], after[name] = have, want
+    return before, after
+
+
+def _whole(value: Any) -> Any:
+    # YAML `50` arrives as 50.0 through a float field; show and send it as people wrote it.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _same(have: Any, want: Any) -> bool:
+    if isinstance(have, (int, float)) and isinstance(want, (int, float)):
+        return float(have) == float(want)
+    return bool(have == want)
+
+
+def _retire(estate: Estate, live: LiveKey, reason: str) -> Change | None:
+    """Block (default, reversible) or delete a managed key that no agent claims."""
+    if estate.settings.removed_agents == "delete":
+        return DeleteKey(
+            target=str(live.alias),
+            before={"blocked": live.blocked},
+            key_id=live.token,
+            key_name=live.key_name,
+            reason=reason,
+        )
+    if live.blocked:
+        return None
+    return BlockKey(
+        target=str(live.alias),
+        before={"blocked": False},
+        after={"blocked": True},
+        key_id=live.token,
+        key_name=live.key_name,
+        reason=reason,
+    )

@@ -1,0 +1,109 @@
+"""Model deployments in desired/ vs /model/info -> model changes. Pure.
+
+/model/info hides `api_key` and masks other secret-looking params, so the tool keeps, in the
+deployment's own model_info, a record of what it sent (env references only, never secrets).
+The live value of a param is what the gateway shows when it shows it, else that record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.changes import CreateModel, DeleteModel, UpdateModel
+from reconciler.desired import Estate, ModelDeployment
+from reconciler.live import MARKER_FIELD, MARKER_VALUE, MODEL_RECORD_FIELD, LiveModel
+from reconciler.plan import PlanInputs, Untouched
+
+_MASK = "****"
+
+
+def model_record(model: ModelDeployment) -> dict[str, Any]:
+    return {"litellm_params": dict(model.litellm_params), "info_keys": sorted(model.model_info)}
+
+
+def model_spec(model: ModelDeployment) -> dict[str, Any]:
+    """The /model/new body for a deployment (model_info carries the marker and the record)."""
+    return {
+        "model_name": model.model_name,
+        "litellm_params": dict(model.litellm_params),
+        "model_info": {
+            **model.model_info,
+            "id": model.id,
+            MARKER_FIELD: MARKER_VALUE,
+            MODEL_RECORD_FIELD: model_record(model),
+        },
+    }
+
+
+def diff_models(estate: Estate, models: tuple[LiveModel, ...], acc: PlanInputs) -> list[str]:
+    """Add model changes and untouched models to `acc`; return conflicts that forbid a plan."""
+    live_by_id = {m.id: m for m in models}
+    conflicts = []
+    for model in estate.models:
+        live = live_by_id.pop(model.id, None)
+        if live is None:
+            acc.changes.append(CreateModel(target=model.id, after=model_spec(model)))
+        elif not live.managed:
+            owner = "the gateway's config.yaml" if not live.db_model else "someone else"
+            conflicts.append(f"model {model.id!r}: that id belongs to {owner}; choose another id")
+        else:
+            acc.changes.extend(_diff_model(model, live))
+    for live in live_by_id.values():
+        if live.managed:
+            acc.changes.append(
+                DeleteModel(
+                    target=live.id,
+                    before={"model_name": live.model_name},
+                    reason="removed from desired/",
+                )
+            )
+        else:
+            kind = "unmanaged_model" if live.db_model else "config_model"
+            acc.untouched.append(Untouched(kind, live.id, live.model_name))
+    config_names = {m.model_name for m in models if not m.db_model}
+    for name in sorted(estate.config_models - config_names):
+        acc.warnings.append(
+            f"config_models lists {name!r} but the gateway's config has no such model"
+        )
+    return conflicts
+
+
+def _diff_model(model: ModelDeployment, live: LiveModel) -> list[UpdateModel]:
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    if live.model_name != model.model_name:
+        before["model_name"], after["model_name"] = live.model_name, model.model_name
+    params = _section_diff(
+        _effective_params(live), live.record.get("litellm_params", {}), model.litellm_params
+    )
+    info_keys = set(live.record.get("info_keys", [])) | set(model.model_info)
+    info = _section_diff(live.model_info, dict.fromkeys(info_keys), model.model_info)
+    for name, (was, will) in (("litellm_params", params), ("model_info", info)):
+        if will or was:
+            before[name], after[name] = was, will
+    if not after:
+        return []
+    return [UpdateModel(target=model.id, before=before, after=after, spec=model_spec(model))]
+
+
+def _effective_params(live: LiveModel) -> dict[str, Any]:
+    recorded = live.record.get("litellm_params", {})
+    shown = {k: v for k, v in live.litellm_params.items() if not _masked(v)}
+    return {**recorded, **{k: v for k, v in shown.items() if k in recorded}}
+
+
+def _masked(value: Any) -> bool:
+    return isinstance(value, str) and _MASK in value
+
+
+def _section_diff(
+    live: dict[str, Any], previously: dict[str, Any], desired: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Compare the keys desired/ declares now or declared before; None means absent."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name in sorted(set(previously) | set(desired)):
+        have, want = live.get(name), desired.get(name)
+        if have != want:
+            before[name], after[name] = have, want
+    return before, after

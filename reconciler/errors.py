@@ -1,0 +1,95 @@
+"""The exception tree. Every error the CLI turns into one clear line derives from ReconcilerError.
+
+    ReconcilerError
+    ├── DesiredError            desired/ is invalid (every problem found, each with file:line)
+    ├── PlanError               no safe plan exists (e.g. an alias taken by an unmanaged key)
+    │   ├── UnsafePlanError     the plan crosses a safety threshold; --force passes it
+    │   └── StalePlanError      a saved plan no longer matches the live gateway
+    ├── SecretSinkError         the chosen secret sink could not take a new key
+    └── GatewayError            anything from talking to the gateway (see reconciler.gateway)
+        ├── GatewayUnreachable  connection refused, DNS, TLS
+        ├── GatewayTimeout      no answer in time
+        └── GatewayHTTPError    a non-2xx answer: .status, .method, .path, .message
+            ├── AuthenticationFailed   401 / 403
+            └── NotFound               404
+
+Messages never contain a raw key: they pass through `masking.scrub` where they are built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler.masking import scrub
+
+
+class ReconcilerError(Exception):
+    """Base of every error the tool reports to the operator."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(scrub(message))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason desired/ is invalid, located in a file."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.field}: {self.message}"
+
+
+class DesiredError(ReconcilerError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.field))
+        count = len(self.problems)
+        super().__init__(f"desired state is invalid ({count} problem{'s' * (count != 1)})")
+
+
+class PlanError(ReconcilerError):
+    pass
+
+
+class UnsafePlanError(PlanError):
+    pass
+
+
+class StalePlanError(PlanError):
+    pass
+
+
+class SecretSinkError(ReconcilerError):
+    pass
+
+
+class GatewayError(ReconcilerError):
+    pass
+
+
+class GatewayUnreachable(GatewayError):
+    pass
+
+
+class GatewayTimeout(GatewayError):
+    pass
+
+
+class GatewayHTTPError(GatewayError):
+    def __init__(self, *, status: int, method: str, path: str, message: str) -> None:
+        self.status = status
+        self.method = method
+        self.path = path
+        self.detail = scrub(message)
+        super().__init__(f"{method} {path} answered {status}: {self.detail}")
+
+
+class AuthenticationFailed(GatewayHTTPError):
+    pass
+
+
+class NotFound(GatewayHTTPError):
+    pass

@@ -1,0 +1,171 @@
+"""The one place that speaks HTTP: a small client for the LiteLLM admin API.
+
+Tests plug an httpx.MockTransport (or a real sandbox on 127.0.0.1) into `transport`. Low-level
+httpx errors are translated here, once, into the tree in reconciler.errors; raw keys never
+appear in an exception (request bodies are not echoed, response text is scrubbed).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import httpx
+
+from reconciler.errors import (
+    AuthenticationFailed,
+    GatewayError,
+    GatewayHTTPError,
+    GatewayTimeout,
+    GatewayUnreachable,
+    NotFound,
+)
+
+PAGE_SIZE = 100  # /key/list refuses more than 100 per page
+
+
+class GatewayClient:
+    def __init__(
+        self,
+        base_url: str,
+        admin_key: str,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.request_count = 0
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {admin_key}"},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def __enter__(self) -> GatewayClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- reads -------------------------------------------------------------------------------
+    def list_keys(self) -> list[dict[str, Any]]:
+        """Every live key as a full object, all pages, checked against total_count."""
+        rows: list[dict[str, Any]] = []
+        page, pages, total = 1, 1, 0
+        while page <= pages:
+            body = self._call(
+                "GET",
+                "/key/list",
+                params={"return_full_object": "true", "size": PAGE_SIZE, "page": page},
+            )
+            rows.extend(k for k in body.get("keys", []) if isinstance(k, dict))
+            total = int(body.get("total_count") or 0)
+            pages = max(int(body.get("total_pages") or 0), math.ceil(total / PAGE_SIZE))
+            page += 1
+        # Offset paging over a list that changes while read can skip or repeat rows.
+        unique = {r["token"]: r for r in rows}
+        if len(unique) != total:
+            raise GatewayError(
+                f"/key/list changed while it was read ({len(unique)} keys seen, "
+                f"total_count {total}); run again"
+            )
+        return list(unique.values())
+
+    def list_models(self) -> list[dict[str, Any]]:
+        body = self._call("GET", "/model/info")
+        return [m for m in body.get("data", []) if isinstance(m, dict)]
+
+    def find_keys_by_alias(self, alias: str) -> list[dict[str, Any]]:
+        body = self._call(
+            "GET",
+            "/key/list",
+            params={"return_full_object": "true", "key_alias": alias, "size": PAGE_SIZE},
+        )
+        return [k for k in body.get("keys", []) if isinstance(k, dict)]
+
+    def readiness(self) -> dict[str, Any]:
+        return dict(self._call("GET", "/health/readiness"))
+
+    # -- key writes --------------------------------------------------------------------------
+    def generate_key(self, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("POST", "/key/generate", json=body))
+
+    def update_key(self, token: str, fields: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("POST", "/key/update", json={"key": token, **fields}))
+
+    def block_key(self, token: str) -> dict[str, Any]:
+        return dict(self._call("POST", "/key/block", json={"key": token}))
+
+    def unblock_key(self, token: str) -> dict[str, Any]:
+        return dict(self._call("POST", "/key/unblock", json={"key": token}))
+
+    def delete_key(self, token: str) -> dict[str, Any]:
+        return dict(self._call("POST", "/key/delete", json={"keys": [token]}))
+
+    # -- model writes ------------------------------------------------------------------------
+    def create_model(self, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("POST", "/model/new", json=body))
+
+    def update_model(self, model_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("PATCH", f"/model/{model_id}/update", json=body))
+
+    def delete_model(self, model_id: str) -> dict[str, Any]:
+        return dict(self._call("POST", "/model/delete", json={"id": model_id}))
+
+    # -- the seam ----------------------------------------------------------------------------
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        self.request_count += 1
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException:
+            raise GatewayTimeout(
+                f"{method} {path}: the gateway at {self.base_url} did not answer in time"
+            ) from None
+        except httpx.TransportError as exc:
+            raise GatewayUnreachable(
+                f"cannot reach the gateway at {self.base_url} ({type(exc).__name__}: {exc})"
+            ) from None
+        if response.is_success:
+            try:
+                return response.json()
+            except ValueError:
+                raise GatewayError(
+                    f"{method} {path} answered {response.status_code} with a body that is not JSON"
+                ) from None
+        raise _http_error(method, path, response)
+
+
+def _http_error(method: str, path: str, response: httpx.Response) -> GatewayHTTPError:
+    status = response.status_code
+    message = error_message(response)
+    cls = GatewayHTTPError
+    if status in (401, 403):
+        cls = AuthenticationFailed
+        message += " (check LITELLM_ADMIN_KEY: it must be the proxy's master key or an admin key)"
+    elif status == 404:
+        cls = NotFound
+    return cls(status=status, method=method, path=path, message=message)
+
+
+def error_message(response: httpx.Response) -> str:
+    """The human message from any of LiteLLM's three error shapes (or the raw text)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300] or response.reason_phrase
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return str(body["error"].get("message") or body["error"])  # shape A
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, list):  # shape C: request validation
+        return "; ".join(
+            f"{'.'.join(str(p) for p in d.get('loc', []))}: {d.get('msg')}" for d in detail
+        )
+    if isinstance(detail, dict):  # shape B with an object
+        return str(detail.get("error") or detail)
+    if detail is not None:  # shape B with a string
+        return str(detail)
+    return str(body)[:300]

@@ -1,0 +1,121 @@
+"""The live gateway, as read through the admin API, normalised for diffing. Pure."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+# Written into every key's metadata and every model's model_info the tool creates: the one
+# thing that makes a live object "managed". Without it the tool never modifies the object.
+MARKER_FIELD = "managed_by"
+MARKER_VALUE = "reconciler"
+# Set on a key whose secret could not be handed to the sink; such a key is replaced.
+UNDELIVERED_FIELD = "reconciler_secret_undelivered"
+# model_info record of what the tool sent, because /model/info hides secret params.
+MODEL_RECORD_FIELD = "reconciler"
+
+KEY_LIMIT_FIELDS = ("max_budget", "budget_duration", "rpm_limit", "tpm_limit")
+
+
+@dataclass(frozen=True)
+class LiveKey:
+    token: str  # sha256 of the raw key: the key's identity, not a secret
+    alias: str | None
+    key_name: str  # LiteLLM's own abbreviation, "sk-...a1b2"
+    models: tuple[str, ...]
+    blocked: bool
+    limits: dict[str, Any]
+    metadata: dict[str, Any]
+
+    @property
+    def managed(self) -> bool:
+        return self.metadata.get(MARKER_FIELD) == MARKER_VALUE
+
+    @property
+    def secret_undelivered(self) -> bool:
+        return bool(self.metadata.get(UNDELIVERED_FIELD))
+
+
+@dataclass(frozen=True)
+class LiveModel:
+    id: str
+    model_name: str
+    litellm_params: dict[str, Any]
+    model_info: dict[str, Any]
+    db_model: bool
+
+    @property
+    def managed(self) -> bool:
+        return self.db_model and self.model_info.get(MARKER_FIELD) == MARKER_VALUE
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """What the tool last sent for this model (params incl. env references, info keys)."""
+        value = self.model_info.get(MODEL_RECORD_FIELD)
+        return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True)
+class LiveState:
+    keys: tuple[LiveKey, ...] = ()
+    models: tuple[LiveModel, ...] = field(default=())
+
+    def fingerprint(self) -> str:
+        """Changes whenever anything the tool diffs changes; ties a saved plan to what it saw."""
+        data = {
+            "keys": sorted(
+                [k.token, k.alias, sorted(k.models), k.blocked, k.limits, k.metadata]
+                for k in self.keys
+            ),
+            "models": sorted(
+                [m.id, m.model_name, m.litellm_params, m.model_info, m.db_model]
+                for m in self.models
+            ),
+        }
+        canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def parse_key(row: dict[str, Any]) -> LiveKey:
+    """A /key/list full object -> LiveKey, with server-side defaults folded away."""
+    metadata = row.get("metadata") or {}
+    return LiveKey(
+        token=str(row["token"]),
+        alias=row.get("key_alias"),
+        key_name=str(row.get("key_name") or "sk-..."),
+        models=tuple(row.get("models") or ()),
+        # null (never set) and false (unblocked) both mean "not blocked".
+        blocked=row.get("blocked") is True,
+        limits={name: _number(row.get(name)) for name in KEY_LIMIT_FIELDS},
+        metadata=dict(metadata) if isinstance(metadata, dict) else {},
+    )
+
+
+def parse_model(row: dict[str, Any]) -> LiveModel:
+    """A /model/info row -> LiveModel."""
+    info = dict(row.get("model_info") or {})
+    return LiveModel(
+        id=str(info.get("id")),
+        model_name=str(row.get("model_name")),
+        litellm_params=dict(row.get("litellm_params") or {}),
+        model_info=info,
+        db_model=info.get("db_model") is True,
+    )
+
+
+def parse_live(key_rows: list[dict[str, Any]], model_rows: list[dict[str, Any]]) -> LiveState:
+    models = [parse_model(r) for r in model_rows]
+    # /model/info also shows alias and wildcard rows that are not deployments; they have no id.
+    return LiveState(
+        keys=tuple(parse_key(r) for r in key_rows),
+        models=tuple(m for m in models if m.id != "None"),
+    )
+
+
+def _number(value: Any) -> Any:
+    # The server stores 5 and 5.0 alike; compare them alike.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

@@ -1,0 +1,154 @@
+"""desired/ sources -> a validated Estate, or every problem at once. Pure: no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from reconciler.checks import cross_check
+from reconciler.desired import DesiredFile, Estate, Settings
+from reconciler.errors import DesiredError, Problem
+from reconciler.yamlsource import Located, Path_, Source, YamlProblem, parse
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where an item was declared, for errors that point at two places."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    name: str
+    content: DesiredFile
+    located: Located
+
+    def where(self, path: Path_) -> Where:
+        return Where(self.name, self.located.line_of(path))
+
+
+def load_estate(sources: Iterable[Source]) -> Estate:
+    """Validate and merge every source; raise DesiredError listing all problems found."""
+    problems: list[Problem] = []
+    files = [f for f in (_load_file(s, problems) for s in sources) if f is not None]
+    if problems:
+        # Cross-file checks on half-valid input would only add noise.
+        raise DesiredError(problems)
+    estate, merge_problems = _merge(files)
+    problems.extend(merge_problems)
+    problems.extend(cross_check(files, estate))
+    if problems:
+        raise DesiredError(problems)
+    return estate
+
+
+def _load_file(source: Source, problems: list[Problem]) -> LoadedFile | None:
+    try:
+        located = parse(source.text)
+    except YamlProblem as exc:
+        problems.append(Problem(source.name, exc.line, "yaml", exc.message))
+        return None
+    if located.data is None:
+        return None
+    if not isinstance(located.data, dict):
+        problems.append(Problem(source.name, 1, "(file)", "the top level must be a mapping"))
+        return None
+    try:
+        content = DesiredFile.model_validate(located.data)
+    except ValidationError as exc:
+        problems.extend(_problems_from(source.name, located, exc))
+        return None
+    return LoadedFile(source.name, content, located)
+
+
+def _problems_from(name: str, located: Located, exc: ValidationError) -> list[Problem]:
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        loc = tuple(part for part in error["loc"] if not isinstance(part, str) or part)
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field"
+        problems.append(
+            Problem(name, located.line_of(loc), field_label(located.data, loc), message)
+        )
+    return problems
+
+
+def field_label(data: Any, loc: Path_) -> str:
+    """`agents[李狗蛋].max_budget`: list items named by their name/id when they have one."""
+    label = ""
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            ident = item.get("name") or item.get("id") if isinstance(item, dict) else None
+            label += f"[{ident}]" if isinstance(ident, str) else f"[{part}]"
+            node = item
+        else:
+            label += f".{part}" if label else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return label or "(file)"
+
+
+def _merge(files: list[LoadedFile]) -> tuple[Estate, list[Problem]]:
+    problems: list[Problem] = []
+    settings: tuple[Settings, Where] | None = None
+    for f in files:
+        if f.content.settings is None:
+            continue
+        here = f.where(("settings",))
+        if settings is not None:
+            problems.append(_twice(here, "settings", "settings", settings[1]))
+        else:
+            settings = (f.content.settings, here)
+    estate = Estate(
+        agents=tuple(a for f in files for a in f.content.agents),
+        models=tuple(m for f in files for m in f.content.models),
+        config_models=frozenset(n for f in files for n in f.content.config_models),
+        pinned=tuple(p for f in files for p in f.content.pinned),
+        settings=settings[0] if settings else Settings(),
+    )
+    problems.extend(_duplicates(files))
+    return estate, problems
+
+
+def _twice(here: Where, field: str, what: str, first: Where) -> Problem:
+    return Problem(here.file, here.line, field, f"{what} is defined twice (first at {first})")
+
+
+def _duplicates(files: list[LoadedFile]) -> list[Problem]:
+    """Every name declared twice, anywhere, naming both places."""
+    seen: dict[tuple[str, str], Where] = {}
+    problems = []
+    for f in files:
+        for section, field, values in _identities(f.content):
+            for index, value in values:
+                path = (section, index, field) if field else (section, index)
+                here = f.where(path)
+                label = field_label(f.located.data, path)
+                first = seen.setdefault((section + "." + field, value), here)
+                if first is not here:
+                    problems.append(_twice(here, label, f"{value!r}", first))
+    return problems
+
+
+def _identities(content: DesiredFile) -> list[tuple[str, str, list[tuple[int, str]]]]:
+    return [
+        ("agents", "name", [(i, a.name) for i, a in enumerate(content.agents)]),
+        ("models", "id", [(i, m.id) for i, m in enumerate(content.models)]),
+        ("config_models", "", [(i, n) for i, n in enumerate(content.config_models)]),
+        ("pinned", "alias", [(i, p.alias) for i, p in enumerate(content.pinned) if p.alias]),
+        (
+            "pinned",
+            "key_sha256",
+            [(i, p.key_sha256) for i, p in enumerate(content.pinned) if p.key_sha256],
+        ),
+    ]

@@ -1,0 +1,21 @@
+"""Interchangeable plan renderers sharing one signature: render(plan, out, *, color=False)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TextIO
+
+from reconciler.plan import Plan
+from reconciler.render import json_, markdown, text
+
+Renderer = Callable[..., None]
+
+RENDERERS: dict[str, Renderer] = {
+    "text": text.render,
+    "markdown": markdown.render,
+    "json": json_.render,
+}
+
+
+def render(plan: Plan, out: TextIO, *, fmt: str = "text", color: bool = False) -> None:
+    RENDERERS[fmt](plan, out, color=color)

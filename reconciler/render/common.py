@@ -1,0 +1,84 @@
+"""What every human-facing renderer says about a change, before styling."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.changes import Action, Change
+from reconciler.live import MODEL_RECORD_FIELD
+from reconciler.plan import Plan
+
+# Plumbing the tool writes for itself; showing it would only hide what a reviewer must see.
+_HIDDEN = {f"model_info.{MODEL_RECORD_FIELD}", "model_info.managed_by", "metadata.managed_by"}
+
+VERBS = {
+    Action.CREATE_MODEL: "create model",
+    Action.UPDATE_MODEL: "update model",
+    Action.DELETE_MODEL: "delete model",
+    Action.CREATE_KEY: "create key",
+    Action.UPDATE_KEY: "update key",
+    Action.BLOCK_KEY: "block key",
+    Action.UNBLOCK_KEY: "unblock key",
+    Action.DELETE_KEY: "delete key",
+}
+
+UNTOUCHED_LABELS = {
+    "pinned_key": "pinned key (never changed)",
+    "unmanaged_key": "unmanaged key (not created by this tool; left alone)",
+    "config_model": "config.yaml model (read-only)",
+    "unmanaged_model": "unmanaged model (not created by this tool; left alone)",
+}
+
+
+def show(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def headline(change: Change) -> str:
+    text = f"{change.action.symbol} {VERBS[change.action]} {change.target}"
+    if change.key_name:
+        text += f" ({change.key_name})"
+    if change.reason:
+        text += f"  # {change.reason}"
+    return text
+
+
+def field_lines(change: Change) -> list[str]:
+    """`field: before → after` for updates; `field: value` for creates; nothing for the rest."""
+    before, after = _flatten(change.before), _flatten(change.after)
+    if change.action in (Action.CREATE_KEY, Action.CREATE_MODEL):
+        return [f"{name}: {show(value)}" for name, value in after.items() if value is not None]
+    if change.action in (Action.UPDATE_KEY, Action.UPDATE_MODEL):
+        names = sorted(set(before) | set(after))
+        return [
+            f"{n}: {show(before.get(n))} → {show(after.get(n))}"
+            for n in names
+            if before.get(n) != after.get(n)
+        ]
+    return []
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for name, value in data.items():
+        path = f"{prefix}{name}"
+        if path in _HIDDEN:
+            continue
+        if (
+            isinstance(value, dict)
+            and value
+            and name in ("metadata", "litellm_params", "model_info")
+        ):
+            flat.update(_flatten(value, f"{path}."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def summary_line(plan: Plan) -> str:
+    if not plan.has_changes:
+        return "No changes. The gateway matches desired/."
+    counts = plan.summary
+    parts = [f"{n} {action.replace('_', ' ')}" for action, n in counts.items() if n]
+    return f"Plan: {len(plan.changes)} change(s): " + ", ".join(parts) + "."

@@ -1,0 +1,13 @@
+"""The machine-readable plan; also the format `plan --out` saves for a later apply."""
+
+from __future__ import annotations
+
+import json
+from typing import TextIO
+
+from reconciler.plan import Plan
+
+
+def render(plan: Plan, out: TextIO, *, color: bool = False) -> None:
+    json.dump(plan.data, out, indent=2, ensure_ascii=False, sort_keys=False)
+    out.write("\n")

@@ -1,0 +1,30 @@
+"""Terraform-like text: + create, ~ update (before → after), - delete, ⊘ block, ↺ unblock."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from reconciler.plan import Plan
+from reconciler.render.common import UNTOUCHED_LABELS, field_lines, headline, summary_line
+
+_COLORS = {"+": "32", "~": "33", "-": "31", "⊘": "31", "↺": "32", "!": "33"}
+
+
+def _paint(text: str, symbol: str, color: bool) -> str:
+    return f"\033[{_COLORS[symbol]}m{text}\033[0m" if color else text
+
+
+def render(plan: Plan, out: TextIO, *, color: bool = False) -> None:
+    for change in plan.changes:
+        out.write(_paint(headline(change), change.action.symbol, color) + "\n")
+        for line in field_lines(change):
+            out.write(f"      {line}\n")
+    if plan.changes:
+        out.write("\n")
+    for item in plan.untouched:
+        out.write(f"  = {UNTOUCHED_LABELS[item.kind]}: {item.name} {item.detail}".rstrip() + "\n")
+    for warning in plan.warnings:
+        out.write(_paint(f"  ! warning: {warning}", "!", color) + "\n")
+    if plan.untouched or plan.warnings:
+        out.write("\n")
+    out.write(summary_line(plan) + "\n")
