@@ -15,7 +15,7 @@ from typing import Any
 from reconciler.changes import Action, Change
 from reconciler.errors import GatewayError, GatewayHTTPError, ReconcilerError, SecretSinkError
 from reconciler.gateway import GatewayClient
-from reconciler.live import MARKER_FIELD, MARKER_VALUE, MODEL_RECORD_FIELD, UNDELIVERED_FIELD
+from reconciler.live import MARKER_FIELD, MODEL_RECORD_FIELD, UNDELIVERED_FIELD
 from reconciler.masking import mask_key
 from reconciler.plan import Plan
 from reconciler.sinks import SecretSink
@@ -116,7 +116,7 @@ class _Executor:
             "model_info": {
                 **change.after.get("model_info", {}),
                 "id": change.target,
-                MARKER_FIELD: MARKER_VALUE,
+                MARKER_FIELD: info.get(MARKER_FIELD),
                 MODEL_RECORD_FIELD: info.get(MODEL_RECORD_FIELD),
             },
         }
@@ -161,8 +161,9 @@ class _Executor:
             rows = self.client.find_keys_by_alias(change.target)
         except GatewayError:
             return
+        marker = change.after.get("metadata", {}).get(MARKER_FIELD)
         for row in rows:
-            if (row.get("metadata") or {}).get(MARKER_FIELD) == MARKER_VALUE:
+            if (row.get("metadata") or {}).get(MARKER_FIELD) == marker:
                 self._quarantine(str(row["token"]), change.after.get("metadata", {}))
 
     def _quarantine(self, token: str, metadata: dict[str, Any]) -> None:

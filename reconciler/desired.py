@@ -92,6 +92,9 @@ class PinnedKey(_Strict):
 class Settings(_Strict):
     # What happens to a managed key whose agent left desired/: block is reversible, delete is not.
     removed_agents: Literal["block", "delete"] = "block"
+    # Several desired/ trees (teams, repos, test runs) can share one gateway: each manages only
+    # the objects stamped with its own scope and leaves the others' alone.
+    scope: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9_.\-]{0,62}$")
 
 
 class DesiredFile(_Strict):

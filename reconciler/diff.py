@@ -6,7 +6,7 @@ from reconciler.desired import Estate, PinnedKey
 from reconciler.diff_keys import diff_keys
 from reconciler.diff_models import diff_models
 from reconciler.errors import PlanError
-from reconciler.live import LiveKey, LiveState
+from reconciler.live import LiveKey, LiveState, marker_for
 from reconciler.plan import Plan, PlanInputs, Untouched
 
 
@@ -18,7 +18,8 @@ def plan_changes(estate: Estate, live: LiveState) -> Plan:
     conflicts = diff_keys(estate, keys, acc) + diff_models(estate, live.models, acc)
     if conflicts:
         raise PlanError("no plan is possible:\n  " + "\n  ".join(conflicts))
-    existing = sum(k.managed for k in keys) + sum(m.managed for m in live.models)
+    marker = marker_for(estate.settings.scope)
+    existing = sum(k.marker == marker for k in keys) + sum(m.marker == marker for m in live.models)
     return Plan(
         changes=tuple(acc.changes),
         untouched=tuple(acc.untouched),

@@ -6,59 +6,70 @@ from typing import Any
 
 from reconciler.changes import BlockKey, Change, CreateKey, DeleteKey, UnblockKey, UpdateKey
 from reconciler.desired import Agent, Estate
-from reconciler.live import KEY_LIMIT_FIELDS, MARKER_FIELD, MARKER_VALUE, LiveKey
+from reconciler.live import KEY_LIMIT_FIELDS, MARKER_FIELD, LiveKey, marker_for
 from reconciler.plan import PlanInputs, Untouched
 
 
-def desired_metadata(agent: Agent) -> dict[str, Any]:
+def desired_metadata(agent: Agent, scope: str) -> dict[str, Any]:
     # The marker and the owner are written last so free-form metadata cannot remove them.
-    return {**agent.metadata, "agent": agent.name, "owner": agent.owner, MARKER_FIELD: MARKER_VALUE}
+    return {
+        **agent.metadata,
+        "agent": agent.name,
+        "owner": agent.owner,
+        MARKER_FIELD: marker_for(scope),
+    }
 
 
-def key_spec(agent: Agent) -> dict[str, Any]:
+def key_spec(agent: Agent, scope: str = "default") -> dict[str, Any]:
     """Everything /key/generate is sent for an agent (key_alias included)."""
     return {
         "key_alias": agent.name,
         "models": list(agent.models),
         **{name: _whole(getattr(agent, name)) for name in KEY_LIMIT_FIELDS},
-        "metadata": desired_metadata(agent),
+        "metadata": desired_metadata(agent, scope),
         "blocked": agent.blocked,
     }
 
 
 def diff_keys(estate: Estate, keys: list[LiveKey], acc: PlanInputs) -> list[str]:
     """Add key changes and untouched keys to `acc`; return conflicts that forbid a plan."""
-    managed: dict[str, LiveKey] = {}
+    scope = estate.settings.scope
+    mine: dict[str, LiveKey] = {}
+    foreign: set[str | None] = set()
     for key in keys:
-        if not key.managed:
-            acc.untouched.append(
-                Untouched("unmanaged_key", key.alias or "(no alias)", key.key_name)
-            )
-        elif key.alias in managed:
+        if key.marker != marker_for(scope):
+            foreign.add(key.alias)
+            acc.untouched.append(_untouched(key))
+        elif key.alias in mine:
             duplicate = _retire(estate, key, f"duplicate managed key for {key.alias!r}")
             acc.changes.extend([duplicate] if duplicate else [])
         else:
-            managed[str(key.alias)] = key
-    unmanaged_aliases = {k.alias for k in keys if not k.managed}
+            mine[str(key.alias)] = key
     conflicts = []
     for agent in estate.agents:
-        live = managed.pop(agent.name, None)
-        if live is None and agent.name in unmanaged_aliases:
+        live = mine.pop(agent.name, None)
+        if live is None and agent.name in foreign:
             conflicts.append(
-                f"agent {agent.name!r}: the alias is taken by a key this tool did not create; "
+                f"agent {agent.name!r}: the alias is taken by a key this scope did not create; "
                 "rename the agent or remove that key by hand"
             )
         else:
-            acc.changes.extend(_diff_agent(agent, live))
-    for live in managed.values():
+            acc.changes.extend(_diff_agent(agent, live, scope))
+    for live in mine.values():
         change = _retire(estate, live, "agent removed from desired/")
         if change is not None:
             acc.changes.append(change)
     return conflicts
 
 
-def _diff_agent(agent: Agent, live: LiveKey | None) -> list[Change]:
-    spec = key_spec(agent)
+def _untouched(key: LiveKey) -> Untouched:
+    if key.marker is None:
+        return Untouched("unmanaged_key", key.alias or "(no alias)", key.key_name)
+    return Untouched("other_scope_key", key.alias or "(no alias)", f"{key.key_name} ({key.marker})")
+
+
+def _diff_agent(agent: Agent, live: LiveKey | None, scope: str) -> list[Change]:
+    spec = key_spec(agent, scope)
     if live is None:
         return [CreateKey(target=agent.name, after=spec)]
     if live.secret_undelivered:

@@ -11,7 +11,7 @@ from typing import Any
 
 from reconciler.changes import CreateModel, DeleteModel, UpdateModel
 from reconciler.desired import Estate, ModelDeployment
-from reconciler.live import MARKER_FIELD, MARKER_VALUE, MODEL_RECORD_FIELD, LiveModel
+from reconciler.live import MARKER_FIELD, MODEL_RECORD_FIELD, LiveModel, marker_for
 from reconciler.plan import PlanInputs, Untouched
 
 _MASK = "****"
@@ -21,7 +21,7 @@ def model_record(model: ModelDeployment) -> dict[str, Any]:
     return {"litellm_params": dict(model.litellm_params), "info_keys": sorted(model.model_info)}
 
 
-def model_spec(model: ModelDeployment) -> dict[str, Any]:
+def model_spec(model: ModelDeployment, scope: str = "default") -> dict[str, Any]:
     """The /model/new body for a deployment (model_info carries the marker and the record)."""
     return {
         "model_name": model.model_name,
@@ -29,7 +29,7 @@ def model_spec(model: ModelDeployment) -> dict[str, Any]:
         "model_info": {
             **model.model_info,
             "id": model.id,
-            MARKER_FIELD: MARKER_VALUE,
+            MARKER_FIELD: marker_for(scope),
             MODEL_RECORD_FIELD: model_record(model),
         },
     }
@@ -37,19 +37,20 @@ def model_spec(model: ModelDeployment) -> dict[str, Any]:
 
 def diff_models(estate: Estate, models: tuple[LiveModel, ...], acc: PlanInputs) -> list[str]:
     """Add model changes and untouched models to `acc`; return conflicts that forbid a plan."""
+    scope = estate.settings.scope
     live_by_id = {m.id: m for m in models}
     conflicts = []
     for model in estate.models:
         live = live_by_id.pop(model.id, None)
         if live is None:
-            acc.changes.append(CreateModel(target=model.id, after=model_spec(model)))
-        elif not live.managed:
+            acc.changes.append(CreateModel(target=model.id, after=model_spec(model, scope)))
+        elif live.marker != marker_for(scope):
             owner = "the gateway's config.yaml" if not live.db_model else "someone else"
             conflicts.append(f"model {model.id!r}: that id belongs to {owner}; choose another id")
         else:
-            acc.changes.extend(_diff_model(model, live))
+            acc.changes.extend(_diff_model(model, live, scope))
     for live in live_by_id.values():
-        if live.managed:
+        if live.marker == marker_for(scope):
             acc.changes.append(
                 DeleteModel(
                     target=live.id,
@@ -58,8 +59,7 @@ def diff_models(estate: Estate, models: tuple[LiveModel, ...], acc: PlanInputs) 
                 )
             )
         else:
-            kind = "unmanaged_model" if live.db_model else "config_model"
-            acc.untouched.append(Untouched(kind, live.id, live.model_name))
+            acc.untouched.append(_untouched(live))
     config_names = {m.model_name for m in models if not m.db_model}
     for name in sorted(estate.config_models - config_names):
         acc.warnings.append(
@@ -68,7 +68,16 @@ def diff_models(estate: Estate, models: tuple[LiveModel, ...], acc: PlanInputs) 
     return conflicts
 
 
-def _diff_model(model: ModelDeployment, live: LiveModel) -> list[UpdateModel]:
+def _untouched(live: LiveModel) -> Untouched:
+    if not live.db_model:
+        # Config ids are long hashes; the model name is what people know them by.
+        return Untouched("config_model", live.model_name, f"(id {live.id[:12]}...)")
+    if live.marker is None:
+        return Untouched("unmanaged_model", live.id, live.model_name)
+    return Untouched("other_scope_model", live.id, f"{live.model_name} ({live.marker})")
+
+
+def _diff_model(model: ModelDeployment, live: LiveModel, scope: str) -> list[UpdateModel]:
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     if live.model_name != model.model_name:
@@ -83,7 +92,8 @@ def _diff_model(model: ModelDeployment, live: LiveModel) -> list[UpdateModel]:
             before[name], after[name] = was, will
     if not after:
         return []
-    return [UpdateModel(target=model.id, before=before, after=after, spec=model_spec(model))]
+    spec = model_spec(model, scope)
+    return [UpdateModel(target=model.id, before=before, after=after, spec=spec)]
 
 
 def _effective_params(live: LiveModel) -> dict[str, Any]:

@@ -16,6 +16,18 @@ UNDELIVERED_FIELD = "reconciler_secret_undelivered"
 # model_info record of what the tool sent, because /model/info hides secret params.
 MODEL_RECORD_FIELD = "reconciler"
 
+
+def marker_for(scope: str) -> str:
+    """The marker value for a scope; the default scope keeps the plain marker."""
+    return MARKER_VALUE if scope == "default" else f"{MARKER_VALUE}/{scope}"
+
+
+def _marker(value: object) -> str | None:
+    if value == MARKER_VALUE or (isinstance(value, str) and value.startswith(MARKER_VALUE + "/")):
+        return value
+    return None
+
+
 KEY_LIMIT_FIELDS = ("max_budget", "budget_duration", "rpm_limit", "tpm_limit")
 
 
@@ -30,8 +42,13 @@ class LiveKey:
     metadata: dict[str, Any]
 
     @property
+    def marker(self) -> str | None:
+        """The reconciler marker (any scope) or None for a key the tool did not create."""
+        return _marker(self.metadata.get(MARKER_FIELD))
+
+    @property
     def managed(self) -> bool:
-        return self.metadata.get(MARKER_FIELD) == MARKER_VALUE
+        return self.marker is not None
 
     @property
     def secret_undelivered(self) -> bool:
@@ -47,8 +64,12 @@ class LiveModel:
     db_model: bool
 
     @property
+    def marker(self) -> str | None:
+        return _marker(self.model_info.get(MARKER_FIELD)) if self.db_model else None
+
+    @property
     def managed(self) -> bool:
-        return self.db_model and self.model_info.get(MARKER_FIELD) == MARKER_VALUE
+        return self.marker is not None
 
     @property
     def record(self) -> dict[str, Any]:

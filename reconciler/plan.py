@@ -16,7 +16,7 @@ FORMAT_VERSION = 1
 class Untouched:
     """A live object the plan leaves alone on purpose: pinned, unmanaged, or read-only."""
 
-    kind: str  # "pinned_key" | "unmanaged_key" | "config_model" | "unmanaged_model"
+    kind: str  # one of reconciler.render.common.UNTOUCHED_LABELS
     name: str
     detail: str = ""
 

@@ -28,6 +28,8 @@ UNTOUCHED_LABELS = {
     "unmanaged_key": "unmanaged key (not created by this tool; left alone)",
     "config_model": "config.yaml model (read-only)",
     "unmanaged_model": "unmanaged model (not created by this tool; left alone)",
+    "other_scope_key": "key of another scope (left alone)",
+    "other_scope_model": "model of another scope (left alone)",
 }
 
 

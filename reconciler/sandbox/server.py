@@ -1,0 +1,181 @@
+"""HTTP plumbing: a stdlib ThreadingHTTPServer around the pure dispatch in routes.py."""
+
+from __future__ import annotations
+
+import copy
+import json
+import pathlib
+import signal
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType, TracebackType
+from typing import Any
+
+from .errors import generic_500, proxy_error
+from .routes import Incoming, dispatch
+from .state import State, load_state, save_state, seeded_state
+
+DEFAULT_MASTER_KEY = "sk-sandbox-master-key"
+_BIND_HOST = "127.0.0.1"
+
+
+@dataclass
+class _Fault:
+    method: str
+    path: str
+    status: int
+    times: int
+    skip: int
+    delay: float
+
+
+class SandboxGateway:
+    """In-memory LiteLLM-compatible admin API, served on 127.0.0.1 from a daemon thread."""
+
+    def __init__(self, *, host: str = _BIND_HOST, port: int = 0,
+                 master_key: str = DEFAULT_MASTER_KEY, state_file: pathlib.Path | None = None,
+                 seed: bool = True) -> None:
+        if host not in (_BIND_HOST, "localhost"):
+            raise ValueError("the sandbox gateway only binds to 127.0.0.1")
+        self._port = port
+        self._master_key = master_key
+        self._state_file = pathlib.Path(state_file) if state_file else None
+        self._seed = seed
+        self.state = State()
+        self.requests: list[tuple[str, str]] = []
+        self._faults: list[_Fault] = []
+        self._fault_lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.base_url = ""
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def _initial_state(self) -> State:
+        if self._state_file is not None and self._state_file.exists():
+            return load_state(self._state_file)
+        return seeded_state() if self._seed else State()
+
+    def start(self) -> SandboxGateway:
+        self.state = self._initial_state()
+        self._server = ThreadingHTTPServer((_BIND_HOST, self._port), _handler_for(self))
+        self._server.daemon_threads = True
+        port = self._server.server_address[1]
+        self.base_url = f"http://{_BIND_HOST}:{port}"
+        # Short poll interval so stop() returns quickly (tests start many gateways).
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True, name=f"sandbox-gateway-{port}")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> SandboxGateway:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    # -- test hooks --------------------------------------------------------------------------
+    def inject_fault(self, *, method: str, path: str, status: int = 500, times: int = 1,
+                     skip: int = 0, delay: float = 0.0) -> None:
+        """The next `times` matching requests (after `skip` pass) fail without touching state."""
+        with self._fault_lock:
+            self._faults.append(_Fault(method.upper(), path, status, times, skip, delay))
+
+    def snapshot_key(self, token_hash: str) -> dict[str, Any] | None:
+        with self.state.lock:
+            row = self.state.keys.get(token_hash)
+            return copy.deepcopy(row) if row is not None else None
+
+    # -- request handling (called from server threads) ---------------------------------------
+    def _take_fault(self, method: str, path: str) -> _Fault | None:
+        with self._fault_lock:
+            for fault in self._faults:
+                if fault.method != method or fault.path != path or fault.times <= 0:
+                    continue
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    return None
+                fault.times -= 1
+                return fault
+        return None
+
+    def handle(self, req: Incoming) -> tuple[int, Any]:
+        self.requests.append((req.method, req.path))
+        fault = self._take_fault(req.method, req.path)
+        if fault is not None:
+            if fault.delay > 0:
+                time.sleep(fault.delay)
+            err = proxy_error(fault.status, "Injected fault", "internal_server_error", None)
+            return err.status, err.body
+        with self.state.lock:
+            try:
+                (status, payload), changed = dispatch(self.state, self._master_key, req)
+            except Exception:
+                err = generic_500()
+                return err.status, err.body
+            if changed and self._state_file is not None:
+                save_state(self.state, self._state_file)
+        return status, payload
+
+
+def _handler_for(gateway: SandboxGateway) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; without this, delayed ACK adds ~40 ms.
+        disable_nagle_algorithm = True
+        server_version = "litellm-sandbox"
+
+        def _serve(self) -> None:
+            split = urllib.parse.urlsplit(self.path)
+            pairs = urllib.parse.parse_qsl(split.query, keep_blank_values=True)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length > 0 else b""
+            req = Incoming(self.command, split.path, dict(pairs), dict(self.headers.items()), body)
+            status, payload = gateway.handle(req)
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            # Quiet by default: request lines would include ?key=<raw key> query strings.
+            return
+
+    return Handler
+
+
+def serve(*, host: str = _BIND_HOST, port: int = 4001, master_key: str = DEFAULT_MASTER_KEY,
+          state_file: pathlib.Path | None = None, seed: bool = True) -> None:
+    """Blocking server for demos; SIGINT/SIGTERM stop it cleanly."""
+    gateway = SandboxGateway(host=host, port=port, master_key=master_key,
+                             state_file=state_file, seed=seed).start()
+    stopping = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    print(f"sandbox gateway listening on {gateway.base_url}", flush=True)
+    try:
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        gateway.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Run the whole test suite: unit tests, the sandbox contract tests and the end-to-end suite on
+# both gateways. Installs what it needs; starts the real LiteLLM proxy when ../shared has its
+# starter (and stops it at the end, also on failure). RECONCILER_SKIP_REAL=1 skips that tier.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/pytest ]; then
+  python3 -m venv .venv
+  .venv/bin/pip install -q --upgrade pip >/dev/null 2>&1 || true
+  .venv/bin/pip install -q -e '.[test]'
+fi
+
+starter=../shared/real-gateway/start_real_gateway.sh
+if [ -z "${RECONCILER_REAL_GATEWAY_URL:-}" ] && [ -z "${RECONCILER_SKIP_REAL:-}" ] && [ -f "$starter" ]; then
+  # Own ports, so a proxy a developer already runs on the defaults is not disturbed.
+  export BASE="$PWD/.real-gateway" PROXY_PORT=${PROXY_PORT:-4100} PG_PORT=${PG_PORT:-5443}
+  trap 'bash "$starter" stop || true' EXIT
+  bash "$starter"
+  export RECONCILER_REAL_GATEWAY_URL="http://127.0.0.1:$PROXY_PORT"
+  export RECONCILER_REAL_GATEWAY_KEY="${LITELLM_MASTER_KEY:-sk-master-1234}"
+elif [ -z "${RECONCILER_REAL_GATEWAY_URL:-}" ]; then
+  echo "skipped: real LiteLLM proxy not available (no $starter; set RECONCILER_REAL_GATEWAY_URL and RECONCILER_REAL_GATEWAY_KEY to use one)"
+fi
+
+.venv/bin/ruff check reconciler tests scripts
+.venv/bin/pytest -rs "$@"

@@ -1,0 +1,74 @@
+"""A failed apply says what was and was not done, and running apply again converges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.faulty_proxy import FaultyProxy
+from tests.e2e.gateways import Gateway
+from tests.e2e.harness import read_json, read_secrets, run_cli
+
+
+def _apply(gw: Gateway, tmp_path: Path, *extra: str, base_url: str | None = None):
+    return run_cli(gw, tmp_path, "apply", "--desired", "desired", "--auto-approve", *extra,
+                   base_url=base_url)
+
+
+def test_500_mid_apply_reports_and_rerun_converges(gateway: Gateway, desired: Path,
+                                                    tmp_path: Path) -> None:
+    with FaultyProxy(gateway.base_url) as proxy:
+        proxy.fail("POST", "/key/generate", skip=1)  # the second new key fails
+        failed = _apply(gateway, tmp_path, "--secrets-out", "s.jsonl", base_url=proxy.base_url)
+    assert failed.code == 1
+    assert "apply stopped: 3 done, 1 failed, 0 not attempted" in failed.err
+    assert "POST /key/generate answered 500: Injected fault" in failed.err
+    report = read_json(tmp_path / "apply-report.json")
+    assert [s["status"] for s in report["steps"]] == ["done", "done", "done", "failed"]
+
+    again = _apply(gateway, tmp_path, "--secrets-out", "s.jsonl")
+    assert again.code == 0, again.both
+    assert "1 change(s) done" in again.out
+    for name in ("李狗蛋", "妮可"):
+        assert len(gateway.keys_by_alias(gateway.name(name))) == 1
+    assert len(read_secrets(tmp_path / "s.jsonl")) == 2
+    final = run_cli(gateway, tmp_path, "plan", "--desired", "desired", "--detailed-exitcode")
+    assert final.code == 0, final.both
+
+
+def test_failure_before_the_end_leaves_the_rest_not_attempted(gateway: Gateway, desired: Path,
+                                                              tmp_path: Path) -> None:
+    with FaultyProxy(gateway.base_url) as proxy:
+        proxy.fail("POST", "/model/new", status=503, skip=1)
+        failed = _apply(gateway, tmp_path, "--secrets-out", "s.jsonl", base_url=proxy.base_url)
+    assert failed.code == 1
+    report = read_json(tmp_path / "apply-report.json")
+    assert [s["status"] for s in report["steps"]] == [
+        "done", "failed", "not_attempted", "not_attempted"]
+    assert report["not_attempted"] == 2
+    assert set(gateway.live_keys()) == {gateway.pinned_alias, gateway.unmanaged_alias}
+    assert _apply(gateway, tmp_path, "--secrets-out", "s.jsonl").code == 0
+    assert len(gateway.models()) == 2
+
+
+def test_failing_sink_blocks_the_key_and_next_apply_replaces_it(gateway: Gateway, desired: Path,
+                                                                tmp_path: Path) -> None:
+    failed = _apply(gateway, tmp_path, "--secrets-cmd", "cat > /dev/null; exit 3")
+    assert failed.code == 1
+    assert "--secrets-cmd exited 3" in failed.err
+    assert "it is now blocked and the next apply replaces it" in failed.err
+    first = gateway.live_keys()
+    lost = [k for k in first.values() if k["metadata"].get("reconciler_secret_undelivered")]
+    assert len(lost) == 1 and lost[0]["blocked"] is True
+
+    plan = run_cli(gateway, tmp_path, "plan", "--desired", "desired")
+    assert f"- delete key {lost[0]['key_alias']}" in plan.out
+    assert "its secret never reached a sink" in plan.out
+    fixed = _apply(gateway, tmp_path, "--secrets-out", "s.jsonl")
+    assert fixed.code == 0, fixed.both
+    replaced = gateway.keys_by_alias(lost[0]["key_alias"])
+    assert len(replaced) == 1 and replaced[0]["token"] != lost[0]["token"]
+    assert replaced[0]["blocked"] is not True
+    assert {s["agent"] for s in read_secrets(tmp_path / "s.jsonl")} == {
+        gateway.name("李狗蛋"), gateway.name("妮可")}
+    assert run_cli(gateway, tmp_path, "plan", "--desired", "desired",
+                   "--detailed-exitcode").code == 0
