@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from reconciler.changes import Action, Change
+from reconciler.diff_models import needs_recreate
 from reconciler.errors import GatewayError, GatewayHTTPError, ReconcilerError, SecretSinkError
 from reconciler.gateway import GatewayClient
 from reconciler.live import MARKER_FIELD, MODEL_RECORD_FIELD, UNDELIVERED_FIELD
@@ -110,6 +111,10 @@ class _Executor:
 
     def _update_model(self, change: Change) -> str:
         spec = change.spec or {}
+        if needs_recreate(change.after):
+            self.client.delete_model(change.target)
+            self.client.create_model(spec)
+            return "re-created"
         info = spec.get("model_info", {})
         body: dict[str, Any] = {
             # PATCH merges model_info key by key; without "id" LiteLLM would invent one.

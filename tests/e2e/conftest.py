@@ -33,7 +33,14 @@ def gateway(request: pytest.FixtureRequest) -> Iterator[Gateway]:
 def _namespaced(gw: Gateway) -> Iterator[Gateway]:
     gw.seed()
     try:
+        watched = {alias: gw.live_keys()[alias]["token"]
+                   for alias in (gw.pinned_alias, gw.unmanaged_alias)}
+        before = {alias: gw.key_info(token) for alias, token in watched.items()}
         yield gw
+        # After every scenario, whatever it did: the pinned key and the key this tool did not
+        # create are exactly as they were.
+        after = {alias: gw.key_info(token) for alias, token in watched.items()}
+        assert after == before, "a pinned or unmanaged key changed"
     finally:
         gw.cleanup()
 

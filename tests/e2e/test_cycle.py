@@ -161,3 +161,29 @@ def test_saved_plan_applies_and_goes_stale(gateway: Gateway, desired: Path,
     assert stale.code == 1
     assert "changed since plan2.json was made" in stale.err
     assert gateway.live_keys()[gateway.name("李狗蛋")]["rpm_limit"] == 60
+
+
+def test_removing_a_setting_unsets_it(gateway: Gateway, desired: Path, tmp_path: Path) -> None:
+    apply(gateway, tmp_path)
+    estate = standard_estate(gateway)
+    del estate["agents"][0]["max_budget"], estate["agents"][0]["rpm_limit"]
+    del estate["models"][0]["litellm_params"]["rpm"]
+    estate["models"][1]["model_info"] = {"description": "fast"}
+    write_desired(desired, estate)
+    plan = run_cli(gateway, tmp_path, "plan", "--desired", "desired")
+    assert "max_budget: 50 → null" in plan.out and "rpm_limit: 60 → null" in plan.out
+    assert "litellm_params.rpm: 120 → null" in plan.out
+    assert "LiteLLM cannot unset a setting in place: re-created" in plan.out
+    apply(gateway, tmp_path)
+    assert_converged(gateway, tmp_path)
+    key = gateway.live_keys()[gateway.name("李狗蛋")]
+    assert key["max_budget"] is None and key["rpm_limit"] is None
+    models = gateway.models()
+    assert "rpm" not in models[gateway.name("m25")]["litellm_params"]
+    assert models[gateway.name("m25l")]["model_info"]["description"] == "fast"
+
+    estate["models"][1]["model_info"] = {}
+    write_desired(desired, estate)
+    apply(gateway, tmp_path)
+    assert_converged(gateway, tmp_path)
+    assert gateway.models()[gateway.name("m25l")]["model_info"].get("description") is None
