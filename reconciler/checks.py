@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from reconciler.loader import LoadedFile
 
 # A literal LiteLLM/OpenAI-style key anywhere in desired/ is a leak waiting for a merge.
-_LITERAL_KEY = re.compile(r"^(sk|pk|rk)-[A-Za-z0-9_\-]{6,}")
+_LITERAL_KEY = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{6,}")
 
 
 def cross_check(files: list[LoadedFile], estate: Estate) -> list[Problem]:
@@ -58,17 +58,20 @@ def _pinned_conflicts(f: LoadedFile, estate: Estate) -> Iterator[Problem]:
 
 def _literal_secrets(f: LoadedFile) -> Iterator[Problem]:
     for i, model in enumerate(f.content.models):
-        for name, value in model.litellm_params.items():
-            literal = isinstance(value, str) and not value.startswith(ENV_REFERENCE)
-            if literal and SECRET_PARAM.search(name):
-                yield _problem(
-                    f,
-                    ("models", i, "litellm_params", name),
-                    "literal secret: use an os.environ/VARIABLE reference",
-                )
+        for path, value in _walk(model.litellm_params, ("models", i, "litellm_params")):
+            secret_name = any(isinstance(p, str) and SECRET_PARAM.search(p) for p in path[3:])
+            if secret_name and _is_literal(value):
+                yield _problem(f, path, "literal secret: use an os.environ/VARIABLE reference")
     for path, value in _walk(f.located.data, ()):
-        if isinstance(value, str) and _LITERAL_KEY.match(value):
+        if isinstance(value, str) and _LITERAL_KEY.search(value):
             yield _problem(f, path, "looks like a literal key: never commit secrets to desired/")
+
+
+def _is_literal(value: Any) -> bool:
+    # Flags (use_azure_ad_token: true) and unset values carry no secret; text and numbers can.
+    if isinstance(value, bool) or value is None:
+        return False
+    return not (isinstance(value, str) and value.startswith(ENV_REFERENCE))
 
 
 def _walk(node: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any]]:

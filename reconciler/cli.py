@@ -20,11 +20,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"reconciler {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    _desired_flag(sub.add_parser("validate", help="check desired/ offline"))
+    _add_plan(sub.add_parser("plan", help="show what apply would change (a dry run)"))
+    _add_apply(sub.add_parser("apply", help="make the gateway match desired/ or a saved plan"))
+    _add_sandbox(sub.add_parser("sandbox", help="serve the bundled LiteLLM-compatible sandbox"))
+    schema = sub.add_parser("schema", help="print the JSON Schema of desired/ files")
+    schema.add_argument("--out", type=Path)
+    return parser
 
-    validate = sub.add_parser("validate", help="check desired/ offline")
-    _desired_flag(validate)
 
-    plan = sub.add_parser("plan", help="show what apply would change (a dry run)")
+def _add_plan(plan: argparse.ArgumentParser) -> None:
     _desired_flag(plan)
     _gateway_flags(plan)
     plan.add_argument("--format", choices=["text", "markdown", "json"], default="text")
@@ -35,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 0 when there are no changes, 2 when there are",
     )
 
-    apply = sub.add_parser("apply", help="make the gateway match desired/ (or a saved plan)")
+
+def _add_apply(apply: argparse.ArgumentParser) -> None:
     apply.add_argument("planfile", nargs="?", type=Path, help="a plan saved by plan --out")
     _desired_flag(apply)
     _gateway_flags(apply)
@@ -44,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument(
         "--secrets-out", type=Path, help="append new keys to this file (JSON lines, 0600)"
     )
-    apply.add_argument("--secrets-cmd", help="run this command per new key, the key on its stdin")
+    apply.add_argument("--secrets-cmd", help="run this command per new key, the key on stdin")
     apply.add_argument(
         "--report",
         type=Path,
@@ -52,15 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write what was and was not done (default: %(default)s)",
     )
 
-    sandbox = sub.add_parser("sandbox", help="serve the bundled LiteLLM-compatible sandbox gateway")
+
+def _add_sandbox(sandbox: argparse.ArgumentParser) -> None:
     sandbox.add_argument("--port", type=int, default=4001)
     sandbox.add_argument("--master-key", default=os.environ.get("SANDBOX_MASTER_KEY"))
     sandbox.add_argument("--state", type=Path, help="keep the sandbox's state in this JSON file")
     sandbox.add_argument("--no-seed", action="store_true", help="start empty")
-
-    schema = sub.add_parser("schema", help="print the JSON Schema of desired/ files")
-    schema.add_argument("--out", type=Path)
-    return parser
 
 
 def _desired_flag(parser: argparse.ArgumentParser) -> None:

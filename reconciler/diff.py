@@ -15,7 +15,13 @@ def plan_changes(estate: Estate, live: LiveState) -> Plan:
     acc = PlanInputs()
     pinned_tokens = _pinned(estate.pinned, live.keys, acc)
     keys = [k for k in live.keys if k.token not in pinned_tokens]
-    conflicts = diff_keys(estate, keys, acc) + diff_models(estate, live.models, acc)
+    pinned_aliases = {k.alias for k in live.keys if k.token in pinned_tokens}
+    conflicts = [
+        f"agent {a.name!r}: the alias is held by a pinned key; rename the agent"
+        for a in estate.agents
+        if a.name in pinned_aliases
+    ]
+    conflicts += diff_keys(estate, keys, acc) + diff_models(estate, live.models, acc)
     if conflicts:
         raise PlanError("no plan is possible:\n  " + "\n  ".join(conflicts))
     marker = marker_for(estate.settings.scope)

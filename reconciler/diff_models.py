@@ -45,8 +45,8 @@ def diff_models(estate: Estate, models: tuple[LiveModel, ...], acc: PlanInputs) 
         if live is None:
             acc.changes.append(CreateModel(target=model.id, after=model_spec(model, scope)))
         elif live.marker != marker_for(scope):
-            owner = "the gateway's config.yaml" if not live.db_model else "someone else"
-            conflicts.append(f"model {model.id!r}: that id belongs to {owner}; choose another id")
+            conflicts.append(f"model {model.id!r}: that id belongs to {_owner(live)}; "
+                             "choose another id")
         else:
             acc.changes.extend(_diff_model(model, live, scope))
     for live in live_by_id.values():
@@ -66,6 +66,12 @@ def diff_models(estate: Estate, models: tuple[LiveModel, ...], acc: PlanInputs) 
             f"config_models lists {name!r} but the gateway's config has no such model"
         )
     return conflicts
+
+
+def _owner(live: LiveModel) -> str:
+    if not live.db_model:
+        return "the gateway's config.yaml"
+    return f"another scope ({live.marker})" if live.marker else "a model this tool did not create"
 
 
 def _untouched(live: LiveModel) -> Untouched:

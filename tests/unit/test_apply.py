@@ -1,0 +1,218 @@
+"""apply_plan against a recording fake gateway: order, bodies, stopping, sink failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from reconciler.apply import StepStatus, apply_plan
+from reconciler.changes import (
+    BlockKey,
+    CreateKey,
+    CreateModel,
+    DeleteKey,
+    DeleteModel,
+    UnblockKey,
+    UpdateKey,
+    UpdateModel,
+)
+from reconciler.diff import plan_changes
+from reconciler.errors import SecretSinkError
+from reconciler.live import parse_live
+from reconciler.plan import Plan
+from tests.unit.builders import estate, managed_model
+from tests.unit.fake_gateway import NEW_RAW_KEY, NEW_TOKEN, FakeGateway
+
+KEY_SPEC: dict[str, Any] = {
+    "key_alias": "李狗蛋",
+    "models": ["MiniMax-M2.5"],
+    "max_budget": 50,
+    "budget_duration": None,
+    "rpm_limit": None,
+    "tpm_limit": None,
+    "metadata": {"agent": "李狗蛋", "owner": "sileya", "managed_by": "reconciler"},
+    "blocked": False,
+}
+
+
+class RecordingSink:
+    def __init__(self, error: str | None = None) -> None:
+        self.delivered: list[tuple[str, str, str]] = []
+        self.error = error
+
+    def deliver(self, *, agent: str, raw_key: str, token: str) -> None:
+        if self.error is not None:
+            raise SecretSinkError(self.error)
+        self.delivered.append((agent, raw_key, token))
+
+
+def test_changes_run_in_plan_order_with_the_right_bodies() -> None:
+    fake = FakeGateway()
+    plan = Plan(
+        changes=(
+            DeleteModel(target="old", before={"model_name": "Old"}),
+            BlockKey(target="妮可", key_id="tok-nicole"),
+            UpdateKey(
+                target="阿强", before={"rpm_limit": 1}, after={"rpm_limit": 60}, key_id="tok-aqiang"
+            ),
+            CreateKey(target="李狗蛋", after=KEY_SPEC),
+            DeleteKey(target="旧的", key_id="tok-old"),
+            UnblockKey(target="小红", key_id="tok-red"),
+            CreateModel(
+                target="m1",
+                after={
+                    "model_name": "M1",
+                    "litellm_params": {"model": "x/y"},
+                    "model_info": {"id": "m1"},
+                },
+            ),
+        )
+    )
+    sink = RecordingSink()
+    report = apply_plan(plan, fake.client(), sink)
+
+    assert report.ok
+    assert fake.calls == [
+        (
+            "POST",
+            "/model/new",
+            {"model_name": "M1", "litellm_params": {"model": "x/y"}, "model_info": {"id": "m1"}},
+        ),
+        ("POST", "/key/delete", {"keys": ["tok-old"]}),
+        (
+            "POST",
+            "/key/generate",
+            {
+                "key_alias": "李狗蛋",
+                "models": ["MiniMax-M2.5"],
+                "max_budget": 50,
+                "metadata": KEY_SPEC["metadata"],
+            },
+        ),
+        ("POST", "/key/update", {"key": "tok-aqiang", "rpm_limit": 60}),
+        ("POST", "/key/unblock", {"key": "tok-red"}),
+        ("POST", "/key/block", {"key": "tok-nicole"}),
+        ("POST", "/model/delete", {"id": "old"}),
+    ]
+    assert sink.delivered == [("李狗蛋", NEW_RAW_KEY, NEW_TOKEN)]
+    assert report.data["done"] == 7
+    created = next(s for s in report.data["steps"] if s["action"] == "create_key")
+    assert created["message"] == "created sk-...2345; secret delivered"
+
+
+def test_update_model_patches_with_its_id_and_only_the_changed_params() -> None:
+    desired = estate(
+        "models:\n  - id: m1\n    model_name: M1\n    litellm_params:\n"
+        "      {model: x/y, api_key: os.environ/K, rpm: 300}\n"
+    )
+    live = parse_live(
+        [], [managed_model("m1", "M1", {"model": "x/y", "api_key": "os.environ/K", "rpm": 120})]
+    )
+    plan = plan_changes(desired, live)
+    fake = FakeGateway()
+    assert apply_plan(plan, fake.client(), None).ok
+
+    ((method, path, body),) = fake.calls
+    assert (method, path) == ("PATCH", "/model/m1/update")
+    assert body["litellm_params"] == {"rpm": 300}
+    assert body["model_info"]["id"] == "m1"
+    assert body["model_info"]["managed_by"] == "reconciler"
+    assert body["model_info"]["reconciler"]["litellm_params"]["rpm"] == 300
+
+
+def test_plan_that_creates_keys_refuses_to_start_without_a_sink() -> None:
+    fake = FakeGateway()
+    plan = Plan(changes=(CreateModel(target="m1", after={}), CreateKey(target="a", after=KEY_SPEC)))
+    with pytest.raises(SecretSinkError, match="--secrets-out FILE or --secrets-cmd CMD"):
+        apply_plan(plan, fake.client(), None)
+    assert fake.calls == []
+
+
+def test_first_failure_stops_the_run_and_later_steps_are_not_attempted() -> None:
+    fake = FakeGateway(fail={"POST /key/update": (400, {"detail": "tpm_limit is invalid"})})
+    plan = Plan(
+        changes=(
+            UpdateKey(target="a", after={"tpm_limit": -1}, key_id="tok-a"),
+            UnblockKey(target="b", key_id="tok-b"),
+            BlockKey(target="c", key_id="tok-c"),
+        )
+    )
+    seen: list[str] = []
+    report = apply_plan(plan, fake.client(), None, on_step=lambda r: seen.append(r.status.value))
+
+    assert fake.routes == ["POST /key/update"]
+    assert [(s["target"], s["status"]) for s in report.data["steps"]] == [
+        ("a", "failed"),
+        ("b", "not_attempted"),
+        ("c", "not_attempted"),
+    ]
+    assert report.data["steps"][0]["message"] == (
+        "POST /key/update answered 400: tpm_limit is invalid"
+    )
+    assert seen == ["failed", "not_attempted", "not_attempted"]
+    assert not report.ok
+    assert (report.count(StepStatus.FAILED), report.count(StepStatus.NOT_ATTEMPTED)) == (1, 2)
+
+
+def test_failing_sink_blocks_the_new_key_and_reports_only_its_masked_name() -> None:
+    fake = FakeGateway()
+    plan = Plan(
+        changes=(CreateKey(target="李狗蛋", after=KEY_SPEC), BlockKey(target="x", key_id="tok-x"))
+    )
+    report = apply_plan(plan, fake.client(), RecordingSink(error="disk full"))
+
+    assert fake.routes == ["POST /key/generate", "POST /key/update"]
+    _, _, quarantine = fake.calls[1]
+    assert quarantine == {
+        "key": NEW_TOKEN,
+        "blocked": True,
+        "metadata": {**KEY_SPEC["metadata"], "reconciler_secret_undelivered": True},
+    }
+    failed, skipped = report.results
+    assert failed.status is StepStatus.FAILED
+    assert failed.message == (
+        "key sk-...2345 was created but its secret could not be stored (disk full); "
+        "it is now blocked and the next apply replaces it"
+    )
+    assert NEW_RAW_KEY not in str(report.data)
+    assert skipped.status is StepStatus.NOT_ATTEMPTED
+
+
+def test_server_error_on_generate_blocks_a_key_that_was_created_anyway() -> None:
+    fake = FakeGateway(
+        fail={"POST /key/generate": (500, {"error": {"message": "db timeout"}})},
+        alias_rows=[
+            {"token": "tok-ghost", "key_alias": "李狗蛋", "metadata": {"managed_by": "reconciler"}}
+        ],
+    )
+    report = apply_plan(
+        Plan(changes=(CreateKey(target="李狗蛋", after=KEY_SPEC),)), fake.client(), RecordingSink()
+    )
+    assert fake.routes == ["POST /key/generate", "GET /key/list", "POST /key/update"]
+    assert fake.calls[2][2]["key"] == "tok-ghost"
+    assert fake.calls[2][2]["blocked"] is True
+    assert report.results[0].message == "POST /key/generate answered 500: db timeout"
+
+
+def test_client_error_on_generate_does_not_look_for_a_created_key() -> None:
+    fake = FakeGateway(fail={"POST /key/generate": (400, {"error": {"message": "alias taken"}})})
+    apply_plan(
+        Plan(changes=(CreateKey(target="a", after=KEY_SPEC),)), fake.client(), RecordingSink()
+    )
+    assert fake.routes == ["POST /key/generate"]
+
+
+def test_update_model_sends_a_new_model_name() -> None:
+    fake = FakeGateway()
+    plan = Plan(
+        changes=(
+            UpdateModel(
+                target="m",
+                after={"model_name": "N"},
+                spec={"model_info": {"managed_by": "reconciler"}},
+            ),
+        )
+    )
+    assert apply_plan(plan, fake.client(), None).ok
+    assert fake.calls[0][2]["model_name"] == "N"

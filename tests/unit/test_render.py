@@ -1,0 +1,145 @@
+"""Renderers: text for terminals, markdown for pull requests, json for machines."""
+
+from __future__ import annotations
+
+import json
+import re
+from io import StringIO
+
+from reconciler.diff import plan_changes
+from reconciler.live import parse_live
+from reconciler.plan import Plan
+from reconciler.render import render
+from tests.unit.builders import estate, key_row, managed_key, managed_model, model_row
+
+RAW_KEY = re.compile(r"sk-[A-Za-z0-9_\-]{8,}")
+ANSI = "\x1b["
+ESTATE = """\
+config_models: [MiniMax-M2.7]
+models:
+  - id: new-model
+    model_name: New
+    litellm_params: {model: openai/new, api_key: os.environ/NEW_KEY}
+agents:
+  - {name: 李狗蛋, owner: sileya, models: [New], max_budget: 50, metadata: {team: research}}
+  - {name: 妮可, owner: sileya, models: [MiniMax-M2.7], rpm_limit: 60}
+  - {name: 阿强, owner: sileya, models: [MiniMax-M2.7]}
+  - {name: 小红, owner: sileya, models: [MiniMax-M2.7], blocked: true}
+"""
+
+
+def busy_plan() -> Plan:
+    """create model + create/update/unblock/block key + delete model, plus untouched/warning."""
+    keys = [
+        managed_key("妮可", raw="sk-nicoleRAWsecret0001", models=["MiniMax-M2.7"], rpm_limit=10),
+        managed_key("阿强", raw="sk-aqiangRAWsecret0002", models=["MiniMax-M2.7"], blocked=True),
+        managed_key("小红", raw="sk-xiaohongRAWsecret03", models=["MiniMax-M2.7"]),
+        key_row("manual", raw="sk-manualRAWsecret0004"),
+    ]
+    models = [
+        model_row("c", "MiniMax-M2.7", {"model": "minimax/MiniMax-M2.7"}, db_model=False),
+        managed_model("gone", "Gone", {"model": "openai/gone"}),
+    ]
+    return plan_changes(estate(ESTATE + "pinned: [{alias: sileya}]\n"), parse_live(keys, models))
+
+
+def rendered(plan: Plan, fmt: str, *, color: bool = False) -> str:
+    out = StringIO()
+    render(plan, out, fmt=fmt, color=color)
+    return out.getvalue()
+
+
+def test_text_shows_a_headline_per_change_with_its_symbol() -> None:
+    lines = rendered(busy_plan(), "text").splitlines()
+    headlines = [line for line in lines if line and not line.startswith(" ")]
+    assert headlines[:6] == [
+        "+ create model new-model",
+        "+ create key 李狗蛋",
+        "~ update key 妮可 (sk-...0001)",
+        "↺ unblock key 阿强 (sk-...0002)",
+        "⊘ block key 小红 (sk-...et03)",
+        "- delete model gone  # removed from desired/",
+    ]
+
+
+def test_text_shows_fields_of_creates_and_before_after_of_updates() -> None:
+    text = rendered(busy_plan(), "text")
+    assert '      key_alias: "李狗蛋"\n' in text
+    assert '      models: ["New"]\n' in text
+    assert "      max_budget: 50\n" in text
+    assert '      metadata.team: "research"\n' in text
+    assert "      rpm_limit: 10 → 60\n" in text
+    assert '      litellm_params.api_key: "os.environ/NEW_KEY"\n' in text
+    # the tool's own plumbing is not shown to reviewers
+    assert "managed_by" not in text
+    assert "info_keys" not in text
+
+
+def test_text_lists_untouched_warnings_and_the_summary_line() -> None:
+    text = rendered(busy_plan(), "text")
+    assert "  = unmanaged key (not created by this tool; left alone): manual sk-...0004\n" in text
+    assert "  ! warning: pinned key sileya is missing on the gateway\n" in text
+    assert text.endswith(
+        "Plan: 6 change(s): 1 create model, 1 create key, 1 update key, 1 unblock key, "
+        "1 block key, 1 delete model.\n"
+    )
+
+
+def test_no_renderer_shows_a_raw_key() -> None:
+    plan = busy_plan()
+    for fmt in ("text", "markdown", "json"):
+        assert RAW_KEY.findall(rendered(plan, fmt)) == [], fmt
+
+
+def test_text_has_no_ansi_escapes_unless_color_is_asked_for() -> None:
+    plan = busy_plan()
+    assert ANSI not in rendered(plan, "text")
+    assert ANSI not in rendered(plan, "markdown", color=True)
+    colored = rendered(plan, "text", color=True)
+    assert "\x1b[32m+ create key 李狗蛋\x1b[0m" in colored
+    assert "\x1b[31m⊘ block key 小红 (sk-...et03)\x1b[0m" in colored
+
+
+def test_empty_plan_says_no_changes_in_every_human_format() -> None:
+    assert rendered(Plan(), "text") == "No changes. The gateway matches desired/.\n"
+    markdown = rendered(Plan(), "markdown")
+    assert "**No changes. The gateway matches desired/.**" in markdown
+    assert "```diff" not in markdown
+
+
+def test_markdown_has_a_summary_table_and_a_diff_block() -> None:
+    markdown = rendered(busy_plan(), "markdown")
+    assert markdown.startswith("### reconciler plan\n\n**Plan: 6 change(s):")
+    assert "| action | count |\n|---|---:|\n" in markdown
+    assert "| `create_key` | 1 |\n" in markdown
+    assert "| `update_model` |" not in markdown  # zero counts are left out
+    block = markdown.split("```diff\n", 1)[1].split("```", 1)[0]
+    assert "+ + create key 李狗蛋\n" in block
+    assert "! ~ update key 妮可 (sk-...0001)\n" in block
+    assert "!     rpm_limit: 10 → 60\n" in block
+    assert "- ⊘ block key 小红 (sk-...et03)\n" in block
+    assert "> ⚠️ pinned key sileya is missing on the gateway" in markdown
+    assert "<summary>Left untouched (2)</summary>" in markdown
+
+
+def test_json_has_format_version_changes_and_summary() -> None:
+    data = json.loads(rendered(busy_plan(), "json"))
+    assert data["format_version"] == 1
+    assert data["summary"]["block_key"] == 1
+    assert data["summary"]["update_model"] == 0
+    for change in data["changes"]:
+        assert {"action", "target", "before", "after"} <= set(change)
+    update = next(c for c in data["changes"] if c["action"] == "update_key")
+    assert (update["target"], update["before"], update["after"]) == (
+        "妮可",
+        {"rpm_limit": 10},
+        {"rpm_limit": 60},
+    )
+    assert update["key_name"] == "sk-...0001"
+    assert data["warnings"] == ["pinned key sileya is missing on the gateway"]
+
+
+def test_json_of_an_empty_plan_is_still_a_plan() -> None:
+    data = json.loads(rendered(Plan(), "json"))
+    assert data["changes"] == []
+    assert set(data["summary"].values()) == {0}
