@@ -4,6 +4,7 @@ in front of the sandbox and of a real LiteLLM proxy alike."""
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -18,6 +19,7 @@ class Fault:
     status: int
     skip: int
     times: int
+    delay: float
 
 
 class FaultyProxy:
@@ -38,12 +40,13 @@ class FaultyProxy:
         self.server.server_close()
 
     def fail(self, method: str, path: str, *, status: int = 500, skip: int = 0,
-             times: int = 1) -> None:
-        """Answer `status` to the next `times` matching requests after `skip` pass through."""
+             times: int = 1, delay: float = 0.0) -> None:
+        """Answer `status` to the next `times` matching requests after `skip` pass through,
+        after `delay` seconds (to play a gateway that does not answer in time)."""
         with self.lock:
-            self.faults.append(Fault(method, path, status, skip, times))
+            self.faults.append(Fault(method, path, status, skip, times, delay))
 
-    def should_fail(self, method: str, path: str) -> int | None:
+    def should_fail(self, method: str, path: str) -> Fault | None:
         with self.lock:
             for fault in self.faults:
                 if (fault.method, fault.path) != (method, path) or fault.times <= 0:
@@ -52,7 +55,7 @@ class FaultyProxy:
                     fault.skip -= 1
                     return None
                 fault.times -= 1
-                return fault.status
+                return fault
         return None
 
 
@@ -62,11 +65,13 @@ def _handler_for(proxy: FaultyProxy) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?", 1)[0]
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            status = proxy.should_fail(self.command, path)
-            if status is not None:
+            fault = proxy.should_fail(self.command, path)
+            if fault is not None:
+                time.sleep(fault.delay)
                 payload = (b'{"error": {"message": "Injected fault", "type": '
-                           b'"internal_server_error", "param": null, "code": "%d"}}' % status)
-                return self._send(status, payload)
+                           b'"internal_server_error", "param": null, "code": "%d"}}'
+                           % fault.status)
+                return self._send(fault.status, payload)
             headers = {k: v for k, v in self.headers.items()
                        if k.lower() in ("authorization", "content-type")}
             response = httpx.request(self.command, proxy.upstream + self.path, content=body,

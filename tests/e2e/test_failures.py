@@ -72,3 +72,14 @@ def test_failing_sink_blocks_the_key_and_next_apply_replaces_it(gateway: Gateway
         gateway.name("李狗蛋"), gateway.name("妮可")}
     assert run_cli(gateway, tmp_path, "plan", "--desired", "desired",
                    "--detailed-exitcode").code == 0
+
+
+def test_a_gateway_that_does_not_answer_in_time(gateway: Gateway, desired: Path,
+                                                tmp_path: Path) -> None:
+    with FaultyProxy(gateway.base_url) as proxy:
+        proxy.fail("GET", "/model/info", delay=3)
+        result = run_cli(gateway, tmp_path, "plan", "--desired", "desired", "--timeout", "0.5",
+                         base_url=proxy.base_url)
+    assert result.code == 1
+    assert result.err.strip() == (
+        f"error: GET /model/info: the gateway at {proxy.base_url} did not answer in time")
