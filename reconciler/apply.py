@@ -132,6 +132,12 @@ class _Executor:
         self.client.update_model(change.target, body)
         return "updated"
 
+    def _update_fallbacks(self, change: Change) -> str:
+        fallbacks = (change.spec or {}).get("fallbacks", [])
+        # The whole list is sent: /config/update replaces it, and [] clears it.
+        self.client.update_router_settings({"fallbacks": fallbacks})
+        return f"{len(fallbacks)} fallback group(s) set"
+
     def _delete_model(self, change: Change) -> str:
         self.client.delete_model(change.target)
         return "deleted"

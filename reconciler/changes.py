@@ -13,6 +13,7 @@ class Action(str, Enum):
     # are deleted last, once no key is changed to need them.
     CREATE_MODEL = "create_model"
     UPDATE_MODEL = "update_model"
+    UPDATE_FALLBACKS = "update_fallbacks"
     DELETE_KEY = "delete_key"
     CREATE_KEY = "create_key"
     UPDATE_KEY = "update_key"
@@ -38,6 +39,7 @@ _SYMBOLS = {
     Action.CREATE_KEY: "+",
     Action.UPDATE_MODEL: "~",
     Action.UPDATE_KEY: "~",
+    Action.UPDATE_FALLBACKS: "~",
     Action.BLOCK_KEY: "⊘",
     Action.UNBLOCK_KEY: "↺",
     Action.DELETE_KEY: "-",
@@ -117,6 +119,11 @@ class DeleteModel(Change):
     action = Action.DELETE_MODEL
 
 
+@dataclass(frozen=True)
+class UpdateFallbacks(Change):
+    action = Action.UPDATE_FALLBACKS
+
+
 CHANGE_TYPES: dict[Action, type[Change]] = {
     cls.action: cls
     for cls in (
@@ -128,6 +135,7 @@ CHANGE_TYPES: dict[Action, type[Change]] = {
         CreateModel,
         UpdateModel,
         DeleteModel,
+        UpdateFallbacks,
     )
 }
 

@@ -20,6 +20,7 @@ def cross_check(files: list[LoadedFile], estate: Estate) -> list[Problem]:
     problems: list[Problem] = []
     for f in files:
         problems.extend(_unknown_models(f, estate))
+        problems.extend(_fallback_problems(f, estate))
         problems.extend(_pinned_conflicts(f, estate))
         problems.extend(_literal_secrets(f))
     # One value can trip two secret rules; one line about it is enough.
@@ -38,11 +39,26 @@ def _unknown_models(f: LoadedFile, estate: Estate) -> Iterator[Problem]:
     for i, agent in enumerate(f.content.agents):
         for j, name in enumerate(agent.models):
             if name not in known:
-                yield _problem(
-                    f,
-                    ("agents", i, "models", j),
-                    f"model {name!r} is declared nowhere (add it under models: or config_models:)",
-                )
+                yield _problem(f, ("agents", i, "models", j), _nowhere(name))
+
+
+def _fallback_problems(f: LoadedFile, estate: Estate) -> Iterator[Problem]:
+    known = estate.model_names()
+    for group, targets in (f.content.fallbacks or {}).items():
+        if group not in known:
+            yield _problem(f, ("fallbacks", group), _nowhere(group))
+        for j, name in enumerate(targets):
+            path = ("fallbacks", group, j)
+            if name == group:
+                yield _problem(f, path, f"{group!r} cannot fall back to itself")
+            elif name in targets[:j]:
+                yield _problem(f, path, f"{name!r} is listed twice")
+            elif name not in known:
+                yield _problem(f, path, _nowhere(name))
+
+
+def _nowhere(name: str) -> str:
+    return f"model {name!r} is declared nowhere (add it under models: or config_models:)"
 
 
 def _pinned_conflicts(f: LoadedFile, estate: Estate) -> Iterator[Problem]:

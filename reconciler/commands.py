@@ -11,7 +11,7 @@ from typing import TextIO
 
 from reconciler.apply import ApplyReport, StepResult, StepStatus, apply_plan
 from reconciler.changes import Action
-from reconciler.desired import json_schema
+from reconciler.desired import Estate, json_schema
 from reconciler.diff import plan_changes
 from reconciler.errors import PlanError, ReconcilerError, SecretSinkError, StalePlanError
 from reconciler.gateway import GatewayClient
@@ -37,7 +37,7 @@ def run_validate(args: argparse.Namespace) -> int:
 def run_plan(args: argparse.Namespace) -> int:
     estate = load_estate(read_sources(args.desired))
     with open_client(args) as client:
-        plan = plan_changes(estate, read_live(client))
+        plan = plan_changes(estate, read_live(client, fallbacks=estate.fallbacks is not None))
     render(plan, sys.stdout, fmt=args.format, color=args.format == "text" and use_color(sys.stdout))
     if args.out:
         _write_json(args.out, plan.data)
@@ -55,16 +55,11 @@ def run_apply(args: argparse.Namespace) -> int:
             "apply needs a terminal to confirm; pass --auto-approve in automation"
         )
     saved = load_saved_plan(args.planfile) if args.planfile else None
-    estate = None if saved else load_estate(read_sources(args.desired))
     if saved is not None:
-        _require_sink(saved, sink)
+        _require_sink(saved, sink)  # before any call: a saved plan says it all
+    estate = None if saved else load_estate(read_sources(args.desired))
     with open_client(args) as client:
-        live = read_live(client)
-        plan = saved if saved is not None else plan_changes(estate, live)  # type: ignore[arg-type]
-        if saved is not None and saved.live_fingerprint != live.fingerprint():
-            raise StalePlanError(
-                f"the gateway changed since {args.planfile} was made; run plan again"
-            )
+        plan = _current_plan(client, saved, estate, args.planfile)
         if not plan.has_changes:
             print("No changes. The gateway matches desired/.")
             return EXIT_OK
@@ -77,6 +72,19 @@ def run_apply(args: argparse.Namespace) -> int:
             return EXIT_ERROR
         report = apply_plan(plan, client, sink, on_step=_print_step)
     return _finish(report, args.report)
+
+
+def _current_plan(
+    client: GatewayClient, saved: Plan | None, estate: Estate | None, planfile: Path | None
+) -> Plan:
+    """The plan to apply: computed now, or the saved one if the gateway has not moved since."""
+    if saved is None:
+        assert estate is not None
+        return plan_changes(estate, read_live(client, fallbacks=estate.fallbacks is not None))
+    live = read_live(client, fallbacks=saved.manages_fallbacks)
+    if saved.live_fingerprint != live.fingerprint():
+        raise StalePlanError(f"the gateway changed since {planfile} was made; run plan again")
+    return saved
 
 
 def run_schema(args: argparse.Namespace) -> int:
@@ -96,8 +104,9 @@ def open_client(args: argparse.Namespace) -> GatewayClient:
     return GatewayClient(args.base_url, args.admin_key, timeout=args.timeout)
 
 
-def read_live(client: GatewayClient) -> LiveState:
-    return parse_live(client.list_keys(), client.list_models())
+def read_live(client: GatewayClient, *, fallbacks: bool) -> LiveState:
+    router = client.router_settings() if fallbacks else None
+    return parse_live(client.list_keys(), client.list_models(), router)
 
 
 def choose_sink(args: argparse.Namespace) -> SecretSink | None:

@@ -108,6 +108,11 @@ class DesiredFile(_Strict):
     )
     pinned: list[PinnedKey] = Field(default_factory=list)
     settings: Settings | None = None
+    fallbacks: dict[str, list[str]] | None = Field(
+        default=None,
+        description="the gateway's whole fallback routing: model group -> groups to try next, "
+        "in order; absent means the tool leaves fallbacks alone",
+    )
 
 
 class Estate(BaseModel):
@@ -120,6 +125,7 @@ class Estate(BaseModel):
     config_models: frozenset[str] = frozenset()
     pinned: tuple[PinnedKey, ...] = ()
     settings: Settings = Settings()
+    fallbacks: dict[str, tuple[str, ...]] | None = None
 
     def model_names(self) -> set[str]:
         return {m.model_name for m in self.models} | set(self.config_models)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reconciler.changes import UpdateFallbacks
 from reconciler.desired import Estate, PinnedKey
 from reconciler.diff_keys import diff_keys
 from reconciler.diff_models import diff_models
@@ -26,13 +27,34 @@ def plan_changes(estate: Estate, live: LiveState) -> Plan:
         raise PlanError("no plan is possible:\n  " + "\n  ".join(conflicts))
     marker = marker_for(estate.settings.scope)
     existing = sum(k.marker == marker for k in keys) + sum(m.marker == marker for m in live.models)
+    acc.changes.extend(_diff_fallbacks(estate, live))
     return Plan(
         changes=tuple(acc.changes),
         untouched=tuple(acc.untouched),
         warnings=tuple(acc.warnings),
         existing_managed=existing,
         live_fingerprint=live.fingerprint(),
+        manages_fallbacks=estate.fallbacks is not None,
     )
+
+
+def _diff_fallbacks(estate: Estate, live: LiveState) -> list[UpdateFallbacks]:
+    """desired/ owns the whole fallback list when it declares one; else it is left alone."""
+    if estate.fallbacks is None:
+        return []
+    want = {group: list(targets) for group, targets in estate.fallbacks.items()}
+    have = live.fallbacks or {}
+    changed = sorted(g for g in set(have) | set(want) if have.get(g) != want.get(g))
+    if not changed:
+        return []
+    return [
+        UpdateFallbacks(
+            target="fallbacks",
+            before={g: have.get(g) for g in changed},
+            after={g: want.get(g) for g in changed},
+            spec={"fallbacks": [{group: targets} for group, targets in want.items()]},
+        )
+    ]
 
 
 def _pinned(pinned: tuple[PinnedKey, ...], keys: tuple[LiveKey, ...], acc: PlanInputs) -> set[str]:

@@ -45,8 +45,9 @@ def diff_models(estate: Estate, models: tuple[LiveModel, ...], acc: PlanInputs) 
         if live is None:
             acc.changes.append(CreateModel(target=model.id, after=model_spec(model, scope)))
         elif live.marker != marker_for(scope):
-            conflicts.append(f"model {model.id!r}: that id belongs to {_owner(live)}; "
-                             "choose another id")
+            conflicts.append(
+                f"model {model.id!r}: that id belongs to {_owner(live)}; choose another id"
+            )
         else:
             acc.changes.extend(_diff_model(model, live, scope))
     for live in live_by_id.values():

@@ -87,6 +87,14 @@ class GatewayClient:
         )
         return [k for k in body.get("keys", []) if isinstance(k, dict)]
 
+    def router_settings(self) -> dict[str, Any]:
+        """The live router's settings (fallbacks included), as the proxy reports them."""
+        body = self._call("GET", "/get/config/callbacks")
+        return dict(body.get("router_settings") or {})
+
+    def update_router_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("POST", "/config/update", json={"router_settings": settings}))
+
     def readiness(self) -> dict[str, Any]:
         return dict(self._call("GET", "/health/readiness"))
 

@@ -82,6 +82,8 @@ class LiveModel:
 class LiveState:
     keys: tuple[LiveKey, ...] = ()
     models: tuple[LiveModel, ...] = field(default=())
+    # None when not read: desired/ does not declare fallbacks, so the tool leaves them alone.
+    fallbacks: dict[str, list[str]] | None = None
 
     def fingerprint(self) -> str:
         """Changes whenever anything the tool diffs changes; ties a saved plan to what it saw."""
@@ -94,6 +96,7 @@ class LiveState:
                 [m.id, m.model_name, m.litellm_params, m.model_info, m.db_model]
                 for m in self.models
             ),
+            "fallbacks": self.fallbacks,
         }
         canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()
@@ -126,13 +129,27 @@ def parse_model(row: dict[str, Any]) -> LiveModel:
     )
 
 
-def parse_live(key_rows: list[dict[str, Any]], model_rows: list[dict[str, Any]]) -> LiveState:
+def parse_live(
+    key_rows: list[dict[str, Any]],
+    model_rows: list[dict[str, Any]],
+    router_settings: dict[str, Any] | None = None,
+) -> LiveState:
     models = [parse_model(r) for r in model_rows]
     # /model/info also shows alias and wildcard rows that are not deployments; they have no id.
     return LiveState(
         keys=tuple(parse_key(r) for r in key_rows),
         models=tuple(m for m in models if m.id != "None"),
+        fallbacks=None if router_settings is None else parse_fallbacks(router_settings),
     )
+
+
+def parse_fallbacks(router_settings: dict[str, Any]) -> dict[str, list[str]]:
+    """LiteLLM keeps fallbacks as [{"group": ["next", ...]}, ...]; null means none."""
+    merged: dict[str, list[str]] = {}
+    for entry in router_settings.get("fallbacks") or []:
+        if isinstance(entry, dict):
+            merged.update({str(k): list(v or []) for k, v in entry.items()})
+    return merged
 
 
 def _number(value: Any) -> Any:

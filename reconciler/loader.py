@@ -100,24 +100,32 @@ def field_label(data: Any, loc: Path_) -> str:
 
 def _merge(files: list[LoadedFile]) -> tuple[Estate, list[Problem]]:
     problems: list[Problem] = []
-    settings: tuple[Settings, Where] | None = None
-    for f in files:
-        if f.content.settings is None:
-            continue
-        here = f.where(("settings",))
-        if settings is not None:
-            problems.append(_twice(here, "settings", "settings", settings[1]))
-        else:
-            settings = (f.content.settings, here)
+    settings = _single(files, "settings", problems)
     estate = Estate(
         agents=tuple(a for f in files for a in f.content.agents),
         models=tuple(m for f in files for m in f.content.models),
         config_models=frozenset(n for f in files for n in f.content.config_models),
         pinned=tuple(p for f in files for p in f.content.pinned),
-        settings=settings[0] if settings else Settings(),
+        settings=settings if isinstance(settings, Settings) else Settings(),
+        fallbacks=_single(files, "fallbacks", problems),
     )
     problems.extend(_duplicates(files))
     return estate, problems
+
+
+def _single(files: list[LoadedFile], section: str, problems: list[Problem]) -> Any:
+    """A section that may be declared in one file only (settings, fallbacks)."""
+    found: tuple[Any, Where] | None = None
+    for f in files:
+        value = getattr(f.content, section)
+        if value is None:
+            continue
+        here = f.where((section,))
+        if found is not None:
+            problems.append(_twice(here, section, section, found[1]))
+        else:
+            found = (value, here)
+    return found[0] if found else None
 
 
 def _twice(here: Where, field: str, what: str, first: Where) -> Problem:

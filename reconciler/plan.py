@@ -33,6 +33,9 @@ class Plan:
     # Managed objects that exist now: the base of the safety percentages.
     existing_managed: int = 0
     live_fingerprint: str = ""
+    # Whether the live fallbacks were read (desired/ declares them); a saved plan's apply
+    # must read the same things to check the fingerprint.
+    manages_fallbacks: bool = False
 
     # A large share of the estate changing at once is more often a mistake (a deleted file,
     # a bad merge) than an intent; above these, apply wants --force.
@@ -77,6 +80,7 @@ class Plan:
             "format_version": FORMAT_VERSION,
             "live_fingerprint": self.live_fingerprint,
             "existing_managed": self.existing_managed,
+            "manages_fallbacks": self.manages_fallbacks,
             "summary": self.summary,
             "changes": [c.data for c in self.changes],
             "untouched": [u.data for u in self.untouched],
@@ -95,6 +99,7 @@ def plan_from_data(data: Any) -> Plan:
             warnings=tuple(data.get("warnings", [])),
             existing_managed=int(data.get("existing_managed", 0)),
             live_fingerprint=str(data["live_fingerprint"]),
+            manages_fallbacks=bool(data.get("manages_fallbacks", False)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanError(f"plan file is damaged: {exc}") from None

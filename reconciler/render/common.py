@@ -15,6 +15,7 @@ _HIDDEN = {f"model_info.{MODEL_RECORD_FIELD}", "model_info.managed_by", "metadat
 VERBS = {
     Action.CREATE_MODEL: "create model",
     Action.UPDATE_MODEL: "update model",
+    Action.UPDATE_FALLBACKS: "update",
     Action.DELETE_MODEL: "delete model",
     Action.CREATE_KEY: "create key",
     Action.UPDATE_KEY: "update key",
@@ -51,7 +52,7 @@ def field_lines(change: Change) -> list[str]:
     before, after = _flatten(change.before), _flatten(change.after)
     if change.action in (Action.CREATE_KEY, Action.CREATE_MODEL):
         return [f"{name}: {show(value)}" for name, value in after.items() if value is not None]
-    if change.action in (Action.UPDATE_KEY, Action.UPDATE_MODEL):
+    if change.action in (Action.UPDATE_KEY, Action.UPDATE_MODEL, Action.UPDATE_FALLBACKS):
         names = sorted(set(before) | set(after))
         return [
             f"{n}: {show(before.get(n))} → {show(after.get(n))}"

@@ -58,6 +58,7 @@ def test_summary_counts_every_action() -> None:
     assert mixed_plan().summary == {
         "create_model": 1,
         "update_model": 0,
+        "update_fallbacks": 0,
         "delete_key": 0,
         "create_key": 0,
         "update_key": 1,
