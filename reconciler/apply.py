@@ -91,6 +91,14 @@ def apply_plan(
             except ReconcilerError as exc:
                 failed = True
                 result = StepResult(change, StepStatus.FAILED, str(exc))
+            except KeyboardInterrupt:
+                # Ctrl-C still leaves a report; the next plan shows what really happened.
+                failed = True
+                result = StepResult(
+                    change,
+                    StepStatus.FAILED,
+                    "interrupted: this change may or may not have been made",
+                )
         report.results.append(result)
         on_step(result)
     return report

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from reconciler.apply import StepStatus, apply_plan
@@ -19,6 +20,7 @@ from reconciler.changes import (
 )
 from reconciler.diff import plan_changes
 from reconciler.errors import SecretSinkError
+from reconciler.gateway import GatewayClient
 from reconciler.live import parse_live
 from reconciler.plan import Plan
 from tests.unit.builders import estate, managed_model
@@ -216,3 +218,45 @@ def test_update_model_sends_a_new_model_name() -> None:
     )
     assert apply_plan(plan, fake.client(), None).ok
     assert fake.calls[0][2]["model_name"] == "N"
+
+
+def test_removed_model_param_recreates_the_deployment_under_the_same_id() -> None:
+    desired = estate(
+        "models:\n  - id: m1\n    model_name: M1\n    litellm_params:\n"
+        "      {model: x/y, api_key: os.environ/K}\n"
+    )
+    live = parse_live(
+        [], [managed_model("m1", "M1", {"model": "x/y", "api_key": "os.environ/K", "rpm": 120})]
+    )
+    plan = plan_changes(desired, live)
+    [change] = plan.changes
+    assert change.after == {"litellm_params": {"rpm": None}}
+    assert change.reason == "LiteLLM cannot unset a setting in place: re-created"
+    fake = FakeGateway()
+    assert apply_plan(plan, fake.client(), None).ok
+    assert fake.routes == ["POST /model/delete", "POST /model/new"]
+    created = fake.calls[1][2]
+    assert created["model_info"]["id"] == "m1"
+    assert created["litellm_params"] == {"model": "x/y", "api_key": "os.environ/K"}
+
+
+def test_ctrl_c_mid_apply_still_reports_what_was_and_was_not_done() -> None:
+    fake = FakeGateway()
+    calls = 0
+
+    def interrupt_second(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise KeyboardInterrupt
+        return fake.handle(request)
+
+    client = GatewayClient("http://fake", "sk-admin-0000000000",
+                           transport=httpx.MockTransport(interrupt_second))
+    plan = Plan(changes=(BlockKey(target="a", key_id="tok-a"), BlockKey(target="b", key_id="tok-b"),
+                         BlockKey(target="c", key_id="tok-c")))
+    report = apply_plan(plan, client, None)
+    assert [(s["target"], s["status"]) for s in report.data["steps"]] == [
+        ("a", "done"), ("b", "failed"), ("c", "not_attempted")]
+    assert report.data["steps"][1]["message"] == (
+        "interrupted: this change may or may not have been made")
