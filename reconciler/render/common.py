@@ -38,8 +38,10 @@ def show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def headline(change: Change) -> str:
-    text = f"{change.action.symbol} {VERBS[change.action]} {change.target}"
+def headline(change: Change, *, symbol: bool = True) -> str:
+    text = f"{VERBS[change.action]} {change.target}"
+    if symbol:
+        text = f"{change.action.symbol} {text}"
     if change.key_name:
         text += f" ({change.key_name})"
     if change.reason:

@@ -22,7 +22,7 @@ def render(plan: Plan, out: TextIO, *, color: bool = False) -> None:
         out.write("\n```diff\n")
         for change in plan.changes:
             prefix = _DIFF_PREFIX[change.action.symbol]
-            out.write(f"{prefix} {headline(change)}\n")
+            out.write(f"{prefix} {headline(change, symbol=False)}\n")
             for line in field_lines(change):
                 out.write(f"{prefix}     {line}\n")
         out.write("```\n\n")
