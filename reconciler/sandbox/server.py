@@ -9,27 +9,17 @@ import signal
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType, TracebackType
 from typing import Any
 
 from .errors import generic_500, proxy_error
+from .faults import FaultSchedule
 from .routes import Incoming, dispatch
 from .state import State, load_state, save_state, seeded_state
 
 DEFAULT_MASTER_KEY = "sk-sandbox-master-key"
 _BIND_HOST = "127.0.0.1"
-
-
-@dataclass
-class _Fault:
-    method: str
-    path: str
-    status: int
-    times: int
-    skip: int
-    delay: float
 
 
 class SandboxGateway:
@@ -46,8 +36,7 @@ class SandboxGateway:
         self._seed = seed
         self.state = State()
         self.requests: list[tuple[str, str]] = []
-        self._faults: list[_Fault] = []
-        self._fault_lock = threading.Lock()
+        self._faults = FaultSchedule()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
@@ -90,8 +79,8 @@ class SandboxGateway:
     def inject_fault(self, *, method: str, path: str, status: int = 500, times: int = 1,
                      skip: int = 0, delay: float = 0.0) -> None:
         """The next `times` matching requests (after `skip` pass) fail without touching state."""
-        with self._fault_lock:
-            self._faults.append(_Fault(method.upper(), path, status, times, skip, delay))
+        self._faults.add(method=method, path=path, status=status, times=times, skip=skip,
+                         delay=delay)
 
     def snapshot_key(self, token_hash: str) -> dict[str, Any] | None:
         with self.state.lock:
@@ -99,21 +88,9 @@ class SandboxGateway:
             return copy.deepcopy(row) if row is not None else None
 
     # -- request handling (called from server threads) ---------------------------------------
-    def _take_fault(self, method: str, path: str) -> _Fault | None:
-        with self._fault_lock:
-            for fault in self._faults:
-                if fault.method != method or fault.path != path or fault.times <= 0:
-                    continue
-                if fault.skip > 0:
-                    fault.skip -= 1
-                    return None
-                fault.times -= 1
-                return fault
-        return None
-
     def handle(self, req: Incoming) -> tuple[int, Any]:
         self.requests.append((req.method, req.path))
-        fault = self._take_fault(req.method, req.path)
+        fault = self._faults.take(req.method, req.path)
         if fault is not None:
             if fault.delay > 0:
                 time.sleep(fault.delay)

@@ -3,30 +3,22 @@ in front of the sandbox and of a real LiteLLM proxy alike."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 
-
-@dataclass
-class Fault:
-    method: str
-    path: str
-    status: int
-    skip: int
-    times: int
-    delay: float
+from reconciler.sandbox.errors import proxy_error
+from reconciler.sandbox.faults import FaultSchedule
 
 
 class FaultyProxy:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
-        self.faults: list[Fault] = []
-        self.lock = threading.Lock()
+        self.faults = FaultSchedule()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -43,20 +35,8 @@ class FaultyProxy:
              times: int = 1, delay: float = 0.0) -> None:
         """Answer `status` to the next `times` matching requests after `skip` pass through,
         after `delay` seconds (to play a gateway that does not answer in time)."""
-        with self.lock:
-            self.faults.append(Fault(method, path, status, skip, times, delay))
-
-    def should_fail(self, method: str, path: str) -> Fault | None:
-        with self.lock:
-            for fault in self.faults:
-                if (fault.method, fault.path) != (method, path) or fault.times <= 0:
-                    continue
-                if fault.skip > 0:
-                    fault.skip -= 1
-                    return None
-                fault.times -= 1
-                return fault
-        return None
+        self.faults.add(method=method, path=path, status=status, skip=skip, times=times,
+                        delay=delay)
 
 
 def _handler_for(proxy: FaultyProxy) -> type[BaseHTTPRequestHandler]:
@@ -65,13 +45,11 @@ def _handler_for(proxy: FaultyProxy) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?", 1)[0]
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            fault = proxy.should_fail(self.command, path)
+            fault = proxy.faults.take(self.command, path)
             if fault is not None:
                 time.sleep(fault.delay)
-                payload = (b'{"error": {"message": "Injected fault", "type": '
-                           b'"internal_server_error", "param": null, "code": "%d"}}'
-                           % fault.status)
-                return self._send(fault.status, payload)
+                error = proxy_error(fault.status, "Injected fault", "internal_server_error", None)
+                return self._send(error.status, json.dumps(error.body).encode())
             headers = {k: v for k, v in self.headers.items()
                        if k.lower() in ("authorization", "content-type")}
             response = httpx.request(self.command, proxy.upstream + self.path, content=body,
