@@ -165,10 +165,16 @@ class _Executor:
         try:
             self.sink.deliver(agent=change.target, raw_key=raw, token=token)
         except SecretSinkError as exc:
-            self._quarantine(token, change.after.get("metadata", {}))
+            lost = f"key {mask_key(raw)} was created but its secret could not be stored ({exc})"
+            try:
+                self._quarantine(token, change.after.get("metadata", {}))
+            except GatewayError as block_exc:
+                raise SecretSinkError(
+                    f"{lost}, and blocking it failed too ({block_exc}): delete the key with "
+                    f"sha256 {token} by hand"
+                ) from None
             raise SecretSinkError(
-                f"key {mask_key(raw)} was created but its secret could not be stored ({exc}); "
-                "it is now blocked and the next apply replaces it"
+                f"{lost}; it is now blocked and the next apply replaces it"
             ) from None
         return f"created {mask_key(raw)}; secret delivered"
 
@@ -183,7 +189,10 @@ class _Executor:
         marker = change.after.get("metadata", {}).get(MARKER_FIELD)
         for row in rows:
             if (row.get("metadata") or {}).get(MARKER_FIELD) == marker:
-                self._quarantine(str(row["token"]), change.after.get("metadata", {}))
+                try:
+                    self._quarantine(str(row["token"]), change.after.get("metadata", {}))
+                except GatewayError:
+                    return  # the original error is what the operator needs to see
 
     def _quarantine(self, token: str, metadata: dict[str, Any]) -> None:
         self.client.update_key(

@@ -260,3 +260,16 @@ def test_ctrl_c_mid_apply_still_reports_what_was_and_was_not_done() -> None:
         ("a", "done"), ("b", "failed"), ("c", "not_attempted")]
     assert report.data["steps"][1]["message"] == (
         "interrupted: this change may or may not have been made")
+
+
+def test_sink_failure_when_the_key_cannot_be_blocked_either_says_what_to_do() -> None:
+    fake = FakeGateway(fail={"POST /key/update": (500, {"detail": "db down"})})
+    plan = Plan(changes=(CreateKey(target="李狗蛋", after=KEY_SPEC),))
+    report = apply_plan(plan, fake.client(), RecordingSink(error="vault sealed"))
+    message = report.data["steps"][0]["message"]
+    assert message == (
+        "key sk-...2345 was created but its secret could not be stored (vault sealed), and "
+        "blocking it failed too (POST /key/update answered 500: db down): delete the key with "
+        f"sha256 {NEW_TOKEN} by hand"
+    )
+    assert NEW_RAW_KEY not in message
