@@ -34,7 +34,15 @@ else
   sandbox_pid=$!
   trap 'kill $sandbox_pid 2>/dev/null; wait $sandbox_pid 2>/dev/null || true' EXIT
   export LITELLM_BASE_URL="http://127.0.0.1:$port" LITELLM_ADMIN_KEY=sk-sandbox-master-key
-  for _ in $(seq 1 50); do curl -sf "$LITELLM_BASE_URL/health/readiness" >/dev/null && break; sleep 0.1; done
+  python3 - <<'PY'
+import os, time, urllib.request
+for _ in range(100):
+    try:
+        urllib.request.urlopen(os.environ["LITELLM_BASE_URL"] + "/health/readiness", timeout=1)
+        break
+    except OSError:
+        time.sleep(0.1)
+PY
 fi
 
 echo "== reconciler validate"; reconciler validate
