@@ -74,9 +74,10 @@ def _pinned_conflicts(f: LoadedFile, estate: Estate) -> Iterator[Problem]:
 
 def _literal_secrets(f: LoadedFile) -> Iterator[Problem]:
     for i, model in enumerate(f.content.models):
-        for path, value in _walk(model.litellm_params, ("models", i, "litellm_params")):
-            secret_name = any(isinstance(p, str) and SECRET_PARAM.search(p) for p in path[3:])
+        for inner, value in _walk(model.litellm_params, ()):
+            secret_name = any(isinstance(p, str) and SECRET_PARAM.search(p) for p in inner)
             if secret_name and _is_literal(value):
+                path = ("models", i, "litellm_params", *inner)
                 yield _problem(f, path, "literal secret: use an os.environ/VARIABLE reference")
     for path, value in _walk(f.located.data, ()):
         if isinstance(value, str) and _LITERAL_KEY.search(value):

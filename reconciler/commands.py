@@ -37,7 +37,7 @@ def run_validate(args: argparse.Namespace) -> int:
 def run_plan(args: argparse.Namespace) -> int:
     estate = load_estate(read_sources(args.desired))
     with open_client(args) as client:
-        plan = plan_changes(estate, read_live(client, fallbacks=estate.fallbacks is not None))
+        plan = plan_changes(estate, read_live(client, fallbacks=estate.manages_fallbacks))
     render(plan, sys.stdout, fmt=args.format, color=args.format == "text" and use_color(sys.stdout))
     if args.out:
         _write_json(args.out, plan.data)
@@ -80,7 +80,7 @@ def _current_plan(
     """The plan to apply: computed now, or the saved one if the gateway has not moved since."""
     if saved is None:
         assert estate is not None
-        return plan_changes(estate, read_live(client, fallbacks=estate.fallbacks is not None))
+        return plan_changes(estate, read_live(client, fallbacks=estate.manages_fallbacks))
     live = read_live(client, fallbacks=saved.manages_fallbacks)
     if saved.live_fingerprint != live.fingerprint():
         raise StalePlanError(f"the gateway changed since {planfile} was made; run plan again")

@@ -127,6 +127,11 @@ class Estate(BaseModel):
     settings: Settings = Settings()
     fallbacks: dict[str, tuple[str, ...]] | None = None
 
+    @property
+    def manages_fallbacks(self) -> bool:
+        """Declared fallbacks are owned whole; undeclared ones are never read or touched."""
+        return self.fallbacks is not None
+
     def model_names(self) -> set[str]:
         return {m.model_name for m in self.models} | set(self.config_models)
 

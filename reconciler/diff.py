@@ -34,15 +34,15 @@ def plan_changes(estate: Estate, live: LiveState) -> Plan:
         warnings=tuple(acc.warnings),
         existing_managed=existing,
         live_fingerprint=live.fingerprint(),
-        manages_fallbacks=estate.fallbacks is not None,
+        manages_fallbacks=estate.manages_fallbacks,
     )
 
 
 def _diff_fallbacks(estate: Estate, live: LiveState) -> list[UpdateFallbacks]:
     """desired/ owns the whole fallback list when it declares one; else it is left alone."""
-    if estate.fallbacks is None:
+    if not estate.manages_fallbacks:
         return []
-    want = {group: list(targets) for group, targets in estate.fallbacks.items()}
+    want = {group: list(targets) for group, targets in (estate.fallbacks or {}).items()}
     have = live.fallbacks or {}
     changed = sorted(g for g in set(have) | set(want) if have.get(g) != want.get(g))
     if not changed:

@@ -47,10 +47,6 @@ class LiveKey:
         return _marker(self.metadata.get(MARKER_FIELD))
 
     @property
-    def managed(self) -> bool:
-        return self.marker is not None
-
-    @property
     def secret_undelivered(self) -> bool:
         return bool(self.metadata.get(UNDELIVERED_FIELD))
 
@@ -66,10 +62,6 @@ class LiveModel:
     @property
     def marker(self) -> str | None:
         return _marker(self.model_info.get(MARKER_FIELD)) if self.db_model else None
-
-    @property
-    def managed(self) -> bool:
-        return self.marker is not None
 
     @property
     def record(self) -> dict[str, Any]:
