@@ -18,11 +18,11 @@ from typing import Any
 
 import httpx
 
-from reconciler.desired import Agent, Estate, ModelDeployment, Settings
-from reconciler.diff import plan_changes
-from reconciler.diff_keys import key_spec
-from reconciler.gateway import GatewayClient
-from reconciler.live import parse_live
+from reconciler.core.desired import Agent, Estate, ModelDeployment, Settings
+from reconciler.core.diff import plan_changes
+from reconciler.core.diff_keys import key_spec
+from reconciler.core.live import parse_live
+from reconciler.gateway.client import GatewayClient
 from reconciler.sandbox import DEFAULT_MASTER_KEY, SandboxGateway
 
 SCOPE = "bench"

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler.desired import json_schema
-from reconciler.loader import load_estate
-from reconciler.sources import read_sources
+from reconciler.commands.sources import read_sources
+from reconciler.core.desired import json_schema
+from reconciler.core.loader import load_estate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from reconciler.gateway import GatewayClient
+from reconciler.gateway.client import GatewayClient
 
 NEW_RAW_KEY = "sk-NewlyCreatedRawKey12345"
 NEW_TOKEN = hashlib.sha256(NEW_RAW_KEY.encode()).hexdigest()

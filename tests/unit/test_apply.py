@@ -7,8 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.apply import StepStatus, apply_plan
-from reconciler.changes import (
+from reconciler.core.changes import (
     BlockKey,
     CreateKey,
     CreateModel,
@@ -18,11 +17,12 @@ from reconciler.changes import (
     UpdateKey,
     UpdateModel,
 )
-from reconciler.diff import plan_changes
-from reconciler.errors import SecretSinkError
-from reconciler.gateway import GatewayClient
-from reconciler.live import parse_live
-from reconciler.plan import Plan
+from reconciler.core.diff import plan_changes
+from reconciler.core.errors import SecretSinkError
+from reconciler.core.live import parse_live
+from reconciler.core.plan import Plan
+from reconciler.gateway.client import GatewayClient
+from reconciler.gateway.executor import StepStatus, apply_plan
 from tests.unit.builders import estate, managed_model
 from tests.unit.fake_gateway import NEW_RAW_KEY, NEW_TOKEN, FakeGateway
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
+from reconciler.commands.cli import main
 from tests.unit.builders import FIXTURES
 
 

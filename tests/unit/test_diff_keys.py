@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from reconciler.changes import Action
-from reconciler.desired import Estate
-from reconciler.diff import plan_changes
-from reconciler.errors import PlanError
-from reconciler.live import parse_live
-from reconciler.plan import Plan
+from reconciler.core.changes import Action
+from reconciler.core.desired import Estate
+from reconciler.core.diff import plan_changes
+from reconciler.core.errors import PlanError
+from reconciler.core.live import parse_live
+from reconciler.core.plan import Plan
 from tests.unit.builders import estate, key_row, managed_key, model_row, token_of
 
 HEADER = "config_models: [MiniMax-M2.7, MiniMax-M2.5]\n"

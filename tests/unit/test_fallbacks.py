@@ -6,12 +6,12 @@ import json
 
 import httpx
 
-from reconciler.apply import apply_plan
-from reconciler.changes import Action
-from reconciler.diff import plan_changes
-from reconciler.gateway import GatewayClient
-from reconciler.live import parse_live
-from reconciler.yamlsource import Source
+from reconciler.core.changes import Action
+from reconciler.core.diff import plan_changes
+from reconciler.core.live import parse_live
+from reconciler.core.yamlsource import Source
+from reconciler.gateway.client import GatewayClient
+from reconciler.gateway.executor import apply_plan
 from tests.unit.builders import estate, problems_of
 
 MODELS = "config_models: [A, B, C]\n"

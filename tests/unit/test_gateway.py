@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.errors import (
+from reconciler.core.errors import (
     AuthenticationFailed,
     GatewayError,
     GatewayHTTPError,
@@ -16,7 +16,7 @@ from reconciler.errors import (
     GatewayUnreachable,
     NotFound,
 )
-from reconciler.gateway import GatewayClient
+from reconciler.gateway.client import GatewayClient
 from tests.unit.builders import key_row
 
 BASE = "http://gateway.test"

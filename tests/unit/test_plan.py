@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.changes import BlockKey, Change, CreateKey, UpdateKey
-from reconciler.diff import plan_changes
-from reconciler.errors import PlanError, UnsafePlanError
-from reconciler.live import parse_live
-from reconciler.plan import FORMAT_VERSION, Plan, plan_from_data
+from reconciler.core.changes import BlockKey, Change, CreateKey, UpdateKey
+from reconciler.core.diff import plan_changes
+from reconciler.core.errors import PlanError, UnsafePlanError
+from reconciler.core.live import parse_live
+from reconciler.core.plan import FORMAT_VERSION, Plan, plan_from_data
 from tests.unit.builders import estate, key_row, managed_key, managed_model, model_row
 
 ESTATE = """\

@@ -6,10 +6,10 @@ import json
 import re
 from io import StringIO
 
-from reconciler.diff import plan_changes
-from reconciler.live import parse_live
-from reconciler.plan import Plan
-from reconciler.render import render
+from reconciler.core.diff import plan_changes
+from reconciler.core.live import parse_live
+from reconciler.core.plan import Plan
+from reconciler.core.render import render
 from tests.unit.builders import estate, key_row, managed_key, managed_model, model_row
 
 RAW_KEY = re.compile(r"sk-[A-Za-z0-9_\-]{8,}")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import SecretSinkError
-from reconciler.sinks import CommandSink, FileSink
+from reconciler.core.errors import SecretSinkError
+from reconciler.gateway.sinks import CommandSink, FileSink
 
 RAW = "sk-SinkTestRawKey0000abcd"
 TOKEN = "f" * 64

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import DesiredError
-from reconciler.sources import read_sources
+from reconciler.commands.sources import read_sources
+from reconciler.core.errors import DesiredError
 
 
 def _write(root: Path, relative: str, text: str) -> None:

@@ -1,51 +1,31 @@
-"""What each CLI command does, wiring the pure core to the client, files and the terminal."""
+"""apply: the plan to carry out (computed now or saved), confirmation, sinks, the report."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
-from typing import TextIO
 
-from reconciler.apply import ApplyReport, StepResult, StepStatus, apply_plan
-from reconciler.changes import Action
-from reconciler.desired import Estate, json_schema
-from reconciler.diff import plan_changes
-from reconciler.errors import PlanError, ReconcilerError, SecretSinkError, StalePlanError
-from reconciler.gateway import GatewayClient
-from reconciler.live import LiveState, parse_live
-from reconciler.loader import load_estate
-from reconciler.plan import Plan, plan_from_data
-from reconciler.render import render
-from reconciler.sinks import CommandSink, FileSink, SecretSink
-from reconciler.sources import read_sources
-
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
-
-
-def run_validate(args: argparse.Namespace) -> int:
-    estate = load_estate(read_sources(args.desired))
-    print(
-        f"desired/ is valid: {len(estate.agents)} agent(s), {len(estate.models)} model(s), "
-        f"{len(estate.pinned)} pinned key(s)"
-    )
-    return EXIT_OK
-
-
-def run_plan(args: argparse.Namespace) -> int:
-    estate = load_estate(read_sources(args.desired))
-    with open_client(args) as client:
-        plan = plan_changes(estate, read_live(client, fallbacks=estate.manages_fallbacks))
-    render(plan, sys.stdout, fmt=args.format, color=args.format == "text" and use_color(sys.stdout))
-    if args.out:
-        _write_json(args.out, plan.data)
-        print(
-            f"Saved the plan to {args.out}; apply it with: reconciler apply {args.out}",
-            file=sys.stderr,
-        )
-    return EXIT_CHANGES if args.detailed_exitcode and plan.has_changes else EXIT_OK
+from reconciler.commands.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    open_client,
+    read_live,
+    use_color,
+    write_json,
+)
+from reconciler.commands.sources import read_sources
+from reconciler.core.changes import Action
+from reconciler.core.desired import Estate
+from reconciler.core.diff import plan_changes
+from reconciler.core.errors import PlanError, ReconcilerError, SecretSinkError, StalePlanError
+from reconciler.core.loader import load_estate
+from reconciler.core.plan import Plan, plan_from_data
+from reconciler.core.render import render
+from reconciler.gateway.client import GatewayClient
+from reconciler.gateway.executor import ApplyReport, StepResult, StepStatus, apply_plan
+from reconciler.gateway.sinks import CommandSink, FileSink, SecretSink
 
 
 def run_apply(args: argparse.Namespace) -> int:
@@ -87,28 +67,6 @@ def _current_plan(
     return saved
 
 
-def run_schema(args: argparse.Namespace) -> int:
-    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    return EXIT_OK
-
-
-def open_client(args: argparse.Namespace) -> GatewayClient:
-    if not args.base_url:
-        raise ReconcilerError("no gateway address: set LITELLM_BASE_URL or pass --base-url")
-    if not args.admin_key:
-        raise ReconcilerError("no admin key: set LITELLM_ADMIN_KEY")
-    return GatewayClient(args.base_url, args.admin_key, timeout=args.timeout)
-
-
-def read_live(client: GatewayClient, *, fallbacks: bool) -> LiveState:
-    router = client.router_settings() if fallbacks else None
-    return parse_live(client.list_keys(), client.list_models(), router)
-
-
 def choose_sink(args: argparse.Namespace) -> SecretSink | None:
     if args.secrets_out and args.secrets_cmd:
         raise ReconcilerError("choose one secret sink: --secrets-out or --secrets-cmd")
@@ -136,10 +94,6 @@ def load_saved_plan(path: Path) -> Plan:
     return plan_from_data(data)
 
 
-def use_color(stream: TextIO) -> bool:
-    return stream.isatty() and "NO_COLOR" not in os.environ
-
-
 def _confirmed() -> bool:
     print("\nDo you want to apply these changes? Only 'yes' will be accepted.")
     try:
@@ -162,7 +116,7 @@ def _print_step(result: StepResult) -> None:
 
 
 def _finish(report: ApplyReport, path: Path) -> int:
-    _write_json(path, report.data)
+    write_json(path, report.data)
     done = report.count(StepStatus.DONE)
     if report.ok:
         print(f"Apply complete: {done} change(s) done. Report: {path}")
@@ -174,10 +128,3 @@ def _finish(report: ApplyReport, path: Path) -> int:
         file=sys.stderr,
     )
     return EXIT_ERROR
-
-
-def _write_json(path: Path, data: object) -> None:
-    try:
-        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise ReconcilerError(f"cannot write {path}: {exc.strerror}") from None

@@ -6,8 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.changes import Action, Change, change_from_data
-from reconciler.errors import PlanError, UnsafePlanError
+from reconciler.core.changes import Action, Change, change_from_data
+from reconciler.core.errors import PlanError, UnsafePlanError
 
 FORMAT_VERSION = 1
 
@@ -16,7 +16,7 @@ FORMAT_VERSION = 1
 class Untouched:
     """A live object the plan leaves alone on purpose: pinned, unmanaged, or read-only."""
 
-    kind: str  # one of reconciler.render.common.UNTOUCHED_LABELS
+    kind: str  # one of reconciler.core.render.common.UNTOUCHED_LABELS
     name: str
     detail: str = ""
 

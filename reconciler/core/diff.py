@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from reconciler.changes import UpdateFallbacks
-from reconciler.desired import Estate, PinnedKey
-from reconciler.diff_keys import diff_keys
-from reconciler.diff_models import diff_models
-from reconciler.errors import PlanError
-from reconciler.live import LiveKey, LiveState, marker_for
-from reconciler.plan import Plan, PlanInputs, Untouched
+from reconciler.core.changes import UpdateFallbacks
+from reconciler.core.desired import Estate, PinnedKey
+from reconciler.core.diff_keys import diff_keys
+from reconciler.core.diff_models import diff_models
+from reconciler.core.errors import PlanError
+from reconciler.core.live import LiveKey, LiveState, marker_for
+from reconciler.core.plan import Plan, PlanInputs, Untouched
 
 
 def plan_changes(estate: Estate, live: LiveState) -> Plan:

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 from reconciler import __version__
-from reconciler.commands import run_apply, run_plan, run_schema, run_validate
-from reconciler.errors import DesiredError, ReconcilerError
+from reconciler.commands.apply import run_apply
+from reconciler.commands.plan import run_plan, run_schema, run_validate
+from reconciler.core.errors import DesiredError, ReconcilerError
 
 
 def build_parser() -> argparse.ArgumentParser:

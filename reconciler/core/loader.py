@@ -8,10 +8,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reconciler.checks import cross_check
-from reconciler.desired import DesiredFile, Estate, Settings
-from reconciler.errors import DesiredError, Problem
-from reconciler.yamlsource import Located, Path_, Source, YamlProblem, parse
+from reconciler.core.checks import cross_check
+from reconciler.core.desired import DesiredFile, Estate, Settings
+from reconciler.core.errors import DesiredError, Problem
+from reconciler.core.yamlsource import Located, Path_, Source, YamlProblem, parse
 
 
 @dataclass(frozen=True)

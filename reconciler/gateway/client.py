@@ -1,7 +1,7 @@
 """The one place that speaks HTTP: a small client for the LiteLLM admin API.
 
 Tests plug an httpx.MockTransport (or a real sandbox on 127.0.0.1) into `transport`. Low-level
-httpx errors are translated here, once, into the tree in reconciler.errors; raw keys never
+httpx errors are translated here, once, into the tree in reconciler.core.errors; raw keys never
 appear in an exception (request bodies are not echoed, response text is scrubbed).
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from reconciler.errors import (
+from reconciler.core.errors import (
     AuthenticationFailed,
     GatewayError,
     GatewayHTTPError,

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from reconciler.changes import Action, Change
-from reconciler.diff_models import needs_recreate
-from reconciler.errors import GatewayError, GatewayHTTPError, ReconcilerError, SecretSinkError
-from reconciler.gateway import GatewayClient
-from reconciler.live import MARKER_FIELD, MODEL_RECORD_FIELD, UNDELIVERED_FIELD
-from reconciler.masking import mask_key
-from reconciler.plan import Plan
-from reconciler.sinks import SecretSink
+from reconciler.core.changes import Action, Change
+from reconciler.core.diff_models import needs_recreate
+from reconciler.core.errors import GatewayError, GatewayHTTPError, ReconcilerError, SecretSinkError
+from reconciler.core.live import MARKER_FIELD, MODEL_RECORD_FIELD, UNDELIVERED_FIELD
+from reconciler.core.masking import mask_key
+from reconciler.core.plan import Plan
+from reconciler.gateway.client import GatewayClient
+from reconciler.gateway.sinks import SecretSink
 
 
 class StepStatus(str, Enum):

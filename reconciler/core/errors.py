@@ -6,7 +6,7 @@
     │   ├── UnsafePlanError     the plan crosses a safety threshold; --force passes it
     │   └── StalePlanError      a saved plan no longer matches the live gateway
     ├── SecretSinkError         the chosen secret sink could not take a new key
-    └── GatewayError            anything from talking to the gateway (see reconciler.gateway)
+    └── GatewayError            anything from talking to the gateway (see reconciler.gateway.client)
         ├── GatewayUnreachable  connection refused, DNS, TLS
         ├── GatewayTimeout      no answer in time
         └── GatewayHTTPError    a non-2xx answer: .status, .method, .path, .message
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciler.masking import scrub
+from reconciler.core.masking import scrub
 
 
 class ReconcilerError(Exception):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.changes import BlockKey, Change, CreateKey, DeleteKey, UnblockKey, UpdateKey
-from reconciler.desired import Agent, Estate
-from reconciler.live import KEY_LIMIT_FIELDS, MARKER_FIELD, LiveKey, marker_for
-from reconciler.plan import PlanInputs, Untouched
+from reconciler.core.changes import BlockKey, Change, CreateKey, DeleteKey, UnblockKey, UpdateKey
+from reconciler.core.desired import Agent, Estate
+from reconciler.core.live import KEY_LIMIT_FIELDS, MARKER_FIELD, LiveKey, marker_for
+from reconciler.core.plan import PlanInputs, Untouched
 
 
 def desired_metadata(agent: Agent, scope: str) -> dict[str, Any]:

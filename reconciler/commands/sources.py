@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.errors import DesiredError, Problem
-from reconciler.yamlsource import Source
+from reconciler.core.errors import DesiredError, Problem
+from reconciler.core.yamlsource import Source
 
 
 def read_sources(directory: Path) -> list[Source]:

@@ -6,11 +6,11 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from reconciler.desired import ENV_REFERENCE, SECRET_PARAM, Estate
-from reconciler.errors import Problem
+from reconciler.core.desired import ENV_REFERENCE, SECRET_PARAM, Estate
+from reconciler.core.errors import Problem
 
 if TYPE_CHECKING:
-    from reconciler.loader import LoadedFile
+    from reconciler.core.loader import LoadedFile
 
 # A literal LiteLLM/OpenAI-style key anywhere in desired/ is a leak waiting for a merge.
 _LITERAL_KEY = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{6,}")
@@ -29,7 +29,7 @@ def cross_check(files: list[LoadedFile], estate: Estate) -> list[Problem]:
 
 
 def _problem(f: LoadedFile, path: tuple[Any, ...], message: str) -> Problem:
-    from reconciler.loader import field_label
+    from reconciler.core.loader import field_label
 
     return Problem(f.name, f.located.line_of(path), field_label(f.located.data, path), message)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
-from reconciler.plan import Plan
-from reconciler.render import json_, markdown, text
+from reconciler.core.plan import Plan
+from reconciler.core.render import json_, markdown, text
 
 Renderer = Callable[..., None]
 

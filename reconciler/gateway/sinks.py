@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
-from reconciler.errors import SecretSinkError
-from reconciler.masking import scrub
+from reconciler.core.errors import SecretSinkError
+from reconciler.core.masking import scrub
 
 SINK_COMMAND_TIMEOUT = 60.0
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.changes import CreateModel, DeleteModel, UpdateModel
-from reconciler.desired import Estate, ModelDeployment
-from reconciler.live import MARKER_FIELD, MODEL_RECORD_FIELD, LiveModel, marker_for
-from reconciler.plan import PlanInputs, Untouched
+from reconciler.core.changes import CreateModel, DeleteModel, UpdateModel
+from reconciler.core.desired import Estate, ModelDeployment
+from reconciler.core.live import MARKER_FIELD, MODEL_RECORD_FIELD, LiveModel, marker_for
+from reconciler.core.plan import PlanInputs, Untouched
 
 _MASK = "****"
 

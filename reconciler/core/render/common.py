@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.changes import Action, Change
-from reconciler.live import MODEL_RECORD_FIELD
-from reconciler.plan import Plan
+from reconciler.core.changes import Action, Change
+from reconciler.core.live import MODEL_RECORD_FIELD
+from reconciler.core.plan import Plan
 
 # Plumbing the tool writes for itself; showing it would only hide what a reviewer must see.
 _HIDDEN = {f"model_info.{MODEL_RECORD_FIELD}", "model_info.managed_by", "metadata.managed_by"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from reconciler.plan import Plan
-from reconciler.render.common import UNTOUCHED_LABELS, field_lines, headline, summary_line
+from reconciler.core.plan import Plan
+from reconciler.core.render.common import UNTOUCHED_LABELS, field_lines, headline, summary_line
 
 _COLORS = {"+": "32", "~": "33", "-": "31", "⊘": "31", "↺": "32", "!": "33"}
 

@@ -1,0 +1,1 @@
+"""The command line: each command wires the pure core to the gateway, files and terminal."""

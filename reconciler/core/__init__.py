@@ -1,0 +1,1 @@
+"""The pure core: desired/ loading, diffing, planning and rendering. No I/O here."""

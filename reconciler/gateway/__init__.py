@@ -1,0 +1,1 @@
+"""Gateway I/O: the HTTP client (the one place that speaks HTTP), the executor, secret sinks."""
