@@ -12,6 +12,7 @@ from reconciler import __version__
 from reconciler.commands.apply import run_apply
 from reconciler.commands.plan import run_plan, run_schema, run_validate
 from reconciler.core.errors import DesiredError, ReconcilerError
+from reconciler.core.masking import safe_text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         return _run_sandbox(args)
     except DesiredError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(safe_text(str(problem)), file=sys.stderr)
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except ReconcilerError as exc:

@@ -9,14 +9,13 @@ import sys
 from reconciler.commands.common import (
     EXIT_CHANGES,
     EXIT_OK,
+    derive_plan,
     open_client,
-    read_live,
     use_color,
     write_json,
 )
 from reconciler.commands.sources import read_sources
 from reconciler.core.desired import json_schema
-from reconciler.core.diff import plan_changes
 from reconciler.core.loader import load_estate
 from reconciler.core.render import render
 
@@ -33,7 +32,7 @@ def run_validate(args: argparse.Namespace) -> int:
 def run_plan(args: argparse.Namespace) -> int:
     estate = load_estate(read_sources(args.desired))
     with open_client(args) as client:
-        plan = plan_changes(estate, read_live(client, fallbacks=estate.manages_fallbacks))
+        plan, _ = derive_plan(client, estate)
     render(plan, sys.stdout, fmt=args.format, color=args.format == "text" and use_color(sys.stdout))
     if args.out:
         write_json(args.out, plan.data)
