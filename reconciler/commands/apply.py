@@ -1,4 +1,9 @@
-"""apply: the plan to carry out (computed now or saved), confirmation, sinks, the report."""
+"""apply: the plan to carry out, confirmation, sinks, the report.
+
+A saved plan is never run as written: the plan is derived again from desired/ and the live
+gateway, and the saved one must be exactly that. Every change then passes the guard, once
+before anything is shown and again right before its own write.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +24,6 @@ from reconciler.commands.sources import read_sources
 from reconciler.core.changes import Action
 from reconciler.core.errors import (
     PlanError,
-    PlanMismatchError,
     ReconcilerError,
     SecretSinkError,
     StalePlanError,
@@ -44,7 +48,7 @@ def run_apply(args: argparse.Namespace) -> int:
     if saved is not None:
         # Before any call: a saved plan is only ever the one its desired/ gives.
         if saved.desired_digest != desired_digest(estate):
-            raise PlanMismatchError(
+            raise StalePlanError(
                 f"{args.planfile} was made from another desired/ than {args.desired} "
                 "(desired_digest differs); nothing was changed; run plan again"
             )
@@ -71,13 +75,16 @@ def run_apply(args: argparse.Namespace) -> int:
 
 
 def _same_plan(saved: Plan, derived: Plan, planfile: Path) -> None:
-    """The reviewed plan is what runs: the one desired/ and the gateway give now, or nothing."""
-    if saved.live_fingerprint != derived.live_fingerprint:
-        raise StalePlanError(f"the gateway changed since {planfile} was made; run plan again")
+    """The reviewed plan is what runs: exactly the one desired/ and the gateway give now.
+
+    Comparing whole changes (before values included) also catches a gateway that moved in
+    anything the plan depends on; changes elsewhere on a shared gateway do not matter.
+    """
     if digest_of([c.data for c in saved.changes]) != digest_of([c.data for c in derived.changes]):
-        raise PlanMismatchError(
-            f"{planfile} is not the plan desired/ and the gateway give now "
-            "(its changes differ); nothing was changed; run plan again"
+        raise StalePlanError(
+            f"{planfile} is not the plan desired/ and the gateway give now (the file was "
+            "edited or the gateway changed since it was made); nothing was changed; "
+            "run plan again"
         )
 
 

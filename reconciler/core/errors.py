@@ -4,8 +4,8 @@
     ├── DesiredError            desired/ is invalid (every problem found, each with file:line)
     ├── PlanError               no safe plan exists (e.g. an alias taken by an unmanaged key)
     │   ├── UnsafePlanError     the plan crosses a safety threshold; --force passes it
-    │   ├── StalePlanError      a saved plan no longer matches the live gateway
-    │   └── PlanMismatchError   a saved plan is not what its desired/ and the gateway give now
+    │   └── StalePlanError      a saved plan is not the plan its desired/ and the gateway
+    │                           give now (edited, made elsewhere, or the gateway moved)
     ├── ForbiddenChangeError    a change would break a promise (pinned key, foreign object,
     │                           action and object that disagree); refused at the point of change
     ├── SecretSinkError         the chosen secret sink could not take a new key
@@ -64,10 +64,6 @@ class UnsafePlanError(PlanError):
 
 
 class StalePlanError(PlanError):
-    pass
-
-
-class PlanMismatchError(PlanError):
     pass
 
 

@@ -167,7 +167,7 @@ def plan_from_data(data: Any) -> Plan:
             changes=tuple(change_from_data(c) for c in raw_changes),
             untouched=tuple(Untouched(**u) for u in data.get("untouched", [])),
             warnings=tuple(str(w) for w in data.get("warnings", [])),
-            live_fingerprint=str(data["live_fingerprint"]),
+            live_fingerprint=str(data.get("live_fingerprint", "")),
             manages_fallbacks=data.get("manages_fallbacks") is True,
             desired_digest=str(data["desired_digest"]),
         )

@@ -17,12 +17,12 @@ def test_mass_block_needs_force(gateway: Gateway, tmp_path: Path) -> None:
                     "--secrets-out", "s.jsonl")
     assert first.code == 0, first.both
 
-    estate["agents"] = estate["agents"][:6]  # 4 of 12 managed objects blocked: 33 %
+    estate["agents"] = estate["agents"][:6]  # 4 of 10 managed keys blocked: 40 %
     write_desired(desired, estate)
     refused = run_cli(gateway, tmp_path, "apply", "--desired", "desired", "--auto-approve")
     assert refused.code == 1
     assert refused.err.strip() == (
-        "error: too many blocks and deletes: 33% is over 30% (4/12 managed objects); "
+        "error: too many key blocks and deletes: 40% is over 30% (4/10 managed keys); "
         "--force required")
     assert all(k.get("blocked") is not True for k in gateway.live_keys().values())
 

@@ -227,7 +227,7 @@ def test_plan_from_data_rejects_other_format_versions(version: Any) -> None:
         plan_from_data(data)
 
 
-@pytest.mark.parametrize("field", ["live_fingerprint", "desired_digest", "changes_digest"])
+@pytest.mark.parametrize("field", ["desired_digest", "changes_digest", "changes"])
 def test_plan_from_data_reports_a_damaged_file(field: str) -> None:
     data = mixed_plan().data
     del data[field]
