@@ -12,7 +12,7 @@ import re
 # LiteLLM keys are "sk-" plus at least 8 more characters (generated ones are url-safe, custom
 # ones are only length-checked); the look-behind keeps words like "desk-assistant" readable and
 # the look-ahead leaves an already masked "sk-...a1b2" alone.
-_KEY_CHAR = r"[^\s\"'`<>(){}\[\],;|\\]"
+_KEY_CHAR = r"[^\s\x00-\x1f\x7f\"'`<>(){}\[\],;|\\]"
 _RAW_KEY = re.compile(
     rf"(?<![A-Za-z0-9_\-])sk-(?!\.\.\.){_KEY_CHAR}{{8,}}(?<![.:])"
 )
