@@ -70,7 +70,9 @@ class Guard:
         self.context = context
 
     def __call__(self, change: Change) -> None:
-        problem = _CHECKS[change.action](self.context, change)
+        check = _CHECKS.get(change.action)
+        # Deny by default: an action nobody taught the guard is not an action it allows.
+        problem = check(self.context, change) if check else "the guard has no rule for it"
         if problem:
             raise ForbiddenChangeError(
                 f"refused {change.action.value} {change.target!r}: {problem}"

@@ -192,6 +192,8 @@ def test_command_sink_sees_a_minimal_environment_without_the_admin_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     admin = "sk-admin-master-key-9999"
+    for name in [n for n in os.environ if n.startswith("RECONCILER_")]:
+        monkeypatch.delenv(name)  # this very suite runs with RECONCILER_REAL_GATEWAY_*
     for name, value in {
         "LITELLM_ADMIN_KEY": admin,
         "LITELLM_BASE_URL": "http://gw",
