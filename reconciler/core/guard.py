@@ -139,6 +139,9 @@ def _create_key(ctx: GuardContext, change: Change) -> str | None:
     for key in ctx.keys.values():
         if key.alias == change.target and key.marker != ctx.marker:
             return f"that alias is held by a key outside this scope ({_owner(key.marker)})"
+        if key.alias == change.target and not key.secret_undelivered:
+            # Only a key whose secret was lost is ever replaced; a working one is updated.
+            return "a working managed key with that alias exists"
     if "models" not in change.after or "metadata" not in change.after:
         return "it lacks models or metadata"
     return _key_body(ctx, change.after, _KEY_CREATE_FIELDS)

@@ -155,6 +155,8 @@ MODEL_SPEC: dict[str, Any] = {
         (CreateKey(target="legacy", after={**NEW_KEY, "key_alias": "legacy"}),
          "refused create_key 'legacy': that alias is held by a key outside this scope "
          "(not created by this tool)"),
+        (CreateKey(target="妮可", after={**NEW_KEY, "key_alias": "妮可"}),
+         "refused create_key '妮可': a working managed key with that alias exists"),
         (CreateKey(target="李狗蛋", key_id=NICOLE, after=NEW_KEY),
          "refused create_key '李狗蛋': a new key has no key_id"),
         # Models: config.yaml, unmanaged, unknown, and bodies that drop the marker.
@@ -209,3 +211,15 @@ def test_executor_runs_the_guard_before_any_call_and_stops() -> None:
     assert report.results[0].message == (
         "refused update_key 'sileya': that key is pinned and is never changed")
     assert fake.calls == []
+
+
+def test_a_key_whose_secret_was_lost_may_be_replaced() -> None:
+    lost = managed_key("妮可", raw="sk-nicoleRAWsecret0001", models=["MiniMax-M2.5"],
+                       blocked=True, metadata={"reconciler_secret_undelivered": True})
+    state = parse_live([lost], [])
+    plan = plan_changes(estate(ESTATE.split("fallbacks:")[0]), state)
+    replacing = [c for c in plan.changes if c.target == "妮可"]
+    assert [c.action.value for c in replacing] == ["delete_key", "create_key"]
+    check = Guard(GuardContext.build(estate(ESTATE), state))
+    for change in replacing:
+        check(change)
