@@ -41,6 +41,7 @@ class GuardContext:
     pinned_aliases: frozenset[str]
     pinned_tokens: frozenset[str]
     keys: dict[str, LiveKey]  # by token
+    by_alias: dict[str | None, list[LiveKey]]
     models: dict[str, LiveModel]  # by id
     # The whole fallback list desired/ declares, as sent; None when desired/ leaves them alone.
     fallbacks: list[dict[str, list[str]]] | None
@@ -53,11 +54,15 @@ class GuardContext:
         fallbacks = None
         if estate.fallbacks is not None:
             fallbacks = [{group: list(targets)} for group, targets in estate.fallbacks.items()]
+        by_alias: dict[str | None, list[LiveKey]] = {}
+        for key in live.keys:
+            by_alias.setdefault(key.alias, []).append(key)
         return cls(
             marker=marker_for(estate.settings.scope),
             pinned_aliases=aliases,
             pinned_tokens=frozenset(tokens),
             keys={k.token: k for k in live.keys},
+            by_alias=by_alias,
             models={m.id: m for m in live.models},
             fallbacks=fallbacks,
         )
@@ -136,10 +141,10 @@ def _create_key(ctx: GuardContext, change: Change) -> str | None:
         return "its key_alias differs from its target"
     if change.target in ctx.pinned_aliases:
         return "that alias is pinned"
-    for key in ctx.keys.values():
-        if key.alias == change.target and key.marker != ctx.marker:
+    for key in ctx.by_alias.get(change.target, []):
+        if key.marker != ctx.marker:
             return f"that alias is held by a key outside this scope ({_owner(key.marker)})"
-        if key.alias == change.target and not key.secret_undelivered:
+        if not key.secret_undelivered:
             # Only a key whose secret was lost is ever replaced; a working one is updated.
             return "a working managed key with that alias exists"
     if "models" not in change.after or "metadata" not in change.after:

@@ -141,8 +141,10 @@ def digest_of(data: Any) -> str:
 def desired_digest(estate: Estate) -> str:
     """What desired/ declares, independent of how it is split into files or ordered."""
     data = estate.model_dump(mode="json")
-    for name in ("agents", "models", "pinned"):
-        data[name] = sorted(data[name], key=digest_of)
+    # Names and ids are unique (the loader checks), so they order the lists fully.
+    data["agents"] = sorted(data["agents"], key=lambda a: a["name"])
+    data["models"] = sorted(data["models"], key=lambda m: m["id"])
+    data["pinned"] = sorted(data["pinned"], key=lambda p: (p["alias"] or "", p["key_sha256"] or ""))
     data["config_models"] = sorted(data["config_models"])
     return digest_of(data)
 
