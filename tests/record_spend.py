@@ -38,8 +38,8 @@ def mask(value: Any, secrets: list[str]) -> Any:
 
 
 class Recorder:
-    def __init__(self, base: str, admin: str) -> None:
-        self.base, self.admin, self.secrets = base, admin, [admin]
+    def __init__(self, base: str, admin: str, out: Path) -> None:
+        self.base, self.admin, self.secrets, self.out = base, admin, [admin], out
         self.n = 0
 
     def call(self, name: str, method: str, path: str, *, key: str | None = None,
@@ -51,24 +51,26 @@ class Recorder:
         if name:
             self.n += 1
             headers = {h: v for h, v in response.headers.items() if h.startswith("x-litellm-")}
+            who = "Bearer <master key>" if key is None else "Bearer <virtual key>"
             pair = {
                 "request": {"method": method, "path": path, "params": params, "json": body,
-                            "auth": "Bearer <master key>" if key is None else "Bearer <virtual key>"},
+                            "auth": who},
                 "status": response.status_code,
                 "headers": headers,
                 "response": response.json(),
             }
-            path_out = OUT / f"{self.n:02d}_{name}.json"
+            path_out = self.out / f"{self.n:02d}_{name}.json"
             path_out.write_text(json.dumps(mask(pair, self.secrets), indent=2,
                                            ensure_ascii=False) + "\n", encoding="utf-8")
         return response
 
 
-def record(base: str, admin: str) -> None:
-    OUT.mkdir(exist_ok=True)
-    for old in OUT.glob("*.json"):
+def record(base: str, admin: str, out: Path = OUT, settle: float = 20.0) -> str:
+    """Run the scenario, write the pairs to `out`; returns the scenario's name prefix."""
+    out.mkdir(exist_ok=True)
+    for old in out.glob("*.json"):
         old.unlink()
-    rec, p = Recorder(base, admin), f"rec{uuid.uuid4().hex[:6]}"
+    rec, p = Recorder(base, admin, out), f"rec{uuid.uuid4().hex[:6]}"
     good, busy = f"{p}-good", f"{p}-busy"
     with FakeUpstream() as up:
         for model_id, name, api_base in ((f"{p}-ok", good, up.ok_base),
@@ -82,14 +84,16 @@ def record(base: str, admin: str) -> None:
         rec.call("", "POST", "/config/update",
                  body={"router_settings": {"fallbacks": [*fallbacks, {busy: [good]}]}})
         try:
-            _traffic(rec, p, good, busy)
+            _traffic(rec, p, good, busy, settle)
         finally:
-            rec.call("", "POST", "/config/update", body={"router_settings": {"fallbacks": fallbacks}})
+            rec.call("", "POST", "/config/update",
+                     body={"router_settings": {"fallbacks": fallbacks}})
             for model_id in (f"{p}-ok", f"{p}-529"):
                 rec.call("", "POST", "/model/delete", body={"id": model_id})
+    return p
 
 
-def _traffic(rec: Recorder, p: str, good: str, busy: str) -> None:
+def _traffic(rec: Recorder, p: str, good: str, busy: str, settle: float) -> None:
     made = rec.call("", "POST", "/key/generate", body={
         "key_alias": f"{p}-agent", "models": [good, busy], "max_budget": 1.0,
         "budget_duration": "30d", "metadata": {"agent": f"{p}-agent", "owner": "sileya"}}).json()
@@ -101,14 +105,15 @@ def _traffic(rec: Recorder, p: str, good: str, busy: str) -> None:
     chat = {"messages": [{"role": "user", "content": "ping"}]}
     rec.call("chat_priced", "POST", "/chat/completions", key=raw, body={"model": good, **chat})
     rec.call("", "POST", "/chat/completions", key=raw, body={"model": good, **chat})
-    rec.call("chat_fallback_529", "POST", "/chat/completions", key=raw, body={"model": busy, **chat})
+    rec.call("chat_fallback_529", "POST", "/chat/completions", key=raw,
+             body={"model": busy, **chat})
     rec.call("chat_blocked_key", "POST", "/chat/completions", key=blocked["key"],
              body={"model": good, **chat})
     unknown = "sk-" + uuid.uuid4().hex
     rec.secrets.append(unknown)
     rec.call("chat_unknown_key", "POST", "/chat/completions", key=unknown,
              body={"model": good, **chat})
-    time.sleep(20)  # the proxy writes spend and spend logs in batches
+    time.sleep(settle)  # the proxy writes spend and spend logs in batches
     today = dt.datetime.now(dt.timezone.utc).date()
     tomorrow = today + dt.timedelta(days=1)
     rec.call("key_info_after_traffic", "GET", "/key/info", params={"key": token})
