@@ -56,9 +56,9 @@ def _reasons(
     found: list[tuple[str, str]] = []
     share = usage.budget_share
     if usage.kind is KeyClass.AGENT and share is not None and share >= limits.budget_share:
-        found.append(("budget", f"spent {share:.0%} of its budget "
+        found.append(("budget", f"spent {share * 100:.3g} % of its budget "
                                 f"({usage.budget_spend:.6g} of {usage.max_budget:.6g}); "
-                                f"the alert is at {limits.budget_share:.0%}"))
+                                f"the alert is at {limits.budget_share * 100:.3g} %"))
     if usage.kind is KeyClass.AGENT and base is not None:
         found += _growth(usage, limits, base)
     if usage.blocked_attempts and usage.kind is not KeyClass.UNKNOWN:

@@ -38,7 +38,7 @@ def _key_data(usage: KeyUsage) -> dict[str, Any]:
         "key": usage.key_name, "key_sha256": usage.token, "blocked": usage.blocked,
         "period": usage.period.data, **usage.total.data,
         "budget_spend": usage.budget_spend, "max_budget": usage.max_budget,
-        "budget_used": None if share is None else round(share, 4),
+        "budget_used": None if share is None else round(share, 8),
         "by_model_group": {g: t.data for g, t in sorted(usage.by_group.items())},
     }
 
@@ -83,7 +83,12 @@ def _row(key: dict[str, Any]) -> list[str]:
             str(key["failures"]), str(key["tokens"]), f"{key['spend']:.6g}",
             "" if key["budget_spend"] is None else f"{key['budget_spend']:.6g}",
             "" if key["max_budget"] is None else f"{key['max_budget']:.6g}",
-            "" if used is None else f"{used:.0%}", "yes" if key["blocked"] else ""]
+            "" if used is None else percent(used), "yes" if key["blocked"] else ""]
+
+
+def percent(share: float) -> str:
+    """3 significant digits: a budget of 1 spent at 0.0864 % should not read 0 %."""
+    return f"{share * 100:.3g} %"
 
 
 def _csv(data: dict[str, Any], out: TextIO) -> None:
@@ -111,7 +116,8 @@ def _table(data: dict[str, Any], out: TextIO, *, markdown: bool) -> None:
         _grid(["name", "model_group", "requests", "failures", "tokens", "spend"], groups,
               out, markdown)
     totals = data["totals"]
-    shares = ", ".join(f"{kind} {value:.0%}" for kind, value in totals["share"].items() if value)
+    shares = ", ".join(f"{kind} {percent(value)}"
+                       for kind, value in totals["share"].items() if value)
     out.write(f"\nTotal: {totals['spend']:.6g} spend, {totals['requests']} requests, "
               f"{totals['tokens']} tokens" + (f" (share of spend: {shares})" if shares else "")
               + "\n")
