@@ -47,7 +47,7 @@ def check_ready(client: GatewayClient) -> tuple[bool, str]:
     except GatewayHTTPError as exc:
         return False, f"not ready: {exc.detail} (HTTP {exc.status})"
     except GatewayError as exc:
-        return False, str(exc)
+        return False, f"unreachable: {exc}"
     db = body.get("db")
     if db not in (None, "connected"):
         return False, f"database {db}"

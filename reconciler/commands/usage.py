@@ -20,6 +20,7 @@ from reconciler.core.render.usage import render_usage
 from reconciler.core.usage import (
     UTC,
     Period,
+    UsageReport,
     budget_window,
     build_report,
     gateway_daily_total,
@@ -39,8 +40,10 @@ def run_usage(args: argparse.Namespace) -> int:
     sources = read_sources(args.desired)
     estate = load_estate(sources)
     baseline = _read_baseline(args.baseline) if args.baseline else None
+    now = dt.datetime.now(UTC)
+    explicit = chosen_period(args, now)  # bad dates stop here, before any gateway call
     with open_client(args) as client:
-        report = _read_report(client, estate, args)
+        report = _read_report(client, estate, explicit, now, month=bool(args.month))
     thresholds = Thresholds(budget_share=args.budget_alert, growth=args.growth)
     try:
         flags = flag_usage(report, thresholds, baseline, agent_files(sources))
@@ -53,14 +56,13 @@ def run_usage(args: argparse.Namespace) -> int:
     return EXIT_FLAGGED if flags else EXIT_OK
 
 
-def _read_report(client: GatewayClient, estate: Estate, args: argparse.Namespace) -> Any:
+def _read_report(client: GatewayClient, estate: Estate, explicit: Period | None,
+                 now: dt.datetime, *, month: bool) -> UsageReport:
     key_rows = client.list_keys()
-    now = dt.datetime.now(UTC)
-    explicit = chosen_period(args, now)
     period = explicit or budget_window(estate, map(parse_key_facts, key_rows), now)
     logs = client.spend_logs(_stamp(period.start), _stamp(period.end))
     report = build_report(estate, key_rows, logs, period, own_windows=explicit is None)
-    if args.month:
+    if month:
         summary = client.spend_by_day(period.start.date().isoformat(),
                                       period.end.date().isoformat())
         boundary = sum(float(r.get("spend") or 0.0) for r in logs
