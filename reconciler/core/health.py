@@ -16,8 +16,11 @@ from typing import Any, TextIO
 from reconciler.core.desired import Estate
 from reconciler.core.usage import LogRow, Period, parse_log_row
 
-_REFUSED = ("authentication error", "key is blocked", "not available for this api key",
-            "budget", "rate limit")
+# Requests the gateway itself turned away (the caller's fault, not the provider's): bad or
+# blocked key, a model the key may not use, an exhausted budget. The real proxy logs these
+# as failures too; provider errors (a 529 nothing could fall back from) stay "failed".
+_REFUSED = ("authentication error", "key is blocked", "invalid api key",
+            "not available for this api key", "budget has been exceeded")
 
 
 class Level(str, Enum):

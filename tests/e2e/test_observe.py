@@ -80,6 +80,23 @@ def _chat(gw: Gateway, raw_key: str, model: str, times: int) -> list[int]:
         return codes
 
 
+def _reapply(gw: Gateway, cwd: Path) -> None:
+    """Fallbacks are gateway-wide: a suite sharing the real proxy may have replaced ours."""
+    result = run_cli(gw, cwd, "apply", "--desired", "desired", "--auto-approve")
+    assert result.code == 0, result.both
+
+
+def _fallen_back(gw: Gateway, cwd: Path, raw_key: str, busy: str) -> list[int]:
+    """Two requests to the 529 group served through the fallback; a 529 that got through
+    (our fallbacks replaced meanwhile) is one more failed request, counted like the others."""
+    codes: list[int] = []
+    while codes.count(200) < 2 and len(codes) < 6:
+        _reapply(gw, cwd)
+        codes += _chat(gw, raw_key, busy, 1)
+    assert codes.count(200) == 2 and set(codes) <= {200, 529}, codes
+    return codes
+
+
 def _usage(gw: Gateway, cwd: Path, *args: str) -> tuple[Result, dict[str, Any]]:
     result = run_cli(gw, cwd, "usage", "--desired", "desired", "--format", "json",
                      "--budget-alert", ALERT, *args)
@@ -118,13 +135,15 @@ def test_usage_flags_and_health_on_real_traffic(
     runaway, calm = gw.name("runaway"), gw.name("calm")
 
     assert _chat(gw, keys[runaway], good, 10) == [200] * 10
-    assert _chat(gw, keys[runaway], busy, 2) == [200] * 2  # 529 upstream, served by the fallback
+    busy_codes = _fallen_back(gw, tmp_path, keys[runaway], busy)
     assert _chat(gw, keys[calm], good, 2) == [200] * 2
-    result, data = _settled(gw, tmp_path, {runaway: 12, calm: 2})
+    sent = 10 + len(busy_codes)
+    result, data = _settled(gw, tmp_path, {runaway: sent, calm: 2})
 
     # What the tests spent, per agent, joined to desired/.
     mine = _mine(data, gw)
-    assert mine[runaway]["requests"] == 12 and mine[calm]["requests"] == 2
+    assert mine[runaway]["requests"] == sent and mine[calm]["requests"] == 2
+    assert mine[runaway]["failures"] == sent - 12
     assert mine[runaway]["spend"] == pytest.approx(12 * COST, rel=1e-9)
     assert mine[calm]["spend"] == pytest.approx(2 * COST, rel=1e-9)
     assert mine[runaway]["tokens"] == 12 * 42 and mine[runaway]["owner"] == "sileya"
@@ -152,11 +171,13 @@ def test_usage_flags_and_health_on_real_traffic(
         assert rec["matches"] and rec["difference"] == 0
 
     # Health: the 529 scene shows, and the gateway serves what the agents need.
+    _reapply(gw, tmp_path)
     health = run_cli(gw, tmp_path, "health", "--desired", "desired", "--format", "json")
     assert health.code == 0, health.both
     report = json.loads(health.out)
     assert report["fallback_activity"][busy] == {
-        "requests": 2, "fell_back": 2, "to": {good: 2}, "failed": 0, "refused": 0}
+        "requests": len(busy_codes), "fell_back": 2, "to": {good: 2},
+        "failed": len(busy_codes) - 2, "refused": 0}
     assert {c["name"]: c["level"] for c in report["checks"]}["fallbacks"] == "ok"
 
     # Stop the runaway agent the way the flag says: desired/ + apply.

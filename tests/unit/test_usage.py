@@ -154,4 +154,4 @@ def test_every_format_names_the_agents_and_the_figures(fmt: str) -> None:
     if fmt == "markdown":
         assert "| name | kind |" in text
     if fmt == "table":
-        assert "90 %" in text and "No abnormal usage." in text
+        assert "90.00 %" in text and "No abnormal usage." in text

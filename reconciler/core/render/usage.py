@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import unicodedata
 from typing import Any, TextIO
 
 from reconciler.core.usage import KeyClass, KeyUsage, UsageReport
@@ -87,8 +88,10 @@ def _row(key: dict[str, Any]) -> list[str]:
 
 
 def percent(share: float) -> str:
-    """3 significant digits: a budget of 1 spent at 0.0864 % should not read 0 %."""
-    return f"{share * 100:.3g} %"
+    """Two decimals; a tiny non-zero share reads "<0.01 %", never a misleading 0."""
+    if 0 < share * 100 < 0.01:
+        return "<0.01 %"
+    return f"{share * 100:.2f} %"
 
 
 def _csv(data: dict[str, Any], out: TextIO) -> None:
@@ -155,7 +158,13 @@ def _grid(header: list[str], rows: list[list[str]], out: TextIO, markdown: bool)
         for row in rows:
             out.write("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |\n")
         return
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+    widths = [max(_width(h), *(_width(r[i]) for r in rows)) if rows else _width(h)
               for i, h in enumerate(header)]
     for row in [header, *rows]:
-        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip() + "\n")
+        cells = (c + " " * (w - _width(c)) for c, w in zip(row, widths, strict=False))
+        out.write("  ".join(cells).rstrip() + "\n")
+
+
+def _width(text: str) -> int:
+    """Terminal columns: CJK agent names (李狗蛋) take two each."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
