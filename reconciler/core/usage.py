@@ -209,7 +209,11 @@ def parse_key_facts(row: dict[str, Any]) -> KeyFacts:
     metadata = row.get("metadata") if isinstance(row.get("metadata"), dict) else {}
     reset = parse_time(row.get("budget_reset_at"))
     seconds = duration_seconds(row.get("budget_duration"))
-    start = reset - dt.timedelta(seconds=seconds) if reset and seconds else None
+    created = parse_time(row.get("created_at"))
+    # The real proxy aligns resets to calendar boundaries (30d -> the 1st of next month), so
+    # a key's first window starts at its creation, not one duration before the reset.
+    starts = [t for t in (reset - dt.timedelta(seconds=seconds) if reset and seconds else None,
+                          created) if t is not None]
     budget = row.get("max_budget")
     return KeyFacts(
         token=str(row["token"]),
@@ -218,7 +222,7 @@ def parse_key_facts(row: dict[str, Any]) -> KeyFacts:
         blocked=row.get("blocked") is True,
         spend=float(row.get("spend") or 0.0),
         max_budget=float(budget) if isinstance(budget, int | float) else None,
-        window_start=start or parse_time(row.get("created_at")),
+        window_start=max(starts) if starts else None,
         marker=metadata.get(MARKER_FIELD) if isinstance(metadata.get(MARKER_FIELD), str) else None,
         owner=metadata.get("owner") if isinstance(metadata.get("owner"), str) else None,
     )

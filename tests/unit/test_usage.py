@@ -99,7 +99,8 @@ def test_rows_outside_the_period_and_without_a_key_are_left_out() -> None:
 
 def test_default_period_is_each_agents_budget_window() -> None:
     rows = keys()
-    rows[0].update(budget_duration="30d", budget_reset_at="2026-12-10T00:00:00+00:00")
+    rows[0].update(budget_duration="30d", budget_reset_at="2026-12-10T00:00:00+00:00",
+                   created_at="2026-11-01T00:00:00Z")
     rows[1].update(created_at="2026-11-20T00:00:00Z")
     now = dt.datetime(2026, 11, 25, 12, tzinfo=UTC)
     period = budget_window(ESTATE, map(parse_key_facts, rows), now)
@@ -109,6 +110,14 @@ def test_default_period_is_each_agents_budget_window() -> None:
     eve = next(u for u in report.keys if u.name == "eve")
     assert eve.period.start == dt.datetime(2026, 11, 20, tzinfo=UTC)
     assert eve.total.requests == 0  # before eve's own window: not counted against it
+
+
+def test_a_first_budget_window_starts_at_the_keys_creation() -> None:
+    """The real proxy resets a 30d budget on the 1st of the next month (recorded key list)."""
+    row = recorded("key_list_after_traffic")["response"]["keys"][0]
+    assert row["budget_duration"] == "30d" and row["budget_reset_at"].startswith("2026-12-01")
+    assert parse_key_facts(row).window_start == dt.datetime.fromisoformat(
+        row["created_at"].replace("Z", "+00:00"))
 
 
 def test_month_period_and_bad_month() -> None:
