@@ -137,8 +137,9 @@ def _read_baseline(path: Path) -> dict[str, Any] | None:
 def add_usage_parser(sub: Any, desired_flag: Any, gateway_flags: Any) -> None:
     usage = sub.add_parser(
         "usage", help="spend, requests and tokens per agent; flags abnormal usage (exit 3)",
-        description="Usage per agent from the gateway's spend logs, joined to desired/. "
-        + FRESHNESS + " Exit 0: nothing abnormal; 1: error; 3: abnormal usage flagged.")
+        description="Spend, requests and tokens per agent of desired/, per model group, "
+        "against its budget. " + FRESHNESS
+        + " Exit 0: nothing abnormal; 1: error; 3: abnormal usage flagged.")
     desired_flag(usage)
     gateway_flags(usage)
     usage.add_argument("--since", help="start (YYYY-MM-DD or date and time, UTC); default: "
