@@ -20,6 +20,7 @@ from reconciler.commands.common import (
     use_color,
     write_json,
 )
+from reconciler.commands.health import check_ready
 from reconciler.commands.sources import read_sources
 from reconciler.core.changes import Action
 from reconciler.core.errors import (
@@ -33,6 +34,7 @@ from reconciler.core.loader import load_estate
 from reconciler.core.masking import safe_text
 from reconciler.core.plan import Plan, desired_digest, digest_of, plan_from_data
 from reconciler.core.render import render
+from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.executor import ApplyReport, StepResult, StepStatus, apply_plan
 from reconciler.gateway.sinks import CommandSink, FileSink, SecretSink
 
@@ -54,6 +56,7 @@ def run_apply(args: argparse.Namespace) -> int:
             )
         _require_sink(saved, sink)
     with open_client(args) as client:
+        _require_ready(client)
         plan, live = derive_plan(client, estate)
         if saved is not None:
             _same_plan(saved, plan, args.planfile)
@@ -86,6 +89,13 @@ def _same_plan(saved: Plan, derived: Plan, planfile: Path) -> None:
             "edited or the gateway changed since it was made); nothing was changed; "
             "run plan again"
         )
+
+
+def _require_ready(client: GatewayClient) -> None:
+    """An unready gateway (DB down, starting) may accept some writes and drop others: refuse."""
+    ready, detail = check_ready(client)
+    if not ready:
+        raise ReconcilerError(f"refusing to change a gateway that is {detail}; nothing was changed")
 
 
 def choose_sink(args: argparse.Namespace) -> SecretSink | None:

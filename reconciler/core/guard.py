@@ -30,7 +30,9 @@ from reconciler.core.live import (
     marker_for,
 )
 
-_KEY_UPDATE_FIELDS = frozenset({"models", "metadata", *KEY_LIMIT_FIELDS})
+# Everything the diff ever writes on a key; anything else (key, key_alias, team_id, ...) is
+# refused. A new key field the diff learns must be added here, or the guard refuses it.
+_KEY_UPDATE_FIELDS = frozenset({"models", "metadata", "duration", *KEY_LIMIT_FIELDS})
 _KEY_CREATE_FIELDS = _KEY_UPDATE_FIELDS | {"key_alias", "blocked"}
 _MODEL_FIELDS = frozenset({"model_name", "litellm_params", "model_info"})
 

@@ -74,7 +74,7 @@ def test_a_forbidden_change_from_a_buggy_diff_is_refused_before_any_write(
     assert captured.err == (
         "error: refused delete_key 'sileya': that key is pinned and is never changed\n")
     assert captured.out == ""
-    assert recorder.calls == ["GET /key/list", "GET /model/info"]
+    assert recorder.calls == ["GET /health/readiness", "GET /key/list", "GET /model/info"]
     assert not (tmp_path / "report.json").exists()
 
 
@@ -87,5 +87,6 @@ def test_an_honest_plan_passes_the_guard_and_is_applied(
     code = main(["apply", "--desired", str(tmp_path / "desired"), "--auto-approve",
                  "--report", str(tmp_path / "report.json")])
     assert code == 0, capsys.readouterr()
-    assert recorder.calls == ["GET /key/list", "GET /model/info", "POST /key/update"]
+    assert recorder.calls == [
+        "GET /health/readiness", "GET /key/list", "GET /model/info", "POST /key/update"]
     assert json.loads((tmp_path / "report.json").read_text())["done"] == 1

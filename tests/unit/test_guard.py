@@ -43,8 +43,8 @@ models:
     model_name: MiniMax-M2.5
     litellm_params: {{model: minimax/MiniMax-M2.5, rpm: 60}}
 agents:
-  - {{name: 妮可, owner: sileya, models: [MiniMax-M2.5], rpm_limit: 10}}
-  - {{name: 李狗蛋, owner: sileya, models: [MiniMax-M2.5]}}
+  - {{name: 妮可, owner: sileya, models: [MiniMax-M2.5], rpm_limit: 10, duration: 30d}}
+  - {{name: 李狗蛋, owner: sileya, models: [MiniMax-M2.5], duration: 7d}}
 fallbacks:
   MiniMax-M2.7: [MiniMax-M2.5]
 """
@@ -79,6 +79,8 @@ def honest_plan() -> Plan:
 
 def test_every_change_of_the_honest_plan_passes() -> None:
     plan = honest_plan()
+    key_fields = {name for c in plan.changes if c.action.value.endswith("_key") for name in c.after}
+    assert "duration" in key_fields  # every field the diff writes is one the guard allows
     assert {c.action.value for c in plan.changes} == {
         "update_model", "update_fallbacks", "create_key", "update_key", "delete_model"}
     for change in plan.changes:
