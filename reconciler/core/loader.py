@@ -71,15 +71,31 @@ def _load_file(source: Source, problems: list[Problem]) -> LoadedFile | None:
 
 def _problems_from(name: str, located: Located, exc: ValidationError) -> list[Problem]:
     problems = []
-    for error in exc.errors(include_url=False, include_input=False):
+    for error in exc.errors(include_url=False):
         loc = tuple(part for part in error["loc"] if not isinstance(part, str) or part)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown field"
+        elif error["type"] in _NO_COERCION and _quoted_value(error.get("input")):
+            # Strict types: "50" stays text; say how to write the number or flag.
+            message += f" ({error['input']!r} is quoted text: write it without quotes)"
         problems.append(
             Problem(name, located.line_of(loc), field_label(located.data, loc), message)
         )
     return problems
+
+
+_NO_COERCION = frozenset({"int_type", "float_type", "bool_type"})
+
+
+def _quoted_value(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return value.lower() in ("true", "false")
+    return True
 
 
 def field_label(data: Any, loc: Path_) -> str:
@@ -90,10 +106,13 @@ def field_label(data: Any, loc: Path_) -> str:
         if isinstance(part, int):
             item = node[part] if isinstance(node, list) and part < len(node) else None
             ident = item.get("name") or item.get("id") if isinstance(item, dict) else None
-            label += f"[{ident}]" if isinstance(ident, str) else f"[{part}]"
+            # A name with control characters is shown by its index, never printed raw.
+            named = isinstance(ident, str) and ident.isprintable() and len(ident) <= 80
+            label += f"[{ident}]" if named else f"[{part}]"
             node = item
         else:
-            label += f".{part}" if label else str(part)
+            text = str(part) if str(part).isprintable() else ascii(part)
+            label += f".{text}" if label else text
             node = node.get(part) if isinstance(node, dict) else None
     return label or "(file)"
 
@@ -107,6 +126,7 @@ def _merge(files: list[LoadedFile]) -> tuple[Estate, list[Problem]]:
         config_models=frozenset(n for f in files for n in f.content.config_models),
         pinned=tuple(p for f in files for p in f.content.pinned),
         settings=settings if isinstance(settings, Settings) else Settings(),
+        policy=_single(files, "policy", problems),
         fallbacks=_single(files, "fallbacks", problems),
     )
     problems.extend(_duplicates(files))

@@ -1,0 +1,78 @@
+"""Where a secret would be committed to desired/: by name, by shape, by URL. Pure.
+
+Names are judged by word (split on `_`, `-`, `.`, spaces and camelCase, as LiteLLM's own
+masking does), so `api_key`, `X-Api-Key` and `clientSecret` are secret names while LiteLLM's
+pricing and limit params (`input_cost_per_token`, `max_tokens`, `tpm`) are not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+ENV_REFERENCE = "os.environ/"
+_SECRET_WORDS = frozenset({
+    "key", "apikey", "secret", "token", "password", "passwd", "pwd", "passphrase",
+    "credential", "credentials", "auth", "authorization", "cookie", "bearer", "signature",
+})
+# LiteLLM params whose names hold a secret word but whose values are prices, limits or flags.
+_NOT_SECRET = re.compile(
+    r"(cost_per_|_cost$|^max_\w*tokens?$|^tpm$|^rpm$|^tokenizer\w*$|^token_counter$)",
+    re.IGNORECASE,
+)
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+# A literal LiteLLM/OpenAI-style key anywhere in desired/ is a leak waiting for a merge.
+LITERAL_KEY = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{6,}")
+URL_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s@]*@")
+AUTH_HEADER = re.compile(r"^\s*(bearer|basic)\s+\S{6,}", re.IGNORECASE)
+
+Path_ = tuple[Any, ...]
+
+
+def is_secret_name(name: str) -> bool:
+    if _NOT_SECRET.search(name):
+        return False
+    return any(word.lower() in _SECRET_WORDS for word in _WORDS.findall(name))
+
+
+def secret_names_with_literals(tree: Any, base: Path_) -> Iterator[tuple[Path_, str]]:
+    """(path, message) for every literal value held under a secret name in `tree`."""
+    for path, value in walk(tree, base):
+        inner = path[len(base):]
+        if any(isinstance(p, str) and is_secret_name(p) for p in inner) and _is_literal(value):
+            yield path, "literal secret: use an os.environ/VARIABLE reference"
+
+
+def secret_shapes(tree: Any) -> Iterator[tuple[Path_, str]]:
+    """(path, message) for every value that looks like a credential, whatever its name."""
+    for path, value in walk(tree, ()):
+        if not isinstance(value, str):
+            continue
+        if LITERAL_KEY.search(value):
+            yield path, "looks like a literal key: never commit secrets to desired/"
+        elif URL_USERINFO.search(value):
+            yield path, "a URL with user:password@: put the credential in an os.environ/ " \
+                "reference, not the URL"
+        elif AUTH_HEADER.match(value):
+            yield path, "a literal Bearer/Basic credential: use an os.environ/VARIABLE reference"
+
+
+def _is_literal(value: Any) -> bool:
+    # Flags (use_azure_ad_token: true) and unset values carry no secret; text and numbers can.
+    if isinstance(value, bool) or value is None:
+        return False
+    return not (isinstance(value, str) and value.startswith(ENV_REFERENCE))
+
+
+def walk(node: Any, path: Path_) -> Iterator[tuple[Path_, Any]]:
+    """Every leaf of a JSON-like tree with its path (iterative: depth is bounded anyway)."""
+    pending = [(path, node)]
+    while pending:
+        here, value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend((( *here, k), v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            pending.extend(((*here, i), v) for i, v in reversed(list(enumerate(value))))
+        else:
+            yield here, value
