@@ -54,7 +54,8 @@ def _load_file(source: Source, problems: list[Problem]) -> LoadedFile | None:
     try:
         located = parse(source.text)
     except YamlProblem as exc:
-        problems.append(Problem(source.name, exc.line, "yaml", exc.message))
+        label = field_label(None, exc.path) if exc.path else "yaml"
+        problems.append(Problem(source.name, exc.line, label, exc.message))
         return None
     if located.data is None:
         return None
@@ -79,6 +80,8 @@ def _problems_from(name: str, located: Located, exc: ValidationError) -> list[Pr
         elif error["type"] in _NO_COERCION and _quoted_value(error.get("input")):
             # Strict types: "50" stays text; say how to write the number or flag.
             message += f" ({error['input']!r} is quoted text: write it without quotes)"
+        elif error["type"] == "bool_type":
+            message += " (write true or false)"
         problems.append(
             Problem(name, located.line_of(loc), field_label(located.data, loc), message)
         )

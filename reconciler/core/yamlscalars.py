@@ -8,6 +8,7 @@ desired/ values end up in JSON request bodies, so only what JSON can carry is ac
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import yaml
@@ -28,13 +29,33 @@ class ScalarProblem(ValueError):
     """A scalar desired/ cannot hold; the message says what to write instead."""
 
 
+# Plain forms YAML 1.2 reads as numbers but YAML 1.1 (PyYAML) as text, e.g. 1e30, 0o17.
+_YAML12_NUMBER = re.compile(
+    r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$|^0o[0-7]+$|^[-+]?\.(inf|Inf|INF)$"
+)
+
+
 def resolve_tag(event: yaml.ScalarEvent) -> str:
     """The tag PyYAML would give this scalar (explicit, quoted -> str, or by its plain form)."""
     if event.tag not in (None, "!"):
         return str(event.tag)
     if event.style:  # quoted or block scalar: always text
         return STR
-    return str(_RESOLVER.resolve(yaml.ScalarNode, event.value, (True, False)))
+    tag = str(_RESOLVER.resolve(yaml.ScalarNode, event.value, (True, False)))
+    if tag == STR and _YAML12_NUMBER.match(event.value):
+        raise ScalarProblem(
+            f"{event.value[:40]!r} is ambiguous (text in YAML 1.1, a number in YAML 1.2): "
+            "write it with a dot and a signed exponent (1.0e+30) or quote it for text"
+        )
+    return tag
+
+
+def check_collection_tag(tag: str | None) -> None:
+    if tag not in (None, "!", MAP, SEQ):
+        raise ScalarProblem(
+            f"the tag {tag.replace(_TAG, '!!')} is not allowed: desired/ holds text, numbers, "
+            "true/false, null, lists and mappings only"
+        )
 
 
 def scalar_value(tag: str, raw: str) -> Any:

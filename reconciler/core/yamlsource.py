@@ -53,10 +53,13 @@ class Located:
 
 
 class YamlProblem(Exception):
-    def __init__(self, line: int, message: str) -> None:
+    """A file that is not valid desired/ YAML; `path` is where in the document, if known."""
+
+    def __init__(self, line: int, message: str, path: Path_ | None = None) -> None:
         super().__init__(message)
         self.line = line
         self.message = message
+        self.path = path
 
 
 _MERGE_KEY = object()  # the pending key of a `<<:` entry
@@ -116,37 +119,45 @@ class _Builder:
         return self.located
 
     def _scalar(self, event: yaml.ScalarEvent, line: int) -> None:
-        tag = sc.resolve_tag(event)
         parent = self.stack[-1] if self.stack else None
         if parent is not None and isinstance(parent.value, dict) and parent.key is None:
-            self._key(parent, tag, event.value, line)
+            self._key(parent, event, line)
             if event.anchor:
                 self.anchors[event.anchor] = (event.value, 1)
             return
-        self._child_path(line)
+        path = self._child_path(line)
         try:
-            value = sc.scalar_value(tag, event.value)
+            value = sc.scalar_value(sc.resolve_tag(event), event.value)
         except sc.ScalarProblem as exc:
-            raise YamlProblem(line, str(exc)) from None
+            raise YamlProblem(line, str(exc), path) from None
         self._finish(value, 1, event.anchor, line)
 
-    def _key(self, parent: _Frame, tag: str, raw: str, line: int) -> None:
+    def _key(self, parent: _Frame, event: yaml.ScalarEvent, line: int) -> None:
+        raw = event.value
+        try:
+            tag = sc.resolve_tag(event)
+        except sc.ScalarProblem:
+            tag = sc.FLOAT
         if tag == sc.MERGE:
             parent.key, parent.key_line = _MERGE_KEY, line
             return
         if tag != sc.STR:
-            raise YamlProblem(line, f"mapping key {raw[:40]!r} is not text: quote it")
+            raise YamlProblem(line, f"mapping key {raw[:40]!r} is not text: quote it", parent.path)
         assert isinstance(parent.value, dict)
         if raw in parent.value:
             # PyYAML silently keeps the last duplicate; in a reviewed file that hides mistakes.
-            raise YamlProblem(line, f"key {raw!r} appears twice in the same mapping")
+            raise YamlProblem(line, f"key {raw!r} appears twice in the same mapping", parent.path)
         parent.key, parent.key_line = raw, line
         self.located.lines[(*parent.path, raw)] = line
 
     def _start(self, event: yaml.CollectionStartEvent, line: int) -> None:
         path = self._child_path(line)
         if len(self.stack) >= MAX_DEPTH:
-            raise YamlProblem(line, f"nested deeper than {MAX_DEPTH} levels")
+            raise YamlProblem(line, f"nested deeper than {MAX_DEPTH} levels", path)
+        try:
+            sc.check_collection_tag(event.tag)
+        except sc.ScalarProblem as exc:
+            raise YamlProblem(line, str(exc), path) from None
         is_map = isinstance(event, yaml.MappingStartEvent)
         self.located.lines.setdefault(path, line)
         self.stack.append(_Frame(path, {} if is_map else [], event.anchor))

@@ -188,7 +188,7 @@ def test_unknown_yaml_tag_is_a_located_problem() -> None:
     problems = problems_of([Source("a.yaml", text)])
     assert len(problems) == 1
     assert problems[0] == (
-        "a.yaml:3: yaml: the tag !Ref is not allowed: desired/ holds text, numbers, "
+        "a.yaml:3: agents[0].name: the tag !Ref is not allowed: desired/ holds text, numbers, "
         "true/false, null, lists and mappings only"
     )
 
