@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -111,7 +112,7 @@ def field_label(data: Any, loc: Path_) -> str:
             ident = item.get("name") or item.get("id") if isinstance(item, dict) else None
             # A name with control characters is shown by its index, never printed raw.
             named = isinstance(ident, str) and ident.isprintable() and len(ident) <= 80
-            label += f"[{ident}]" if named else f"[{part}]"
+            label += f"[{unicodedata.normalize('NFC', ident)}]" if named else f"[{part}]"
             node = item
         else:
             text = str(part) if str(part).isprintable() else ascii(part)

@@ -40,7 +40,10 @@ def clean_keys(mapping: dict[str, Any]) -> dict[str, Any]:
     """`mapping` with every key at any depth a clean name, unique after normalisation."""
     result: dict[str, Any] = {}
     for key, value in mapping.items():
-        name = clean_name(key)
+        try:
+            name = clean_name(key)
+        except ValueError as exc:
+            raise ValueError(f"key {key!r} {exc}") from None
         if name in result:
             raise ValueError(f"key {name!r} appears twice once normalised (NFC)")
         result[name] = clean_keys(value) if isinstance(value, dict) else _clean_list(value)

@@ -169,13 +169,13 @@ class _Builder:
         self._finish(frame.value, frame.size, frame.anchor, 0)
 
     def _alias(self, event: yaml.AliasEvent, line: int) -> None:
-        self._child_path(line)
+        path = self._child_path(line)
         target = self.anchors.get(str(event.anchor))
         if target is None:
-            raise YamlProblem(line, f"unknown alias *{event.anchor}")
+            raise YamlProblem(line, f"unknown alias *{event.anchor}", path)
         self.aliases += 1
         if self.aliases > MAX_ALIASES:
-            raise YamlProblem(line, f"more than {MAX_ALIASES} aliases")
+            raise YamlProblem(line, f"more than {MAX_ALIASES} aliases", path)
         self._finish(target[0], target[1], None, line)
 
     def _child_path(self, line: int) -> Path_:
