@@ -56,6 +56,9 @@ class YamlProblem(Exception):
     """A file that is not valid desired/ YAML; `path` is where in the document, if known."""
 
     def __init__(self, line: int, message: str, path: Path_ | None = None) -> None:
+        # One printable line whatever the parser said: it goes straight to a terminal.
+        message = " ".join(message.split())
+        message = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in message)
         super().__init__(message)
         self.line = line
         self.message = message
@@ -88,8 +91,13 @@ def parse(text: str) -> Located:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise YamlProblem(line, f"invalid YAML: {exc.problem or exc}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or " ")
+        raise YamlProblem(line, f"invalid YAML: the character U+{char:04X} is not allowed") \
+            from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(1, f"invalid YAML: {exc}") from None
+        raise YamlProblem(1, f"invalid YAML: {str(exc).splitlines()[0]}") from None
 
 
 class _Builder:
