@@ -117,7 +117,7 @@ class _Builder:
             elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
                 self._start(event, line)
             elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-                self._end()
+                self._end(line)
             elif isinstance(event, yaml.AliasEvent):
                 self._alias(event, line)
             elif isinstance(event, yaml.DocumentStartEvent):
@@ -170,11 +170,11 @@ class _Builder:
         self.located.lines.setdefault(path, line)
         self.stack.append(_Frame(path, {} if is_map else [], event.anchor))
 
-    def _end(self) -> None:
+    def _end(self, line: int) -> None:
         frame = self.stack.pop()
         if frame.merges:
             frame.value = self._merged(frame)
-        self._finish(frame.value, frame.size, frame.anchor, 0)
+        self._finish(frame.value, frame.size, frame.anchor, line)
 
     def _alias(self, event: yaml.AliasEvent, line: int) -> None:
         path = self._child_path(line)
@@ -199,10 +199,11 @@ class _Builder:
         return parent.path if parent.key is _MERGE_KEY else (*parent.path, parent.key)
 
     def _finish(self, value: Any, size: int, anchor: str | None, line: int) -> None:
+        """Count `value` and hang it under its parent (or make it the document)."""
         # Aliases share one Python object, but every reader walks it again: count it again.
         self.values += size
         if self.values > MAX_VALUES:
-            raise YamlProblem(line or 1, f"more than {MAX_VALUES} values (aliases included)")
+            raise YamlProblem(line, f"more than {MAX_VALUES} values (aliases included)")
         if anchor:
             self.anchors[anchor] = (value, size)
         if not self.stack:
