@@ -165,9 +165,9 @@ def _duplicates(files: list[LoadedFile]) -> list[Problem]:
             for index, value in values:
                 path = (section, index, field) if field else (section, index)
                 here = f.where(path)
-                label = field_label(f.located.data, path)
                 first = seen.setdefault((section + "." + field, value), here)
                 if first is not here:
+                    label = field_label(f.located.data, path)
                     problems.append(_twice(here, label, f"{value!r}", first))
     return problems
 

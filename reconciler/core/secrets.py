@@ -47,7 +47,8 @@ def secret_names_with_literals(tree: Any, base: Path_) -> Iterator[tuple[Path_, 
 def secret_shapes(tree: Any) -> Iterator[tuple[Path_, str]]:
     """(path, message) for every value that looks like a credential, whatever its name."""
     for path, value in walk(tree, ()):
-        if not isinstance(value, str):
+        # Every pattern below needs one of these; most values (names, numbers) have none.
+        if not isinstance(value, str) or not ("-" in value or "://" in value or " " in value):
             continue
         if LITERAL_KEY.search(value):
             yield path, "looks like a literal key: never commit secrets to desired/"

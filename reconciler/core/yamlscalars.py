@@ -7,6 +7,7 @@ desired/ values end up in JSON request bodies, so only what JSON can carry is ac
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any
@@ -41,10 +42,17 @@ def resolve_tag(event: yaml.ScalarEvent) -> str:
         return str(event.tag)
     if event.style:  # quoted or block scalar: always text
         return STR
-    tag = str(_RESOLVER.resolve(yaml.ScalarNode, event.value, (True, False)))
-    if tag == STR and _YAML12_NUMBER.match(event.value):
+    return plain_tag(event.value)
+
+
+@functools.lru_cache(maxsize=4096)  # the same owners, limits and durations recur thousands of times
+def plain_tag(value: str) -> str:
+    if value[:1] not in _RESOLVER.yaml_implicit_resolvers and value:
+        return STR  # what Resolver.resolve concludes too, without its lookups
+    tag = str(_RESOLVER.resolve(yaml.ScalarNode, value, (True, False)))
+    if tag == STR and _YAML12_NUMBER.match(value):
         raise ScalarProblem(
-            f"{event.value[:40]!r} is ambiguous (text in YAML 1.1, a number in YAML 1.2): "
+            f"{value[:40]!r} is ambiguous (text in YAML 1.1, a number in YAML 1.2): "
             "write it with a dot and a signed exponent (1.0e+30) or quote it for text"
         )
     return tag
