@@ -18,6 +18,8 @@ TOOL_PREFIX = "reconciler"
 
 def unprintable(text: str) -> str | None:
     """The first character a name may not hold, as U+XXXX, or None."""
+    if text.isprintable():  # Python's rule is the same set of categories, in C
+        return None
     for char in text:
         category = unicodedata.category(char)
         if category in _REFUSED_CATEGORIES or (category == "Zs" and char != " "):

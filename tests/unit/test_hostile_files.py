@@ -115,3 +115,16 @@ def test_file_over_the_size_limit_is_refused_unread(tmp_path: Path,
     code, lines = _validate(desired, capsys)
     assert code == 1
     assert lines[0] == f"{desired}/huge.yaml:1: (file): cannot read: larger than 10 MiB"
+
+
+def test_tree_over_the_size_limit_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from reconciler.commands import sources
+
+    desired = _tree(tmp_path)
+    monkeypatch.setattr(sources, "MAX_TREE_BYTES", 2 * 1024 * 1024)
+    for i in range(3):
+        (desired / f"filler-{i}.yaml").write_text("# " + "x" * 1024 * 1024 + "\n")
+    code, lines = _validate(desired, capsys)
+    assert code == 1
+    assert lines[0] == f"{desired}/filler-1.yaml:1: (file): desired/ is larger than 2 MiB"
