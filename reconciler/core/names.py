@@ -38,8 +38,11 @@ def clean_name(value: str) -> str:
     return value
 
 
-def clean_keys(mapping: dict[str, Any]) -> dict[str, Any]:
+def clean_keys(mapping: dict[str, Any], _done: dict[int, Any] | None = None) -> dict[str, Any]:
     """`mapping` with every key at any depth a clean name, unique after normalisation."""
+    done = {} if _done is None else _done  # aliased subtrees are cleaned once, and stay shared
+    if id(mapping) in done:
+        return done[id(mapping)]  # type: ignore[no-any-return]
     result: dict[str, Any] = {}
     for key, value in mapping.items():
         try:
@@ -48,13 +51,18 @@ def clean_keys(mapping: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"key {key!r} {exc}") from None
         if name in result:
             raise ValueError(f"key {name!r} appears twice once normalised (NFC)")
-        result[name] = clean_keys(value) if isinstance(value, dict) else _clean_list(value)
+        result[name] = _clean(value, done)
+    done[id(mapping)] = result
     return result
 
 
-def _clean_list(value: Any) -> Any:
+def _clean(value: Any, done: dict[int, Any]) -> Any:
+    if isinstance(value, dict):
+        return clean_keys(value, done)
     if isinstance(value, list):
-        return [clean_keys(v) if isinstance(v, dict) else _clean_list(v) for v in value]
+        if id(value) not in done:
+            done[id(value)] = [_clean(v, done) for v in value]
+        return done[id(value)]
     return value
 
 

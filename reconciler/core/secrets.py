@@ -7,6 +7,7 @@ pricing and limit params (`input_cost_per_token`, `max_tokens`, `tpm`) are not.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -30,6 +31,7 @@ AUTH_HEADER = re.compile(r"^\s*(bearer|basic)\s+\S{6,}", re.IGNORECASE)
 Path_ = tuple[Any, ...]
 
 
+@functools.lru_cache(maxsize=4096)  # the same few param names recur in every deployment
 def is_secret_name(name: str) -> bool:
     if _NOT_SECRET.search(name):
         return False
@@ -38,9 +40,21 @@ def is_secret_name(name: str) -> bool:
 
 def secret_names_with_literals(tree: Any, base: Path_) -> Iterator[tuple[Path_, str]]:
     """(path, message) for every literal value held under a secret name in `tree`."""
-    for path, value in walk(tree, base):
-        inner = path[len(base):]
-        if any(isinstance(p, str) and is_secret_name(p) for p in inner) and _is_literal(value):
+    # Whether a secret name is above a value is carried down, not recomputed per leaf.
+    pending: list[tuple[Path_, Any, bool]] = [(base, tree, False)]
+    seen: set[tuple[int, bool]] = set()
+    while pending:
+        path, value, secret = pending.pop()
+        if isinstance(value, dict | list):
+            if (id(value), secret) in seen:  # an alias: reported where it was first met
+                continue
+            seen.add((id(value), secret))
+        if isinstance(value, dict):
+            pending.extend(((*path, k), v, secret or (isinstance(k, str) and is_secret_name(k)))
+                           for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            pending.extend(((*path, i), v, secret) for i, v in reversed(list(enumerate(value))))
+        elif secret and _is_literal(value):
             yield path, "literal secret: use an os.environ/VARIABLE reference"
 
 
@@ -67,10 +81,15 @@ def _is_literal(value: Any) -> bool:
 
 
 def walk(node: Any, path: Path_) -> Iterator[tuple[Path_, Any]]:
-    """Every leaf of a JSON-like tree with its path (iterative: depth is bounded anyway)."""
+    """Every leaf of a JSON-like tree with its path, each shared (aliased) subtree once."""
     pending = [(path, node)]
+    seen: set[int] = set()
     while pending:
         here, value = pending.pop()
+        if isinstance(value, dict | list):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
         if isinstance(value, dict):
             pending.extend((( *here, k), v) for k, v in reversed(value.items()))
         elif isinstance(value, list):

@@ -18,12 +18,12 @@ from reconciler.core import yamlscalars as sc
 
 Path_ = tuple[str | int, ...]
 
-# Far above any real desired/ tree (10,000 agents in one file is about 2 MB, 250,000 values,
+# Far above any real desired/ tree (10,000 agents in one file is about 2 MB, 220,000 values,
 # depth 6), far below what would exhaust memory or time.
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIASES = 1_000
-MAX_VALUES = 2_000_000
+MAX_VALUES = 1_000_000
 
 _LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -158,7 +158,7 @@ class _Builder:
             value = sc.scalar_value(sc.resolve_tag(event), event.value)
         except sc.ScalarProblem as exc:
             raise YamlProblem(line, str(exc), self._child_path(line)) from None
-        self._finish(value, 1, event.anchor, line)
+        self._finish(value, 1, event.anchor, line, new=1)
 
     def _key(self, parent: _Frame, event: yaml.ScalarEvent, line: int) -> None:
         raw = event.value
@@ -194,7 +194,7 @@ class _Builder:
         frame = self.stack.pop()
         if frame.merges:
             frame.value = self._merged(frame)
-        self._finish(frame.value, frame.size, frame.anchor, line)
+        self._finish(frame.value, frame.size, frame.anchor, line, new=1)
 
     def _alias(self, event: yaml.AliasEvent, line: int) -> None:
         path = self._child_path(line)
@@ -204,7 +204,7 @@ class _Builder:
         self.aliases += 1
         if self.aliases > MAX_ALIASES:
             raise YamlProblem(line, f"more than {MAX_ALIASES} aliases", path)
-        self._finish(target[0], target[1], None, line)
+        self._finish(target[0], target[1], None, line, new=target[1])
 
     def _child_path(self, line: int) -> Path_:
         if not self.stack:
@@ -218,10 +218,11 @@ class _Builder:
             raise YamlProblem(line, "mapping keys must be plain values")
         return parent.path if parent.key is _MERGE_KEY else (*parent.path, parent.key)
 
-    def _finish(self, value: Any, size: int, anchor: str | None, line: int) -> None:
-        """Count `value` and hang it under its parent (or make it the document)."""
+    def _finish(self, value: Any, size: int, anchor: str | None, line: int, new: int) -> None:
+        """Count `new` values (an alias: all it expands to) and hang `value` (of `size`
+        values) under its parent, or make it the document."""
         # Aliases share one Python object, but every reader walks it again: count it again.
-        self.values += size
+        self.values += new
         if self.values > MAX_VALUES:
             raise YamlProblem(line, f"more than {MAX_VALUES} values (aliases included)")
         if anchor:

@@ -117,7 +117,7 @@ def test_hostile_files_are_refused_before_any_gateway_call(gateway: Gateway, des
     result = run_cli(gateway, tmp_path, "apply", "--desired", "desired", "--auto-approve",
                      "--secrets-out", "s.jsonl")
     assert result.code == 1, result.both
-    assert "desired/bomb.yaml:6: yaml: more than 2000000 values (aliases included)" in result.err
+    assert "desired/bomb.yaml:6: yaml: more than 1000000 values (aliases included)" in result.err
     assert "desired/blocked.yaml:1: settings.removed_agents: 'yes' is ambiguous" in result.err
     assert gateway.models() == {}
 

@@ -52,7 +52,7 @@ def test_2_policy_may_be_declared_once() -> None:
 
 def test_3_alias_bombs_deep_nesting_and_extra_documents_are_located() -> None:
     assert problems_of(fixture_sources("yaml-bomb-and-deep-nesting")) == [
-        "billion-laughs.yaml:7: yaml: more than 2000000 values (aliases included)",
+        "billion-laughs.yaml:7: yaml: more than 1000000 values (aliases included)",
         "deep-nesting.yaml:3: agents[0].metadata" + ".a" * 61 + ": nested deeper than 64 levels",
         "deeper-than-libyaml.yaml:1: yaml: invalid YAML: exceeded maximum nesting depth",
         "two-documents.yaml:2: yaml: one YAML document per file (found a second ---)",
@@ -195,3 +195,13 @@ def test_validate_exits_1_with_located_lines_only(case: str,
     assert problems and all(line.startswith(f"{root}/") for line in problems)
     # Names are printed escaped or by index: nothing reaches the terminal raw.
     assert all(line.isprintable() for line in problems)
+
+
+def test_3_an_aliased_subtree_is_checked_once_where_it_is_first_met() -> None:
+    text = ("config_models: [M]\nagents:\n"
+            "  - {name: a, owner: o, models: [M], metadata: &meta {creds: {token: abc}}}\n"
+            "  - {name: b, owner: o, models: [M], metadata: *meta}\n")
+    assert problems_of([Source("a.yaml", text)]) == [
+        "a.yaml:3: agents[a].metadata.creds.token: literal secret: use an os.environ/VARIABLE "
+        "reference",
+    ]
