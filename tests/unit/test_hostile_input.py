@@ -197,11 +197,13 @@ def test_validate_exits_1_with_located_lines_only(case: str,
     assert all(line.isprintable() for line in problems)
 
 
-def test_3_an_aliased_subtree_is_checked_once_where_it_is_first_met() -> None:
+def test_3_an_aliased_subtree_is_checked_for_each_agent_that_holds_it() -> None:
     text = ("config_models: [M]\nagents:\n"
             "  - {name: a, owner: o, models: [M], metadata: &meta {creds: {token: abc}}}\n"
             "  - {name: b, owner: o, models: [M], metadata: *meta}\n")
     assert problems_of([Source("a.yaml", text)]) == [
         "a.yaml:3: agents[a].metadata.creds.token: literal secret: use an os.environ/VARIABLE "
+        "reference",
+        "a.yaml:4: agents[b].metadata.creds.token: literal secret: use an os.environ/VARIABLE "
         "reference",
     ]
