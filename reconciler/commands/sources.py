@@ -30,8 +30,8 @@ def read_sources(directory: Path) -> list[Source]:
     problems: list[Problem] = []
     sources: list[Source] = []
     total = 0
-    for path in _entries(directory, problems):
-        text = _read_entry(path, root, problems)
+    for path, kind in _entries(directory, problems):
+        text = _read_entry(path, kind, root, problems)
         if text is None:
             continue
         total += len(text)
@@ -44,9 +44,10 @@ def read_sources(directory: Path) -> list[Source]:
     return sources
 
 
-def _entries(directory: Path, problems: list[Problem]) -> list[Path]:
-    """Every file-like entry below `directory` (sorted), without following symlinks."""
-    found: list[Path] = []
+def _entries(directory: Path, problems: list[Problem]) -> list[tuple[Path, str]]:
+    """Every file-like entry below `directory` (sorted) and its kind (file, symlink, other),
+    from the directory listing itself: no symlink is followed, no extra system call made."""
+    found: list[tuple[Path, str]] = []
     pending = [directory]
     while pending:
         current = pending.pop()
@@ -62,12 +63,18 @@ def _entries(directory: Path, problems: list[Problem]) -> list[Path]:
             if child.is_dir(follow_symlinks=False):
                 pending.append(Path(child.path))
             elif not child.name.lower().endswith(".md"):
-                found.append(Path(child.path))
+                found.append((Path(child.path), _kind(child)))
     return sorted(found)
 
 
-def _read_entry(path: Path, root: Path, problems: list[Problem]) -> str | None:
-    reason = _refusal(path, root)
+def _kind(entry: os.DirEntry[str]) -> str:
+    if entry.is_symlink():
+        return "symlink"
+    return "file" if entry.is_file(follow_symlinks=False) else "other"
+
+
+def _read_entry(path: Path, kind: str, root: Path, problems: list[Problem]) -> str | None:
+    reason = _refusal(path, kind, root)
     if reason is not None:
         problems.append(_problem(path, reason))
         return None
@@ -79,11 +86,13 @@ def _read_entry(path: Path, root: Path, problems: list[Problem]) -> str | None:
         return None
 
 
-def _refusal(path: Path, root: Path) -> str | None:
+def _refusal(path: Path, kind: str, root: Path) -> str | None:
     """Why this entry is not read, or None when it is a YAML file to read."""
     if not path.name.lower().endswith(YAML_SUFFIXES):
         return "not a YAML file: desired/ holds *.yaml / *.yml files only (and *.md notes)"
-    if path.is_symlink():
+    if kind == "file":
+        return None  # _read_regular checks again on the open file
+    if kind == "symlink":
         try:
             target = path.resolve(strict=True)
         except FileNotFoundError:

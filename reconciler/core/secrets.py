@@ -60,17 +60,34 @@ def secret_names_with_literals(tree: Any, base: Path_) -> Iterator[tuple[Path_, 
 
 def secret_shapes(tree: Any) -> Iterator[tuple[Path_, str]]:
     """(path, message) for every value that looks like a credential, whatever its name."""
-    for path, value in walk(tree, ()):
-        # Every pattern below needs one of these; most values (names, numbers) have none.
-        if not isinstance(value, str) or not ("-" in value or "://" in value or " " in value):
+    # Runs over every value of every file: paths are built for containers and findings only.
+    pending: list[tuple[Path_, Any]] = [((), tree)]
+    seen: set[int] = set()
+    while pending:
+        path, node = pending.pop()
+        if id(node) in seen or not isinstance(node, dict | list):
             continue
-        if LITERAL_KEY.search(value):
-            yield path, "looks like a literal key: never commit secrets to desired/"
-        elif URL_USERINFO.search(value):
-            yield path, "a URL with user:password@: put the credential in an os.environ/ " \
-                "reference, not the URL"
-        elif AUTH_HEADER.match(value):
-            yield path, "a literal Bearer/Basic credential: use an os.environ/VARIABLE reference"
+        seen.add(id(node))
+        for key, value in node.items() if isinstance(node, dict) else enumerate(node):
+            if isinstance(value, str):
+                # Every shape needs one of these; most values (names, numbers) have none.
+                message = _shape(value) if "-" in value or "://" in value or " " in value \
+                    else None
+                if message:
+                    yield (*path, key), message
+            elif isinstance(value, dict | list):
+                pending.append(((*path, key), value))
+
+
+def _shape(value: str) -> str | None:
+    if LITERAL_KEY.search(value):
+        return "looks like a literal key: never commit secrets to desired/"
+    if URL_USERINFO.search(value):
+        return "a URL with user:password@: put the credential in an os.environ/ reference, " \
+            "not the URL"
+    if AUTH_HEADER.match(value):
+        return "a literal Bearer/Basic credential: use an os.environ/VARIABLE reference"
+    return None
 
 
 def _is_literal(value: Any) -> bool:
