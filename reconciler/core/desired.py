@@ -199,7 +199,6 @@ class Estate(BaseModel):
         return {m.model_name for m in self.models} | set(self.config_models)
 
 
-ENV_REFERENCE = "os.environ/"
 
 
 def json_schema() -> dict[str, Any]:
