@@ -199,8 +199,6 @@ class Estate(BaseModel):
         return {m.model_name for m in self.models} | set(self.config_models)
 
 
-
-
 def json_schema() -> dict[str, Any]:
     schema = DesiredFile.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
