@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -10,8 +11,14 @@ from pathlib import Path
 
 from reconciler import __version__
 from reconciler.commands.apply import run_apply
+from reconciler.commands.audit import DEFAULT_AUDIT_LOG
+from reconciler.commands.connection import admin_key_from_env
 from reconciler.commands.plan import run_plan, run_schema, run_validate
+from reconciler.commands.streams import PipeSafeStream
 from reconciler.core.errors import DesiredError, ReconcilerError
+from reconciler.core.fit import DEFAULT_NOTE
+
+MIN_MAX_CHARS = 1000  # room for the plan's head and the truncation note
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,10 +43,28 @@ def _add_plan(plan: argparse.ArgumentParser) -> None:
     plan.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     plan.add_argument("--out", type=Path, help="also save the plan (JSON) for a later apply")
     plan.add_argument(
+        "--max-chars",
+        type=_comment_size,
+        help="cut the printed plan to this many characters, with a note (e.g. 60000 for a "
+        "GitHub comment); --out still saves all of it",
+    )
+    plan.add_argument(
+        "--truncation-note",
+        default=DEFAULT_NOTE,
+        help="where to find the full plan, said when it is cut (default: %(default)r)",
+    )
+    plan.add_argument(
         "--detailed-exitcode",
         action="store_true",
         help="exit 0 when there are no changes, 2 when there are",
     )
+
+
+def _comment_size(value: str) -> int:
+    size = int(value) if value.isdigit() else 0
+    if size < MIN_MAX_CHARS:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= {MIN_MAX_CHARS}")
+    return size
 
 
 def _add_apply(apply: argparse.ArgumentParser) -> None:
@@ -57,6 +82,12 @@ def _add_apply(apply: argparse.ArgumentParser) -> None:
         type=Path,
         default=Path("apply-report.json"),
         help="where to write what was and was not done (default: %(default)s)",
+    )
+    apply.add_argument(
+        "--audit-log",
+        type=Path,
+        default=DEFAULT_AUDIT_LOG,
+        help="append one JSON line per apply to this file (default: %(default)s)",
     )
 
 
@@ -84,14 +115,25 @@ def _gateway_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--admin-key",
-        default=os.environ.get("LITELLM_ADMIN_KEY"),
-        help="admin key (default: $LITELLM_ADMIN_KEY; prefer the variable)",
+        default=admin_key_from_env(),
+        help="admin key (default: $LITELLM_ADMIN_KEY, else $LITELLM_API_KEY; prefer them)",
     )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    original = sys.stdout
+    sys.stdout = PipeSafeStream(original)  # type: ignore[assignment]
+    try:
+        code = _dispatch(args)
+        sys.stdout.flush()
+        return code
+    finally:
+        sys.stdout = original
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         if args.command == "validate":
             return run_validate(args)
@@ -118,12 +160,19 @@ def main(argv: list[str] | None = None) -> int:
 def _run_sandbox(args: argparse.Namespace) -> int:
     from reconciler.sandbox import DEFAULT_MASTER_KEY, serve
 
-    serve(
-        port=args.port,
-        master_key=args.master_key or DEFAULT_MASTER_KEY,
-        state_file=args.state,
-        seed=not args.no_seed,
-    )
+    try:
+        serve(
+            port=args.port,
+            master_key=args.master_key or DEFAULT_MASTER_KEY,
+            state_file=args.state,
+            seed=not args.no_seed,
+        )
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ReconcilerError(
+                f"port {args.port} is already in use on 127.0.0.1: try --port N"
+            ) from None
+        raise ReconcilerError(f"cannot serve on port {args.port}: {exc.strerror}") from None
     return 0
 
 
