@@ -14,6 +14,7 @@ from reconciler.commands.apply import run_apply
 from reconciler.commands.audit import DEFAULT_AUDIT_LOG
 from reconciler.commands.connection import admin_key_from_env
 from reconciler.commands.plan import run_plan, run_schema, run_validate
+from reconciler.commands.show import run_show
 from reconciler.commands.streams import PipeSafeStream
 from reconciler.core.errors import DesiredError, ReconcilerError
 from reconciler.core.fit import DEFAULT_NOTE
@@ -31,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     _desired_flag(sub.add_parser("validate", help="check desired/ offline"))
     _add_plan(sub.add_parser("plan", help="show what apply would change (a dry run)"))
     _add_apply(sub.add_parser("apply", help="make the gateway match desired/ or a saved plan"))
+    show = sub.add_parser("show", help="print a plan saved by plan --out (no gateway call)")
+    show.add_argument("planfile", type=Path)
+    _output_flags(show)
     _add_sandbox(sub.add_parser("sandbox", help="serve the bundled LiteLLM-compatible sandbox"))
     schema = sub.add_parser("schema", help="print the JSON Schema of desired/ files")
     schema.add_argument("--out", type=Path)
@@ -40,23 +44,27 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_plan(plan: argparse.ArgumentParser) -> None:
     _desired_flag(plan)
     _gateway_flags(plan)
-    plan.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     plan.add_argument("--out", type=Path, help="also save the plan (JSON) for a later apply")
+    _output_flags(plan)
     plan.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 0 when there are no changes, 2 when there are",
+    )
+
+
+def _output_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    parser.add_argument(
         "--max-chars",
         type=_comment_size,
         help="cut the printed plan to this many characters, with a note (e.g. 60000 for a "
         "GitHub comment); --out still saves all of it",
     )
-    plan.add_argument(
+    parser.add_argument(
         "--truncation-note",
         default=DEFAULT_NOTE,
         help="where to find the full plan, said when it is cut (default: %(default)r)",
-    )
-    plan.add_argument(
-        "--detailed-exitcode",
-        action="store_true",
-        help="exit 0 when there are no changes, 2 when there are",
     )
 
 
@@ -141,6 +149,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return run_plan(args)
         if args.command == "apply":
             return run_apply(args)
+        if args.command == "show":
+            return run_show(args)
         if args.command == "schema":
             return run_schema(args)
         return _run_sandbox(args)
