@@ -162,6 +162,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     except ReconcilerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a file the user named (e.g. schema --out) cannot be used
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 1
@@ -182,7 +186,11 @@ def _run_sandbox(args: argparse.Namespace) -> int:
             raise ReconcilerError(
                 f"port {args.port} is already in use on 127.0.0.1: try --port N"
             ) from None
+        if exc.filename:
+            raise  # the --state file: named by the generic handler
         raise ReconcilerError(f"cannot serve on port {args.port}: {exc.strerror}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ReconcilerError(f"--state {args.state} is not a sandbox state file ({exc})") from None
     return 0
 
 

@@ -90,6 +90,20 @@ def test_sandbox_on_a_busy_port_says_so_in_one_line(tmp_path: Path) -> None:
     assert result.err == f"error: port {port} is already in use on 127.0.0.1: try --port N\n"
 
 
+def test_files_the_user_named_fail_in_one_line(tmp_path: Path) -> None:
+    schema = _run(tmp_path, _env(), "schema", "--out", "no-such-dir/schema.json")
+    assert (schema.code, schema.err) == (
+        1, "error: no-such-dir/schema.json: No such file or directory\n")
+    (tmp_path / "state.json").write_text("{not json", encoding="utf-8")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sandbox = _run(tmp_path, _env(), "sandbox", "--port", str(port), "--state", "state.json")
+    assert sandbox.code == 1
+    assert len(sandbox.err.splitlines()) == 1
+    assert sandbox.err.startswith("error: --state state.json is not a sandbox state file (")
+
+
 class _HtmlHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         page = ("<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title></head>\n"
