@@ -30,11 +30,17 @@ if [ ! -x .venv/bin/actionlint ] || [ ! -x .venv/bin/zizmor ]; then
   .venv/bin/pip install -q -e '.[test,lint]' >/dev/null 2>&1 || true
 fi
 if [ -x .venv/bin/actionlint ]; then
-  # shellcheck (from the same extra) on PATH lets actionlint check the run: scripts too.
+  # With ShellCheck (same extra) on PATH, actionlint checks the run: scripts too.
   PATH="$PWD/.venv/bin:$PATH" .venv/bin/actionlint .github/workflows/*.yml
   echo "actionlint: .github/workflows clean"
 else
   echo "skipped: actionlint (pip install '.[lint]' failed)"
+fi
+if [ -x .venv/bin/shellcheck ]; then
+  .venv/bin/shellcheck scripts/*.sh scripts/ci/*.sh .ci/run
+  echo "shellcheck: scripts clean"
+else
+  echo "skipped: shellcheck (pip install '.[lint]' failed)"
 fi
 if [ -x .venv/bin/zizmor ]; then
   .venv/bin/zizmor --offline --quiet .github/workflows
