@@ -1,4 +1,7 @@
-"""Command line: validate | plan | apply | sandbox | schema. Exit 0 ok, 1 error, 2 changes."""
+"""Command line: validate | plan | show | apply | usage | health | sandbox | schema.
+
+Exit 0 ok, 1 error, 2 changes (plan --detailed-exitcode), 3 abnormal usage or unhealthy.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +16,11 @@ from reconciler import __version__
 from reconciler.commands.apply import run_apply
 from reconciler.commands.audit import DEFAULT_AUDIT_LOG
 from reconciler.commands.connection import admin_key_from_env
+from reconciler.commands.health import add_health_parser, run_health
 from reconciler.commands.plan import run_plan, run_schema, run_validate
 from reconciler.commands.show import run_show
 from reconciler.commands.streams import PipeSafeStream
+from reconciler.commands.usage import add_usage_parser, run_usage
 from reconciler.core.errors import DesiredError, ReconcilerError
 from reconciler.core.fit import DEFAULT_NOTE
 
@@ -38,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sandbox(sub.add_parser("sandbox", help="serve the bundled LiteLLM-compatible sandbox"))
     schema = sub.add_parser("schema", help="print the JSON Schema of desired/ files")
     schema.add_argument("--out", type=Path)
+    # -- observing commands: usage and health
+    add_usage_parser(sub, _desired_flag, _gateway_flags)
+    add_health_parser(sub, _desired_flag, _gateway_flags)
     return parser
 
 
@@ -153,6 +161,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return run_show(args)
         if args.command == "schema":
             return run_schema(args)
+        if args.command in ("usage", "health"):
+            return _run_observing(args)
         return _run_sandbox(args)
     except DesiredError as exc:
         for problem in exc.problems:
@@ -169,6 +179,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 1
+
+
+def _run_observing(args: argparse.Namespace) -> int:
+    return run_usage(args) if args.command == "usage" else run_health(args)
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
