@@ -32,14 +32,15 @@ def mask_key(raw: str) -> str:
     return f"sk-...{raw[-4:]}"
 
 
-def redact_url(url: str) -> str:
-    """The URL without `user:password@` and without secret query values."""
-    return _SECRET_QUERY.sub(r"\1***", _URL_CREDENTIALS.sub(r"\1***@", url))
+def strip_url_secrets(text: str) -> str:
+    """Any URL in free text without `user:password@` and without secret query values (for a
+    whole address on its own, core.address.redact_url drops query and fragment too)."""
+    return _SECRET_QUERY.sub(r"\1***", _URL_CREDENTIALS.sub(r"\1***@", text))
 
 
 def scrub(text: str) -> str:
     """Mask every raw-looking secret inside free text (error bodies, command output, URLs)."""
-    text = redact_url(text)
+    text = strip_url_secrets(text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {_tail(m.group(2))}", text)
     text = _JWT.sub(lambda m: _tail(m.group(0)), text)
     return _RAW_KEY.sub(lambda m: mask_key(m.group(0)), text)

@@ -58,7 +58,8 @@ def _apply(tmp_path: Path, *extra: str) -> int:
     desired.mkdir(exist_ok=True)
     (desired / "estate.yaml").write_text(DESIRED, encoding="utf-8")
     return main(["apply", "--desired", str(desired), "--auto-approve",
-                 "--report", str(tmp_path / "report.json"), *extra])
+                 "--report", str(tmp_path / "report.json"),
+                 "--audit-log", str(tmp_path / "audit.jsonl"), *extra])
 
 
 def test_a_forbidden_change_from_a_buggy_diff_is_refused_before_any_write(
@@ -85,7 +86,8 @@ def test_an_honest_plan_passes_the_guard_and_is_applied(
     (tmp_path / "desired").mkdir()
     (tmp_path / "desired" / "estate.yaml").write_text(honest, encoding="utf-8")
     code = main(["apply", "--desired", str(tmp_path / "desired"), "--auto-approve",
-                 "--report", str(tmp_path / "report.json")])
+                 "--report", str(tmp_path / "report.json"),
+                 "--audit-log", str(tmp_path / "audit.jsonl")])
     assert code == 0, capsys.readouterr()
     assert recorder.calls == [
         "GET /health/readiness", "GET /key/list", "GET /model/info", "POST /key/update"]
