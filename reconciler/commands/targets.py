@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,3 +101,5 @@ def _bind_gateway(args: argparse.Namespace, tree: DesiredTree) -> None:
             raise ReconcilerError(f"target {tree.target!r} reads its gateway from ${env}, "
                                   "which is not set")
         setattr(args, flag, value)
+    # Said once, on stderr: a CI log shows which gateway a run read or changed.
+    print(f"target {tree.target}: gateway from ${binding.base_url_env}", file=sys.stderr)

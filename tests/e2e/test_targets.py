@@ -77,6 +77,7 @@ def test_each_target_plans_and_applies_its_own_estate_on_its_own_gateway(
     plan = _run(tmp_path, env, "plan", "--target", "staging", "--detailed-exitcode")
     assert plan.code == 2, plan.both
     assert f"+ create key {gateway.name('tester')}" in plan.out
+    assert "target staging: gateway from $STAGING_URL" in plan.err
     assert "Plan: 5 change(s): 2 create model, 3 create key." in plan.out
     applied = _run(tmp_path, env, "apply", "--target", "staging", "--auto-approve",
                    "--secrets-out", "staging.jsonl")

@@ -95,7 +95,9 @@ def test_refused_before_any_gateway_call(
     assert message in capsys.readouterr().err
 
 
-def test_the_target_binds_its_own_variables(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_target_binds_its_own_variables(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("STG_URL", "http://127.0.0.1:4100")
     monkeypatch.setenv("STG_KEY", "sk-staging")
     monkeypatch.setenv("LITELLM_BASE_URL", "http://127.0.0.1:4000")
@@ -106,6 +108,7 @@ def test_the_target_binds_its_own_variables(tree: Path, monkeypatch: pytest.Monk
     assert {a.name for a in loaded.estate.agents} == {"a", "tester"}
     assert loaded.estate.settings.scope == "staging"
     assert desired_tree(args) is loaded  # read once per run
+    assert capsys.readouterr().err == "target stg: gateway from $STG_URL\n"
     # A target that names no gateway keeps LITELLM_* (or the flags).
     prd = _args(tree, "prd", base_url="http://127.0.0.1:4000", admin_key="sk-production")
     assert desired_tree(prd).estate.settings.scope == "prod"
