@@ -85,9 +85,20 @@ def load_target(name: str, shared: Iterable[Source], own: Iterable[Source]) -> T
     # (cross_check would name the shared file, whose lines no longer hold those values).
     override_problems += _override_checks(applied, files)
     if override_problems:
-        raise DesiredError(problems + override_problems)
+        raise DesiredError(problems + override_problems + _target_problems(files, over))
     estate = merge_checked(files, problems)
     return TargetEstate(name, estate, gateway)
+
+
+def _target_problems(files: list[LoadedFile], over: list[LoadedFile]) -> list[Problem]:
+    """The merged checks' problems in the target's own files: all at once, as ever. (Those in
+    shared files may be about an overridden item, already reported at its override.)"""
+    own = {f.name for f in over}
+    try:
+        merge_checked(files, [])
+    except DesiredError as exc:
+        return [p for p in exc.problems if p.file in own]
+    return []
 
 
 def _replaced(over: list[LoadedFile]) -> set[str]:

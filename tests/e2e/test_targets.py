@@ -4,6 +4,7 @@ gateway, through the variables its target names."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -102,6 +103,15 @@ def test_each_target_plans_and_applies_its_own_estate_on_its_own_gateway(
         again = _run(tmp_path, env, "plan", "--target", target, "--detailed-exitcode")
         assert again.code == 0 and "No changes" in again.out, again.both
 
+    # The observing commands read the same target estate from the same gateway.
+    for target, gw, budget in (("staging", staging, 5), ("production", gateway, 50)):
+        usage = _run(tmp_path, env, "usage", "--target", target, "--format", "json")
+        assert usage.code in (0, 3), usage.both
+        agents = {k["name"]: k for k in json.loads(usage.out)["keys"]
+                  if k["name"].startswith(gw.prefix)}
+        assert (gateway.name("tester") in agents) == (target == "staging")
+        assert agents[gateway.name("李狗蛋")]["max_budget"] == budget
+
 
 def test_a_target_never_reaches_another_gateway(
     gateway: Gateway, staging: Gateway, tmp_path: Path
@@ -122,3 +132,25 @@ def test_a_target_never_reaches_another_gateway(
     assert set(staging.live_keys()) == {staging.pinned_alias, staging.unmanaged_alias}
     assert set(gateway.live_keys()) == {gateway.pinned_alias, gateway.unmanaged_alias}
     assert not staging.models() and not gateway.models()
+
+
+def test_a_hostile_target_cannot_touch_the_pinned_key(
+    gateway: Gateway, staging: Gateway, tmp_path: Path
+) -> None:
+    desired = _tree(gateway, tmp_path)
+    hostile = desired / "targets" / "staging" / "hostile.yaml"
+    _dump(hostile, {
+        "pinned": [],
+        "agents": [agent(gateway, "sileya", ["MiniMax-M2.5"], blocked=True)],
+        "overrides": {"agents": {gateway.pinned_alias: {"blocked": True}}},
+    })
+    result = _run(tmp_path, _env(staging, gateway), "apply", "--target", "staging",
+                  "--auto-approve", "--secrets-out", "s.jsonl")
+    assert result.code == 1
+    pinned = gateway.pinned_alias
+    assert f"targets/staging/hostile.yaml:10: overrides.agents.{pinned}: no shared " \
+        f"agent '{pinned}' to override" in result.err
+    assert f"targets/staging/hostile.yaml:3: agents[{pinned}].name: '{pinned}' is a pinned key: " \
+        "no plan may change it" in result.err
+    # Nothing was created on staging; the fixtures check the pinned keys byte for byte.
+    assert set(staging.live_keys()) == {staging.pinned_alias, staging.unmanaged_alias}
