@@ -144,21 +144,21 @@ def field_label(data: Any, loc: Path_) -> str:
 
 def _merge(files: list[LoadedFile]) -> tuple[Estate, list[Problem]]:
     problems: list[Problem] = []
-    settings = _single(files, "settings", problems)
+    settings = single_section(files, "settings", problems)
     estate = Estate(
         agents=tuple(a for f in files for a in f.content.agents),
         models=tuple(m for f in files for m in f.content.models),
         config_models=frozenset(n for f in files for n in f.content.config_models),
         pinned=tuple(p for f in files for p in f.content.pinned),
         settings=settings if isinstance(settings, Settings) else Settings(),
-        policy=_single(files, "policy", problems),
-        fallbacks=_single(files, "fallbacks", problems),
+        policy=single_section(files, "policy", problems),
+        fallbacks=single_section(files, "fallbacks", problems),
     )
     problems.extend(_duplicates(files))
     return estate, problems
 
 
-def _single(files: list[LoadedFile], section: str, problems: list[Problem]) -> Any:
+def single_section(files: list[LoadedFile], section: str, problems: list[Problem]) -> Any:
     """A section that may be declared in one file only (settings, fallbacks)."""
     found: tuple[Any, Where] | None = None
     for f in files:

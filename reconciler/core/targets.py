@@ -30,10 +30,10 @@ from reconciler.core.desired import (
 from reconciler.core.errors import DesiredError, Problem
 from reconciler.core.loader import (
     LoadedFile,
-    _single,
     field_label,
     load_files,
     merge_checked,
+    single_section,
     target_only,
 )
 from reconciler.core.policy import policy_problems
@@ -76,7 +76,7 @@ def load_target(name: str, shared: Iterable[Source], own: Iterable[Source]) -> T
     """The shared sources with the target's laid over them; DesiredError with every problem."""
     base, over = load_files(shared), load_files(own)
     problems = target_only(base)
-    gateway = _single(over, "gateway", problems)
+    gateway = single_section(over, "gateway", problems)
     base = [_without(f, _replaced(over)) for f in base]
     overrides = [o for f in over for o in _overrides_of(f)]
     base, applied, override_problems = _apply_overrides(base, overrides)
@@ -128,15 +128,15 @@ def _apply_overrides(
     """Each shared item replaced (in place, so its file's lines stay true) by its override."""
     problems: list[Problem] = []
     applied: list[tuple[_Override, Any]] = []
-    by_file = {f.name: list(f.content.agents) for f in base}, {
-        f.name: list(f.content.models) for f in base}
+    # kind -> file name -> that file's items, the overridden ones replaced as they come
+    by_kind = {kind: {f.name: list(getattr(f.content, kind)) for f in base} for kind in _KINDS}
     seen: set[tuple[str, str]] = set()
     for o in overrides:
         if (o.kind, o.key) in seen:
             problems.append(o.problem((), f"{o.key!r} is overridden twice in this target"))
             continue
         seen.add((o.kind, o.key))
-        items = by_file[0] if o.kind == "agents" else by_file[1]
+        items = by_kind[o.kind]
         found = _find(items, o.kind, o.key)
         if found is None:
             problems.append(o.problem((), f"no shared {o.kind[:-1]} {o.key!r} to override "
@@ -148,7 +148,7 @@ def _apply_overrides(
             items[file_name][index] = merged
             applied.append((o, merged))
     files = [LoadedFile(f.name, f.content.model_copy(update={
-        "agents": by_file[0][f.name], "models": by_file[1][f.name]}), f.located) for f in base]
+        kind: items[f.name] for kind, items in by_kind.items()}), f.located) for f in base]
     return files, applied, problems
 
 
