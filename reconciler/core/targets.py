@@ -130,6 +130,8 @@ def _apply_overrides(
     applied: list[tuple[_Override, Any]] = []
     # kind -> file name -> that file's items, the overridden ones replaced as they come
     by_kind = {kind: {f.name: list(getattr(f.content, kind)) for f in base} for kind in _KINDS}
+    # kind -> name or id -> (file name, index): first declaration wins, as duplicates are errors
+    where = {kind: _positions(items, kind) for kind, items in by_kind.items()}
     seen: set[tuple[str, str]] = set()
     for o in overrides:
         if (o.kind, o.key) in seen:
@@ -137,7 +139,7 @@ def _apply_overrides(
             continue
         seen.add((o.kind, o.key))
         items = by_kind[o.kind]
-        found = _find(items, o.kind, o.key)
+        found = where[o.kind].get(o.key)
         if found is None:
             problems.append(o.problem((), f"no shared {o.kind[:-1]} {o.key!r} to override "
                                           f"(declare a new one under {o.kind}:)"))
@@ -152,12 +154,12 @@ def _apply_overrides(
     return files, applied, problems
 
 
-def _find(items: dict[str, list[Any]], kind: str, key: str) -> tuple[str, int] | None:
+def _positions(items: dict[str, list[Any]], kind: str) -> dict[str, tuple[str, int]]:
+    found: dict[str, tuple[str, int]] = {}
     for file_name, entries in items.items():
         for index, entry in enumerate(entries):
-            if getattr(entry, _IDENTITY[kind]) == key:
-                return file_name, index
-    return None
+            found.setdefault(getattr(entry, _IDENTITY[kind]), (file_name, index))
+    return found
 
 
 def _merged(item: BaseModel, o: _Override, problems: list[Problem]) -> BaseModel | None:
