@@ -75,13 +75,14 @@ def test_each_target_plans_and_applies_its_own_estate_on_its_own_gateway(
         "target staging is valid: 3 agent(s), 2 model(s), 1 pinned key(s)",
     ]
 
-    plan = _run(tmp_path, env, "plan", "--target", "staging", "--detailed-exitcode")
+    plan = _run(tmp_path, env, "plan", "--target", "staging", "--detailed-exitcode",
+                "--out", "staging-plan.json")
     assert plan.code == 2, plan.both
     assert f"+ create key {gateway.name('tester')}" in plan.out
     assert "target staging: gateway from $STAGING_URL" in plan.err
     assert "Plan: 5 change(s): 2 create model, 3 create key." in plan.out
-    applied = _run(tmp_path, env, "apply", "--target", "staging", "--auto-approve",
-                   "--secrets-out", "staging.jsonl")
+    applied = _run(tmp_path, env, "apply", "staging-plan.json", "--target", "staging",
+                   "--auto-approve", "--secrets-out", "staging.jsonl")
     assert applied.code == 0, applied.both
     li = staging.live_keys()[gateway.name("李狗蛋")]
     assert (li["max_budget"], li["rpm_limit"]) == (5, 6)  # the override, on staging only
