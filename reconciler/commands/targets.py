@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.commands.connection import admin_key_from_env
 from reconciler.commands.sources import read_sources, read_target, target_names
 from reconciler.core.desired import Estate, GatewayBinding
 from reconciler.core.errors import ReconcilerError
@@ -88,10 +89,10 @@ def _bind_gateway(args: argparse.Namespace, tree: DesiredTree) -> None:
     if binding is None or not hasattr(args, "base_url"):
         return
     # The flags default to LITELLM_*; a value different from those was typed on purpose.
-    for flag, env, default in (("base_url", binding.base_url_env, "LITELLM_BASE_URL"),
-                               ("admin_key", binding.admin_key_env, "LITELLM_ADMIN_KEY")):
+    defaults = {"base_url": os.environ.get("LITELLM_BASE_URL"), "admin_key": admin_key_from_env()}
+    for flag, env in (("base_url", binding.base_url_env), ("admin_key", binding.admin_key_env)):
         given = getattr(args, flag)
-        if given is not None and given != os.environ.get(default):
+        if given is not None and given != defaults[flag]:
             raise ReconcilerError(
                 f"target {tree.target!r} names its gateway (${env}): leave out "
                 f"--{flag.replace('_', '-')}"
