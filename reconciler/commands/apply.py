@@ -21,7 +21,7 @@ from reconciler.commands.common import (
     use_color,
 )
 from reconciler.commands.health import check_ready
-from reconciler.commands.sources import read_sources
+from reconciler.commands.targets import desired_estate
 from reconciler.core.changes import Action
 from reconciler.core.errors import (
     PlanError,
@@ -30,7 +30,6 @@ from reconciler.core.errors import (
     StalePlanError,
 )
 from reconciler.core.guard import Guard, GuardContext
-from reconciler.core.loader import load_estate
 from reconciler.core.masking import safe_text
 from reconciler.core.plan import Plan, desired_digest, digest_of, plan_from_data
 from reconciler.core.render import render
@@ -46,7 +45,7 @@ def run_apply(args: argparse.Namespace) -> int:
             "apply needs a terminal to confirm; pass --auto-approve in automation"
         )
     saved = load_saved_plan(args.planfile) if args.planfile else None
-    estate = load_estate(read_sources(args.desired))
+    estate = desired_estate(args)
     if saved is not None:
         # Before any call: a saved plan is only ever the one its desired/ gives.
         if saved.desired_digest != desired_digest(estate):
