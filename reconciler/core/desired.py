@@ -155,6 +155,43 @@ class PinnedKey(_Strict):
         return self
 
 
+class LargeChangeApproval(_Strict):
+    """A large change declared in desired/, so it is reviewed with the plan that needs it."""
+
+    reason: str = Field(
+        min_length=1, max_length=300,
+        description="why this large change is intended (shown prominently in every plan)",
+    )
+    max_changes: int = Field(
+        ge=1,
+        description="the most changes (add + change + destroy + block + unblock) the approval "
+        "covers; a bigger plan is still refused",
+    )
+
+
+class Safety(_Strict):
+    """Rails on how much of the managed estate one plan may change, per kind (keys, models)."""
+
+    max_update_share: float = Field(
+        default=0.3, gt=0, le=1,
+        description="largest share of a kind's managed objects one plan may update",
+    )
+    max_destroy_share: float = Field(
+        default=0.3, gt=0, le=1,
+        description="largest share of a kind's managed objects one plan may destroy, block or "
+        "re-create",
+    )
+    min_existing: int = Field(
+        default=10, ge=0,
+        description="a kind with fewer managed objects than this is not checked",
+    )
+    approve_large_change: LargeChangeApproval | None = Field(
+        default=None,
+        description="lets a plan over the rails through apply without --force, up to "
+        "max_changes; remove it once applied",
+    )
+
+
 class Settings(_Strict):
     """How the tool treats this estate as a whole."""
 
@@ -170,6 +207,10 @@ class Settings(_Strict):
         default="default", pattern=r"^[a-z0-9][a-z0-9_.\-]{0,62}$",
         description="several desired/ trees can share a gateway: each changes only the "
         "objects of its own scope",
+    )
+    safety: Safety = Field(
+        default_factory=Safety,
+        description="limits on how much of the estate one plan may change (see Safety rails)",
     )
 
 
@@ -277,6 +318,8 @@ class Estate(BaseModel):
     settings: Settings = Settings()
     policy: Policy | None = None
     fallbacks: dict[str, tuple[str, ...]] | None = None
+    # file:line of settings.safety.approve_large_change, for the plan's approval line.
+    approval_at: str = ""
 
     @property
     def manages_fallbacks(self) -> bool:

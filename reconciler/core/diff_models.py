@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.core.changes import CreateModel, DeleteModel, UpdateModel
+from reconciler.core.changes import CreateModel, DeleteModel, UpdateModel, needs_recreate
 from reconciler.core.desired import Estate, ModelDeployment
 from reconciler.core.live import MARKER_FIELD, MODEL_RECORD_FIELD, LiveModel, marker_for
 from reconciler.core.plan import PlanInputs, Untouched
@@ -103,16 +103,6 @@ def _diff_model(model: ModelDeployment, live: LiveModel, scope: str) -> list[Upd
     recreate = needs_recreate(after)
     reason = "LiteLLM cannot unset a setting in place: re-created" if recreate else None
     return [UpdateModel(target=model.id, before=before, after=after, spec=spec, reason=reason)]
-
-
-def needs_recreate(after: dict[str, Any]) -> bool:
-    """True when a param or model_info key goes away: PATCH ignores nulls, so only a fresh
-    deployment (same id) can drop it."""
-    return any(
-        value is None
-        for section in ("litellm_params", "model_info")
-        for value in (after.get(section) or {}).values()
-    )
 
 
 def _effective_params(live: LiveModel) -> dict[str, Any]:
