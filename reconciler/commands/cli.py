@@ -66,6 +66,11 @@ def _add_plan(plan: argparse.ArgumentParser) -> None:
 def _output_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     parser.add_argument(
+        "--show-untouched",
+        action="store_true",
+        help="list every object left alone (pinned, unmanaged, config.yaml) instead of a count",
+    )
+    parser.add_argument(
         "--max-chars",
         type=_comment_size,
         help="cut the printed plan to this many characters, with a note (e.g. 60000 for a "

@@ -16,7 +16,7 @@ from typing import Any
 from reconciler.core.changes import Action, Change, change_from_data
 from reconciler.core.desired import Estate, Safety
 from reconciler.core.errors import PlanError, UnsafePlanError
-from reconciler.core.rails import REFUSED, RailCheck, evaluate, totals
+from reconciler.core.rails import REFUSED, RailCheck, evaluate, rails_from_data, totals
 
 FORMAT_VERSION = 2
 
@@ -51,6 +51,8 @@ class Plan:
     # The rails' limits and any approval come from desired/ (settings.safety).
     safety: Safety = field(default_factory=Safety)
     approval_at: str = ""
+    # A saved plan's evaluation, shown by `show`; never used to decide anything.
+    recorded_rails: RailCheck | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "changes", tuple(sorted(self.changes, key=lambda c: c.sort_key)))
@@ -69,6 +71,11 @@ class Plan:
         """The safety rails over this plan; the bases come from the live gateway."""
         bases = {"key": self.existing_keys, "model": self.existing_models}
         return evaluate(self.changes, self.safety, bases, self.approval_at)
+
+    @property
+    def shown_rails(self) -> RailCheck:
+        """What the renderers print: the recorded evaluation of a saved plan, else this one."""
+        return self.recorded_rails or self.rails
 
     def raise_if_unsafe(self) -> None:
         """UnsafePlanError naming the numbers when a rail is exceeded and no approval in
@@ -96,7 +103,7 @@ class Plan:
             "summary": self.summary,
             "totals": totals(self.changes),
             # For people only, like existing_managed: apply evaluates the rails again.
-            "safety": self.rails.data,
+            "safety": self.shown_rails.data,
             "changes": changes,
             "untouched": [u.data for u in self.untouched],
             "warnings": list(self.warnings),
@@ -124,7 +131,8 @@ def desired_digest(estate: Estate) -> str:
 def plan_from_data(data: Any) -> Plan:
     """Rebuild a saved plan; PlanError on anything that is not one this version wrote.
 
-    The safety bases are not read back: apply recounts them from the live gateway.
+    The safety bases are not read back: apply recounts them from the live gateway. The
+    rails' evaluation is kept apart, for `show` to print as it was planned.
     """
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
         raise PlanError(f"not a plan file of format_version {FORMAT_VERSION}; run plan again")
@@ -144,6 +152,7 @@ def plan_from_data(data: Any) -> Plan:
             live_fingerprint=str(data.get("live_fingerprint", "")),
             manages_fallbacks=data.get("manages_fallbacks") is True,
             desired_digest=str(data["desired_digest"]),
+            recorded_rails=rails_from_data(data.get("safety")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanError(f"plan file is damaged: {exc}") from None

@@ -176,3 +176,22 @@ def totals(changes: Iterable[Change]) -> dict[str, int]:
         "block": counts[Action.BLOCK_KEY],
         "unblock": counts[Action.UNBLOCK_KEY],
     }
+
+
+def rails_from_data(data: Any) -> RailCheck | None:
+    """A saved plan's evaluation, for display; None when the file has none (TypeError,
+    KeyError or ValueError on a damaged one, which the plan reader reports)."""
+    if data is None:
+        return None
+    rails = tuple(
+        Rail(str(r["kind"]), str(r["measure"]), int(r["count"]), int(r["base"]),
+             float(r["limit"]), bool(r["checked"]))
+        for r in data["rails"]
+    )
+    approval = data.get("approval") or {}
+    return RailCheck(
+        rails, int(data["total_changes"]),
+        approval_reason=str(approval["reason"]) if approval else None,
+        approval_max=int(approval.get("max_changes", 0)),
+        approval_at=str(approval.get("declared_at", "")),
+    )
