@@ -10,6 +10,7 @@ from reconciler.core.changes import (
     BlockKey,
     CreateKey,
     DeleteKey,
+    UpdateFallbacks,
     UpdateKey,
     UpdateModel,
 )
@@ -72,6 +73,12 @@ def test_nested_changes_are_field_level_lines() -> None:
     assert '      metadata.team: "a" → "b"\n' in text
     assert '      metadata.cost.center: "x" → "y"\n' in text
     assert '      models: + "Y", - "X"\n' in text
+
+
+def test_fallbacks_keep_their_order_in_view() -> None:
+    change = UpdateFallbacks(target="fallbacks", before={"A": ["X", "Y"]},
+                             after={"A": ["Y", "X", "Z"]})
+    assert '      A: ["X", "Y"] → ["Y", "X", "Z"]\n' in rendered(Plan(changes=(change,)))
 
 
 def test_a_reordered_list_still_shows_both_lists() -> None:

@@ -99,7 +99,8 @@ def field_lines(change: Change) -> list[str]:
 
 
 def _field_change(name: str, was: Any, will: Any) -> str:
-    if _names(was) and _names(will):
+    # Only where order means nothing (a key's models); fallbacks are tried in order.
+    if name == "models" and _names(was) and _names(will):
         added = [show(v) for v in will if v not in was]
         removed = [show(v) for v in was if v not in will]
         if added or removed:  # else only the order moved: say so with the whole lists
