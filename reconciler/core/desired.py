@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from reconciler.core.names import clean_keys, clean_name, colliding_keys, reserved_keys
+from reconciler.core.safety import Safety
 from reconciler.core.yamlscalars import MAX_INT
 
 # LiteLLM accepts these suffixes for durations (s, m, h, d, w, mo); anything else fails server-side
@@ -153,43 +154,6 @@ class PinnedKey(_Strict):
         if self.alias is None and self.key_sha256 is None:
             raise ValueError("give alias and/or key_sha256")
         return self
-
-
-class LargeChangeApproval(_Strict):
-    """A large change declared in desired/, so it is reviewed with the plan that needs it."""
-
-    reason: str = Field(
-        min_length=1, max_length=300,
-        description="why this large change is intended (shown prominently in every plan)",
-    )
-    max_changes: int = Field(
-        ge=1,
-        description="the most changes (add + change + destroy + block + unblock) the approval "
-        "covers; a bigger plan is still refused",
-    )
-
-
-class Safety(_Strict):
-    """Rails on how much of the managed estate one plan may change, per kind (keys, models)."""
-
-    max_update_share: float = Field(
-        default=0.3, gt=0, le=1,
-        description="largest share of a kind's managed objects one plan may update",
-    )
-    max_destroy_share: float = Field(
-        default=0.3, gt=0, le=1,
-        description="largest share of a kind's managed objects one plan may destroy, block or "
-        "re-create",
-    )
-    min_existing: int = Field(
-        default=10, ge=0,
-        description="a kind with fewer managed objects than this is not checked",
-    )
-    approve_large_change: LargeChangeApproval | None = Field(
-        default=None,
-        description="lets a plan over the rails through apply without --force, up to "
-        "max_changes; remove it once applied",
-    )
 
 
 class Settings(_Strict):

@@ -18,12 +18,12 @@ from reconciler.core.changes import (
     UpdateKey,
     UpdateModel,
 )
-from reconciler.core.desired import Safety
 from reconciler.core.diff import plan_changes
 from reconciler.core.errors import PlanError, UnsafePlanError
 from reconciler.core.live import parse_live
 from reconciler.core.loader import load_estate
 from reconciler.core.plan import FORMAT_VERSION, Plan, desired_digest, digest_of, plan_from_data
+from reconciler.core.safety import Safety
 from reconciler.core.yamlsource import Source
 from tests.unit.builders import estate, key_row, managed_key, managed_model, model_row
 

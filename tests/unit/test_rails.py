@@ -13,11 +13,11 @@ from reconciler.core.changes import (
     UpdateKey,
     UpdateModel,
 )
-from reconciler.core.desired import LargeChangeApproval, Safety
 from reconciler.core.errors import DesiredError, UnsafePlanError
 from reconciler.core.loader import load_estate
 from reconciler.core.plan import Plan
 from reconciler.core.rails import totals
+from reconciler.core.safety import LargeChangeApproval, Safety
 from reconciler.core.yamlsource import Source
 
 
