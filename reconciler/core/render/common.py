@@ -76,6 +76,12 @@ def items(plan: Plan) -> list[Item]:
 REPLACE = "-/+"
 
 
+def headline(change: Change, *, symbol: bool = True) -> str:
+    """One change's line on its own (no pairing into replacements), e.g. for a drift report."""
+    text = _headline(VERBS[change.action], change, change.reason)
+    return f"{change.action.symbol} {text}" if symbol else text
+
+
 def _headline(verb: str, change: Change, reason: str | None) -> str:
     text = f"{verb} {change.target}"
     if change.key_name:
