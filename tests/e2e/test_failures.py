@@ -61,8 +61,9 @@ def test_failing_sink_blocks_the_key_and_next_apply_replaces_it(gateway: Gateway
     assert len(lost) == 1 and lost[0]["blocked"] is True
 
     plan = run_cli(gateway, tmp_path, "plan", "--desired", "desired")
-    assert f"- delete key {lost[0]['key_alias']}" in plan.out
+    assert f"-/+ replace key {lost[0]['key_alias']} (sk-..." in plan.out  # one line, -/+
     assert "its secret never reached a sink" in plan.out
+    assert "(1 replaced: counted in add and destroy)" in plan.out
     fixed = _apply(gateway, tmp_path, "--secrets-out", "s.jsonl")
     assert fixed.code == 0, fixed.both
     replaced = gateway.keys_by_alias(lost[0]["key_alias"])
