@@ -16,6 +16,18 @@ DURATION_PATTERN = r"^[1-9][0-9]*(s|m|h|d|w|mo)$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 
 
+KEY_IGNORABLE = frozenset({"models", "max_budget", "budget_duration", "rpm_limit", "tpm_limit"})
+
+
+def _check_ignored(names: list[str], whole: frozenset[str], prefixes: tuple[str, ...]) -> list[str]:
+    for name in names:
+        inner = next((name[len(p) :] for p in prefixes if name.startswith(p)), None)
+        if name not in whole and not inner:
+            allowed = sorted(whole) + [f"{p}NAME" for p in prefixes]
+            raise ValueError(f"cannot ignore {name!r}; one of: {', '.join(allowed)}")
+    return names
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -33,6 +45,17 @@ class Agent(_Strict):
     rpm_limit: int | None = Field(default=None, ge=0)
     tpm_limit: int | None = Field(default=None, ge=0)
     metadata: dict[str, Any] = Field(default_factory=dict)
+    # Take over the unmanaged key that already serves this agent instead of stopping the plan.
+    adopt: bool = False
+    # Never blocked or deleted by the tool (remove the flag and apply first), like prevent_destroy.
+    protected: bool = False
+    # Values another system owns: never compared, never written after creation.
+    ignore_fields: list[str] = Field(default_factory=list)
+
+    @field_validator("ignore_fields")
+    @classmethod
+    def _key_fields(cls, names: list[str]) -> list[str]:
+        return _check_ignored(names, KEY_IGNORABLE, ("metadata.",))
 
     @field_validator("models")
     @classmethod
@@ -58,6 +81,14 @@ class ModelDeployment(_Strict):
     model_name: str = Field(min_length=1)
     litellm_params: dict[str, Any]
     model_info: dict[str, Any] = Field(default_factory=dict)
+    adopt: bool = False
+    protected: bool = False
+    ignore_fields: list[str] = Field(default_factory=list)
+
+    @field_validator("ignore_fields")
+    @classmethod
+    def _model_fields(cls, names: list[str]) -> list[str]:
+        return _check_ignored(names, frozenset(), ("litellm_params.", "model_info."))
 
     @field_validator("litellm_params")
     @classmethod

@@ -32,6 +32,7 @@ def plan_changes(estate: Estate, live: LiveState) -> Plan:
         changes=tuple(acc.changes),
         untouched=tuple(acc.untouched),
         warnings=tuple(acc.warnings),
+        holds=tuple(acc.holds),
         existing_managed=existing,
         live_fingerprint=live.fingerprint(),
         manages_fallbacks=estate.manages_fallbacks,

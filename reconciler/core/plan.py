@@ -30,6 +30,8 @@ class Plan:
     changes: tuple[Change, ...] = ()
     untouched: tuple[Untouched, ...] = ()
     warnings: tuple[str, ...] = ()
+    # Keys blocked outside desired/: apply keeps them blocked (reconciler.core.holds).
+    holds: tuple[Untouched, ...] = ()
     # Managed objects that exist now: the base of the safety percentages.
     existing_managed: int = 0
     live_fingerprint: str = ""
@@ -50,6 +52,10 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return bool(self.changes)
+
+    @property
+    def drift(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.drift)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -84,6 +90,7 @@ class Plan:
             "summary": self.summary,
             "changes": [c.data for c in self.changes],
             "untouched": [u.data for u in self.untouched],
+            "holds": [h.data for h in self.holds],
             "warnings": list(self.warnings),
         }
 
@@ -97,6 +104,7 @@ def plan_from_data(data: Any) -> Plan:
             changes=tuple(change_from_data(c) for c in data["changes"]),
             untouched=tuple(Untouched(**u) for u in data.get("untouched", [])),
             warnings=tuple(data.get("warnings", [])),
+            holds=tuple(Untouched(**h) for h in data.get("holds", [])),
             existing_managed=int(data.get("existing_managed", 0)),
             live_fingerprint=str(data["live_fingerprint"]),
             manages_fallbacks=bool(data.get("manages_fallbacks", False)),
@@ -112,3 +120,4 @@ class PlanInputs:
     changes: list[Change] = field(default_factory=list)
     untouched: list[Untouched] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    holds: list[Untouched] = field(default_factory=list)
