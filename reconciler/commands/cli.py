@@ -1,4 +1,5 @@
-"""Command line: validate | plan | apply | sandbox | schema. Exit 0 ok, 1 error, 2 changes."""
+"""Command line: validate | plan | apply | import | block | unblock | sandbox | schema.
+Exit 0 ok, 1 error, 2 changes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 
 from reconciler import __version__
 from reconciler.commands.apply import run_apply
+from reconciler.commands.import_ import run_import
+from reconciler.commands.incident import run_block, run_unblock
 from reconciler.commands.plan import run_plan, run_schema, run_validate
 from reconciler.core.errors import DesiredError, ReconcilerError
 
@@ -24,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     _desired_flag(sub.add_parser("validate", help="check desired/ offline"))
     _add_plan(sub.add_parser("plan", help="show what apply would change (a dry run)"))
     _add_apply(sub.add_parser("apply", help="make the gateway match desired/ or a saved plan"))
+    _add_import(sub.add_parser("import", help="write desired/ files describing the live gateway"))
+    _add_incident(sub)
     _add_sandbox(sub.add_parser("sandbox", help="serve the bundled LiteLLM-compatible sandbox"))
     schema = sub.add_parser("schema", help="print the JSON Schema of desired/ files")
     schema.add_argument("--out", type=Path)
@@ -58,6 +63,30 @@ def _add_apply(apply: argparse.ArgumentParser) -> None:
         default=Path("apply-report.json"),
         help="where to write what was and was not done (default: %(default)s)",
     )
+
+
+def _add_import(parser: argparse.ArgumentParser) -> None:
+    _desired_flag(parser)
+    _gateway_flags(parser)
+    parser.add_argument("--out", type=Path, help="where to write (default: --desired)")
+    parser.add_argument("--scope", help="scope of a new tree (default: the tree's, or default)")
+    parser.add_argument(
+        "--include",
+        action="append",
+        metavar="GLOB",
+        help="only agents / model ids matching this pattern (repeatable)",
+    )
+
+
+def _add_incident(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    block = sub.add_parser("block", help="block an agent's key now (held until unblock)")
+    block.add_argument("agent")
+    block.add_argument("--reason", required=True, help="why; recorded on the key")
+    unblock = sub.add_parser("unblock", help="lift a block made outside desired/")
+    unblock.add_argument("agent")
+    for parser in (block, unblock):
+        _desired_flag(parser)
+        _gateway_flags(parser)
 
 
 def _add_sandbox(sandbox: argparse.ArgumentParser) -> None:
@@ -101,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_apply(args)
         if args.command == "schema":
             return run_schema(args)
+        if args.command in _INCIDENT:
+            return _INCIDENT[args.command](args)
         return _run_sandbox(args)
     except DesiredError as exc:
         for problem in exc.problems:
@@ -113,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 1
+
+
+_INCIDENT = {"import": run_import, "block": run_block, "unblock": run_unblock}
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 # A literal LiteLLM/OpenAI-style key anywhere in desired/ is a leak waiting for a merge.
 _LITERAL_KEY = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{6,}")
+_PLACEHOLDER = ENV_REFERENCE + "REPLACE_ME_"
+_FILL_IN = "name the environment variable the gateway reads this secret from (or remove it)"
 
 
 def cross_check(files: list[LoadedFile], estate: Estate) -> list[Problem]:
@@ -80,7 +82,9 @@ def _literal_secrets(f: LoadedFile) -> Iterator[Problem]:
                 path = ("models", i, "litellm_params", *inner)
                 yield _problem(f, path, "literal secret: use an os.environ/VARIABLE reference")
     for path, value in _walk(f.located.data, ()):
-        if isinstance(value, str) and _LITERAL_KEY.search(value):
+        if isinstance(value, str) and value.startswith(_PLACEHOLDER):
+            yield _problem(f, path, "placeholder from `reconciler import`: " + _FILL_IN)
+        elif isinstance(value, str) and _LITERAL_KEY.search(value):
             yield _problem(f, path, "looks like a literal key: never commit secrets to desired/")
 
 

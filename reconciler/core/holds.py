@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.core.live import HOLD_FIELD, LiveKey
+from reconciler.core.desired import Estate, PinnedKey
+from reconciler.core.errors import PlanError
+from reconciler.core.live import HOLD_FIELD, LiveKey, marker_for
 from reconciler.core.plan import Untouched
 
 
@@ -50,3 +52,27 @@ def describe(hold: dict[str, Any]) -> str:
 def hold_metadata(reason: str, at: str) -> dict[str, Any]:
     """The metadata entry `reconciler block` writes on a key."""
     return {HOLD_FIELD: {"reason": reason, "at": at, "by": "reconciler block"}}
+
+
+def incident_target(estate: Estate, keys: tuple[LiveKey, ...], agent: str) -> LiveKey:
+    """The key `reconciler block/unblock AGENT` may act on: this scope's, never a pinned one."""
+    matches = [k for k in keys if k.alias == agent]
+    for key in matches:
+        if any(_pins(entry, key) for entry in estate.pinned):
+            raise PlanError(f"{agent!r} is a pinned key: no command may change it")
+    mine = [k for k in matches if k.marker == marker_for(estate.settings.scope)]
+    if not mine:
+        if matches:
+            owner = matches[0].marker or "nobody (not created by this tool)"
+            raise PlanError(
+                f"the key of {agent!r} ({matches[0].key_name}) is managed by {owner}, "
+                f"not by scope {estate.settings.scope!r}: refusing to touch it"
+            )
+        raise PlanError(f"no key of agent {agent!r} on the gateway")
+    if len(mine) > 1:
+        raise PlanError(f"{len(mine)} keys of this scope are named {agent!r}: run apply first")
+    return mine[0]
+
+
+def _pins(entry: PinnedKey, key: LiveKey) -> bool:
+    return key.token == entry.key_sha256 or (entry.alias is not None and key.alias == entry.alias)

@@ -63,7 +63,9 @@ def headline(change: Change, *, symbol: bool = True) -> str:
 
 def field_lines(change: Change) -> list[str]:
     """`field: before → after` for updates; `field: value` for creates; nothing for the rest."""
-    before, after = _flatten(change.before), _flatten(change.after)
+    # Adoption is about the marker: show it being stamped.
+    hidden = _HIDDEN - _MARKERS if change.action in _ADOPTS else _HIDDEN
+    before, after = _flatten(change.before, hidden), _flatten(change.after, hidden)
     if change.action in (Action.CREATE_KEY, Action.CREATE_MODEL):
         return [f"{name}: {show(value)}" for name, value in after.items() if value is not None]
     if change.action in _UPDATES:
@@ -76,6 +78,8 @@ def field_lines(change: Change) -> list[str]:
     return []
 
 
+_MARKERS = {"model_info.managed_by", "metadata.managed_by"}
+_ADOPTS = (Action.ADOPT_KEY, Action.ADOPT_MODEL)
 _UPDATES = (
     Action.UPDATE_KEY,
     Action.UPDATE_MODEL,
@@ -85,31 +89,34 @@ _UPDATES = (
 )
 
 
-def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def _flatten(data: dict[str, Any], hidden: set[str], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for name, value in data.items():
         path = f"{prefix}{name}"
-        if path in _HIDDEN:
+        if path in hidden:
             continue
         if (
             isinstance(value, dict)
             and value
             and name in ("metadata", "litellm_params", "model_info")
         ):
-            flat.update(_flatten(value, f"{path}."))
+            flat.update(_flatten(value, hidden, f"{path}."))
         else:
             flat[path] = value
     return flat
 
 
 def summary_line(plan: Plan) -> str:
+    held = f" {len(plan.holds)} key(s) held blocked outside desired/." if plan.holds else ""
     if not plan.has_changes:
-        return "No changes. The gateway matches desired/."
+        return "No changes. The gateway matches desired/." + held
     counts = plan.summary
     parts = [f"{n} {action.replace('_', ' ')}" for action, n in counts.items() if n]
     line = f"Plan: {len(plan.changes)} change(s): " + ", ".join(parts) + "."
     drift = len(plan.drift)
-    return line + (f" {drift} of them undo drift (changes made outside desired/)." if drift else "")
+    if drift:
+        line += f" {drift} of them undo drift (changes made outside desired/)."
+    return line + held
 
 
 def hold_lines(plan: Plan) -> list[str]:
