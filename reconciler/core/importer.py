@@ -195,9 +195,13 @@ def _import_fallbacks(live: LiveState, existing: Estate, out: ImportResult) -> N
     if existing.manages_fallbacks or not live.fallbacks:
         return
     known = existing.model_names() | set(out.config_models) | {m["model_name"] for m in out.models}
-    kept = {g: t for g, t in live.fallbacks.items() if g in known and set(t) <= known}
-    for group in sorted(set(live.fallbacks) - set(kept)):
+    unknown = sorted(g for g, t in live.fallbacks.items() if g not in known or set(t) - known)
+    if unknown:
+        # Declared fallbacks are owned whole: a partial list would make the next plan delete
+        # the rest. Leave them undeclared (never touched) and say why.
         out.notes.append(
-            f"fallback group {group} names models not imported; add it to fallbacks by hand"
+            f"fallbacks not imported: group(s) {', '.join(unknown)} name models not imported; "
+            "declare fallbacks by hand to manage them"
         )
-    out.fallbacks = kept
+        return
+    out.fallbacks = dict(live.fallbacks)
