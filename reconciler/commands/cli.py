@@ -38,7 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_plan(plan: argparse.ArgumentParser) -> None:
     _desired_flag(plan)
     _gateway_flags(plan)
-    plan.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    plan.add_argument(
+        "--format",
+        choices=["text", "markdown", "json", "drift"],
+        default="text",
+        help="drift: markdown of what changed outside desired/ only",
+    )
     plan.add_argument("--out", type=Path, help="also save the plan (JSON) for a later apply")
     plan.add_argument(
         "--detailed-exitcode",

@@ -164,3 +164,20 @@ def test_incident_target_refuses_pinned_foreign_and_missing() -> None:
                            ("nobody", "no key of agent")):
         with pytest.raises(PlanError, match=message):
             incident_target(desired, keys, agent)
+
+
+def test_drift_renderer_lists_only_drift_and_holds() -> None:
+    from io import StringIO
+
+    from reconciler.core.render import render
+
+    metadata = {**applied_key()["metadata"], "reconciler_hold": {"reason": "x", "at": "t"}}
+    held = applied_key(blocked=True, metadata=metadata, rpm_limit=5)
+    out = StringIO()
+    render(plan("", held), out, fmt="drift")
+    text = out.getvalue()
+    assert "**1 object(s) changed outside desired/.**" in text
+    assert "!     rpm_limit: 5 → 60" in text and "- held: 李狗蛋" in text
+    quiet = StringIO()
+    render(plan("", applied_key()), quiet, fmt="drift")
+    assert "No drift" in quiet.getvalue()
