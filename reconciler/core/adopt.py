@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.core.changes import AdoptKey, AdoptModel, Change
 from reconciler.core.desired import ENV_REFERENCE, SECRET_PARAM, Agent, ModelDeployment
 from reconciler.core.holds import hold_entry, is_held
-from reconciler.core.live import LiveKey, LiveModel
+from reconciler.core.live import MARKER_FIELD, LiveKey, LiveModel, marker_for
 
 if TYPE_CHECKING:
     from reconciler.core.plan import PlanInputs
@@ -117,6 +117,9 @@ def adopt_model(model: ModelDeployment, live: LiveModel, scope: str) -> AdoptMod
         if values:
             before[section] = {name: shown.get(name) for name in values}
             after[section] = values
+    # The stamp itself, so the plan shows what adoption does.
+    before.setdefault("model_info", {})[MARKER_FIELD] = None
+    after.setdefault("model_info", {})[MARKER_FIELD] = marker_for(scope)
     return AdoptModel(
         target=model.id,
         before=before,
