@@ -6,12 +6,18 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from reconciler.commands.common import EXIT_OK, open_client, read_live
+from reconciler.commands.common import EXIT_OK, open_client
 from reconciler.commands.sources import read_sources
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.holds import hold_metadata, incident_target
-from reconciler.core.live import HOLD_FIELD
+from reconciler.core.live import HOLD_FIELD, LiveKey, parse_key
 from reconciler.core.loader import load_estate
+from reconciler.gateway.client import GatewayClient
+
+
+def _keys_named(client: GatewayClient, agent: str) -> tuple[LiveKey, ...]:
+    # One filtered read: an incident command must not wait for, or trip over, a whole listing.
+    return tuple(parse_key(row) for row in client.find_keys_by_alias(agent))
 
 
 def run_block(args: argparse.Namespace) -> int:
@@ -21,7 +27,7 @@ def run_block(args: argparse.Namespace) -> int:
     estate = load_estate(read_sources(args.desired))
     at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     with open_client(args) as client:
-        key = incident_target(estate, read_live(client, fallbacks=False).keys, args.agent)
+        key = incident_target(estate, _keys_named(client, args.agent), args.agent)
         metadata = {**key.metadata, **hold_metadata(reason, at)}
         client.update_key(key.token, {"blocked": True, "metadata": metadata})
     print(
@@ -41,7 +47,7 @@ def run_unblock(args: argparse.Namespace) -> int:
             "there (set blocked: false), not an incident command"
         )
     with open_client(args) as client:
-        key = incident_target(estate, read_live(client, fallbacks=False).keys, args.agent)
+        key = incident_target(estate, _keys_named(client, args.agent), args.agent)
         metadata = {k: v for k, v in key.metadata.items() if k != HOLD_FIELD}
         client.update_key(key.token, {"blocked": False, "metadata": metadata})
     was = "was blocked" if key.blocked else "was not blocked"
