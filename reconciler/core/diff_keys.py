@@ -54,14 +54,16 @@ def key_spec(agent: Agent, scope: str = "default") -> dict[str, Any]:
     }
 
 
-def written_metadata(agent: Agent, live: LiveKey, scope: str) -> dict[str, Any]:
+def written_metadata(
+    agent: Agent, live: LiveKey, scope: str, want: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The whole metadata the tool writes on a key it updates (/key/update replaces it):
-    desired metadata, values another system owns kept, a live hold kept while it lasts."""
+    desired metadata, values another system owns kept, a live hold kept while it lasts.
+    `want` is agent_content(agent, scope) when the caller has it already."""
     held = is_held(live, agent.blocked)
     kept = {k: v for k, v in live.metadata.items() if f"metadata.{k}" in agent.ignore_fields}
-    record = key_record(
-        agent_content(agent, scope), blocked=agent.blocked, protected=agent.protected
-    )
+    content = agent_content(agent, scope) if want is None else want
+    record = key_record(content, blocked=agent.blocked, protected=agent.protected)
     metadata = {**desired_metadata(agent, scope), **kept, APPLIED_FIELD: record}
     if held and live.hold:
         metadata[HOLD_FIELD] = live.hold
@@ -111,7 +113,6 @@ def _untouched(key: LiveKey) -> Untouched:
 
 
 def _diff_agent(agent: Agent, live: LiveKey, scope: str, acc: PlanInputs) -> list[Change]:
-    spec = key_spec(agent, scope)
     if live.secret_undelivered:
         if agent.protected:
             acc.warnings.append(
@@ -127,19 +128,21 @@ def _diff_agent(agent: Agent, live: LiveKey, scope: str, acc: PlanInputs) -> lis
                 key_name=live.key_name,
                 reason="its secret never reached a sink; the key is replaced",
             ),
-            CreateKey(target=agent.name, after=spec),
+            CreateKey(target=agent.name, after=key_spec(agent, scope)),
         ]
     if is_held(live, agent.blocked):
         acc.holds.append(hold_entry(agent.name, live))
-    metadata = written_metadata(agent, live, scope)
-    drift = is_drift(
-        (live.applied or {}).get("sha256"), digest(live_content(live, agent.ignore_fields))
-    )
-    before, after = field_diff(agent, live, scope)
+    want = agent_content(agent, scope)
+    have = live_content(live, agent.ignore_fields)
+    metadata = written_metadata(agent, live, scope, want)
+    before, after = field_diff(agent, live, scope, want, have)
     ident = {"key_id": live.token, "key_name": live.key_name}
     changes: list[Change] = []
     flip = _flip(agent, live, metadata, ident)
     if after:
+        # Digested only here: most keys have no change, and drift only qualifies a change.
+        recorded = (live.applied or {}).get("sha256")
+        drift = recorded is not None and is_drift(recorded, digest(have))
         after["metadata"], before["metadata"] = metadata, live.metadata
         changes.append(
             UpdateKey(target=agent.name, before=before, after=after, drift=drift, **ident)
@@ -188,11 +191,17 @@ def _record_reason(agent: Agent, live: LiveKey) -> str:
     return "records what desired/ now declares (nothing else changes)"
 
 
-def field_diff(agent: Agent, live: LiveKey, scope: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def field_diff(
+    agent: Agent,
+    live: LiveKey,
+    scope: str,
+    want: dict[str, Any] | None = None,
+    have: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Fields desired/ owns (ignored ones left out) that differ; metadata compared without the
     tool's bookkeeping."""
-    want = agent_content(agent, scope)
-    have = live_content(live, agent.ignore_fields)
+    want = agent_content(agent, scope) if want is None else want
+    have = live_content(live, agent.ignore_fields) if have is None else have
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     for name, value in want.items():

@@ -25,19 +25,12 @@ BOOKKEEPING = frozenset({MARKER_FIELD, APPLIED_FIELD, HOLD_FIELD, UNDELIVERED_FI
 
 
 def digest(data: Any) -> str:
-    canonical = json.dumps(_normal(data), sort_keys=True, ensure_ascii=False, default=str)
+    """Callers fold server defaults first (limits 50.0 -> 50, sorted models), so one JSON
+    encoding of the same content is the same on both sides."""
+    canonical = json.dumps(
+        data, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-
-def _normal(value: Any) -> Any:
-    # 50, 50.0 and "50" from different readers must digest alike where the gateway folds them.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {str(k): _normal(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_normal(v) for v in value]
-    return value
 
 
 def user_metadata(metadata: dict[str, Any], ignore: Iterable[str] = ()) -> dict[str, Any]:
