@@ -95,6 +95,8 @@ def _import_keys(keys: list[LiveKey], existing: Estate, wanted: Any, out: Import
             continue
         if key.marker not in (None, marker):
             out.listed.append(f"key of another scope {name} {key.key_name} ({key.marker})")
+        elif name in declared and key.marker == marker:
+            continue  # already managed and declared: nothing to import
         elif name in declared:
             out.notes.append(
                 f"agent {name} is already declared in desired/; "

@@ -145,6 +145,10 @@ def test_already_managed_keys_are_imported_without_adopt() -> None:
     result = import_live(parse_live([mine], []), Estate(), write_scope=True)
     (agent,) = result.agents
     assert agent.data["name"] == "阿强" and "adopt" not in agent.data
+    declared = estate("config_models: [MiniMax-M2.5]\n"
+                      "agents: [{name: 阿强, owner: sileya, models: [MiniMax-M2.5]}]\n")
+    again = import_live(parse_live([mine], []), declared, write_scope=False)
+    assert (again.agents, again.notes) == ([], [])  # a re-run adds nothing, says nothing
 
 
 def test_summary_says_where_each_name_came_from() -> None:
@@ -155,3 +159,11 @@ def test_summary_says_where_each_name_came_from() -> None:
     assert "  agent 李狗蛋 (sk-...0001): name from metadata.agent" in lines
     fill = "  fill in: model 0b1f-uuid: litellm_params.api_key"
     assert any(line.startswith(fill) for line in lines)
+
+
+def test_a_raw_key_pasted_into_metadata_is_masked_in_the_files() -> None:
+    leaky = key_row("妮可", raw="sk-nicoleRawKey00000002", models=["MiniMax-M2.5"],
+                    metadata={"note": "old key was sk-leakedRawValue123456"})
+    files = render_files(import_live(parse_live([leaky], []), Estate(), write_scope=True))
+    assert "sk-leakedRawValue123456" not in files[AGENTS_FILE]
+    assert "sk-...3456" in files[AGENTS_FILE]
