@@ -1,5 +1,8 @@
-"""Command line: validate | plan | apply | import | block | unblock | sandbox | schema.
-Exit 0 ok, 1 error, 2 changes."""
+"""Command line: validate | plan | apply | import | block | unblock | usage | health | sandbox
+| schema.
+
+Exit 0 ok, 1 error, 2 changes (plan --detailed-exitcode), 3 abnormal usage or unhealthy.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,11 @@ from pathlib import Path
 
 from reconciler import __version__
 from reconciler.commands.apply import run_apply
+from reconciler.commands.health import add_health_parser, run_health
 from reconciler.commands.import_ import run_import
 from reconciler.commands.incident import run_block, run_unblock
 from reconciler.commands.plan import run_plan, run_schema, run_validate
+from reconciler.commands.usage import add_usage_parser, run_usage
 from reconciler.core.errors import DesiredError, ReconcilerError
 
 
@@ -32,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sandbox(sub.add_parser("sandbox", help="serve the bundled LiteLLM-compatible sandbox"))
     schema = sub.add_parser("schema", help="print the JSON Schema of desired/ files")
     schema.add_argument("--out", type=Path)
+    # -- observing commands: usage and health
+    add_usage_parser(sub, _desired_flag, _gateway_flags)
+    add_health_parser(sub, _desired_flag, _gateway_flags)
     return parser
 
 
@@ -137,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_schema(args)
         if args.command in _INCIDENT:
             return _INCIDENT[args.command](args)
+        if args.command in ("usage", "health"):
+            return _run_observing(args)
         return _run_sandbox(args)
     except DesiredError as exc:
         for problem in exc.problems:
@@ -152,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 _INCIDENT = {"import": run_import, "block": run_block, "unblock": run_unblock}
+
+
+def _run_observing(args: argparse.Namespace) -> int:
+    return run_usage(args) if args.command == "usage" else run_health(args)
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:

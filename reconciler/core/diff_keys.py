@@ -19,13 +19,19 @@ from reconciler.core.live import (
 from reconciler.core.plan import PlanInputs, Untouched
 from reconciler.core.stamps import digest, is_drift, key_content, key_record, user_metadata
 
+DURATION_FIELD = "key_duration"  # in the key's metadata: the lifetime desired/ declared
+
 
 def desired_metadata(agent: Agent, scope: str) -> dict[str, Any]:
     # The marker and the owner are written last so free-form metadata cannot remove them.
+    # The declared key lifetime is kept beside them: the live key shows only `expires`, a
+    # moment, so a changed duration is seen here.
+    lifetime = {DURATION_FIELD: agent.duration} if agent.duration else {}
     return {
         **agent.metadata,
         "agent": agent.name,
         "owner": agent.owner,
+        **lifetime,
         MARKER_FIELD: marker_for(scope),
     }
 
@@ -51,6 +57,7 @@ def key_spec(agent: Agent, scope: str = "default") -> dict[str, Any]:
         **{name: _whole(getattr(agent, name)) for name in KEY_LIMIT_FIELDS},
         "metadata": {**desired_metadata(agent, scope), APPLIED_FIELD: record},
         "blocked": agent.blocked,
+        **({"duration": agent.duration} if agent.duration else {}),
     }
 
 
@@ -212,6 +219,10 @@ def field_diff(
             before[name], after[name] = have[name], value
     if have["metadata"] != want["metadata"]:
         before["metadata"], after["metadata"] = live.metadata, want["metadata"]
+    had, wants = have["metadata"].get(DURATION_FIELD), want["metadata"].get(DURATION_FIELD)
+    if had != wants:
+        # null makes the key never expire; a duration counts from this apply.
+        before["duration"], after["duration"] = had, wants
     return before, after
 
 
