@@ -41,11 +41,11 @@ def hold_entry(agent: str, live: LiveKey) -> Untouched:
 
 def describe(hold: dict[str, Any]) -> str:
     if not hold:
-        return "blocked outside desired/ (by hand); `reconciler unblock` lifts it"
+        return "blocked outside desired/ (by hand); reconciler unblock lifts it"
     reason = hold.get("reason") or "no reason given"
     return (
-        f"blocked by `reconciler block` at {hold.get('at', '?')}: {reason}; "
-        "`reconciler unblock` lifts it"
+        f"blocked by reconciler block at {hold.get('at', '?')}: {reason}; "
+        "reconciler unblock lifts it"
     )
 
 

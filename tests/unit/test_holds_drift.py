@@ -177,7 +177,7 @@ def test_drift_renderer_lists_only_drift_and_holds() -> None:
     render(plan("", held), out, fmt="drift")
     text = out.getvalue()
     assert "**1 object(s) changed outside desired/.**" in text
-    assert "!     rpm_limit: 5 → 60" in text and "- held: 李狗蛋" in text
+    assert "!     rpm_limit: 5 → 60" in text and "held: 李狗蛋" in text
     quiet = StringIO()
     render(plan("", applied_key()), quiet, fmt="drift")
     assert "No drift" in quiet.getvalue()
