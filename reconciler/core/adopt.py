@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.core.changes import AdoptKey, AdoptModel, Change
-from reconciler.core.desired import ENV_REFERENCE, SECRET_PARAM, Agent, ModelDeployment
+from reconciler.core.desired import Agent, ModelDeployment
 from reconciler.core.holds import hold_entry, is_held
 from reconciler.core.live import MARKER_FIELD, LiveKey, LiveModel, marker_for
+from reconciler.core.secrets import ENV_REFERENCE, is_secret_name
 
 if TYPE_CHECKING:
     from reconciler.core.plan import PlanInputs
@@ -130,4 +131,4 @@ def adopt_model(model: ModelDeployment, live: LiveModel, scope: str) -> AdoptMod
 
 
 def _secret(name: str, value: Any) -> bool:
-    return bool(SECRET_PARAM.search(name)) or str(value).startswith(ENV_REFERENCE)
+    return bool(is_secret_name(name)) or str(value).startswith(ENV_REFERENCE)

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.core.adopt import hash_name
-from reconciler.core.desired import ENV_REFERENCE, SECRET_PARAM, Estate, PinnedKey
+from reconciler.core.desired import Estate, PinnedKey
+from reconciler.core.diff_keys import DURATION_FIELD
 from reconciler.core.live import KEY_LIMIT_FIELDS, LiveKey, LiveModel, LiveState, marker_for
+from reconciler.core.secrets import ENV_REFERENCE, is_secret_name
 from reconciler.core.stamps import BOOKKEEPING
 
 PLACEHOLDER = ENV_REFERENCE + "REPLACE_ME_"
@@ -128,7 +130,10 @@ def _agent(key: LiveKey, name: str, marker: str) -> dict[str, Any]:
     if key.blocked:
         data["blocked"] = True
     data.update({n: key.limits[n] for n in KEY_LIMIT_FIELDS if key.limits.get(n) is not None})
-    skip = BOOKKEEPING | {"agent", "owner"}
+    duration = key.metadata.get(DURATION_FIELD)
+    if isinstance(duration, str):
+        data["duration"] = duration  # the lifetime the tool recorded, declared again
+    skip = BOOKKEEPING | {"agent", "owner", DURATION_FIELD}
     metadata = {k: v for k, v in key.metadata.items() if k not in skip}
     if metadata:
         data["metadata"] = metadata
@@ -181,7 +186,7 @@ def _param(live: LiveModel, name: str, value: Any, out: ImportResult) -> Any:
     if isinstance(value, str) and value.startswith(ENV_REFERENCE):
         return value
     masked = isinstance(value, str) and "*" * 4 in value
-    if masked or (SECRET_PARAM.search(name) and not isinstance(value, bool)):
+    if masked or (is_secret_name(name) and not isinstance(value, bool)):
         return _placeholder(live, name, out)
     return value
 

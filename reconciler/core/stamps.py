@@ -11,7 +11,6 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from reconciler.core.desired import ENV_REFERENCE, SECRET_PARAM
 from reconciler.core.live import (
     APPLIED_FIELD,
     HOLD_FIELD,
@@ -19,6 +18,7 @@ from reconciler.core.live import (
     MARKER_FIELD,
     UNDELIVERED_FIELD,
 )
+from reconciler.core.secrets import ENV_REFERENCE, is_secret_name
 
 # Metadata the tool keeps for itself: never part of what is compared or digested.
 BOOKKEEPING = frozenset({MARKER_FIELD, APPLIED_FIELD, HOLD_FIELD, UNDELIVERED_FIELD})
@@ -74,7 +74,7 @@ def model_content(
     shown = {
         name: params.get(name)
         for name in sorted(declared_params)
-        if not SECRET_PARAM.search(name)
+        if not is_secret_name(name)
         and not str(declared_params[name]).startswith(ENV_REFERENCE)
         and f"litellm_params.{name}" not in ignored
     }

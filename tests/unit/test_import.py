@@ -167,3 +167,9 @@ def test_a_raw_key_pasted_into_metadata_is_masked_in_the_files() -> None:
     files = render_files(import_live(parse_live([leaky], []), Estate(), write_scope=True))
     assert "sk-leakedRawValue123456" not in files[AGENTS_FILE]
     assert "sk-...3456" in files[AGENTS_FILE]
+
+
+def test_a_recorded_key_lifetime_is_declared_as_duration() -> None:
+    mine = managed_key("阿强", models=["MiniMax-M2.5"], metadata={"key_duration": "30d"})
+    (agent,) = import_live(parse_live([mine], []), Estate(), write_scope=True).agents
+    assert agent.data["duration"] == "30d" and "metadata" not in agent.data
