@@ -23,16 +23,17 @@ def tool_blocked(live: LiveKey) -> bool:
 
 
 def is_held(live: LiveKey, desired_blocked: bool) -> bool:
-    """Blocked on the gateway, not by desired/: apply keeps it blocked."""
-    return live.blocked and not desired_blocked and not tool_blocked(live)
+    """Blocked on the gateway, not by desired/ (or by `reconciler block` on top of a block
+    desired/ made): apply keeps it blocked."""
+    return live.blocked and not desired_blocked and (bool(live.hold) or not tool_blocked(live))
 
 
 def absorbs_hold(live: LiveKey, desired_blocked: bool) -> bool:
     """desired/ now declares a block the tool did not make: record it as the tool's own, so a
     later `blocked: false` in desired/ is a reviewed unblock rather than a hold."""
-    if not (live.blocked and desired_blocked) or tool_blocked(live):
+    if not (live.blocked and desired_blocked):
         return False
-    return live.applied is not None or bool(live.hold)
+    return bool(live.hold) or (live.applied is not None and not tool_blocked(live))
 
 
 def hold_entry(agent: str, live: LiveKey) -> Untouched:

@@ -181,3 +181,17 @@ def test_drift_renderer_lists_only_drift_and_holds() -> None:
     quiet = StringIO()
     render(plan("", applied_key()), quiet, fmt="drift")
     assert "No drift" in quiet.getvalue()
+
+
+def test_an_incident_block_on_a_desired_block_outlives_a_later_blocked_false() -> None:
+    # desired/ blocked it, then `reconciler block` recorded an incident on the same key.
+    tool = applied_key(", blocked: true", blocked=True)
+    metadata = {**tool["metadata"], "reconciler_hold": {"reason": "fraud", "at": "t"}}
+    incident = {**tool, "metadata": metadata}
+    lifted = plan("", incident)  # desired/ now says blocked: false: recorded, not unblocked
+    assert [c.action for c in lifted.changes] == [Action.UPDATE_KEY]
+    assert "blocked" not in lifted.changes[0].after
+    assert lifted.changes[0].after["metadata"]["reconciler_hold"]["reason"] == "fraud"
+    assert [h.name for h in lifted.holds] == ["李狗蛋"]
+    (absorb,) = plan(", blocked: true", incident).changes  # still declared: absorbed
+    assert "reconciler_hold" not in absorb.after["metadata"]
