@@ -7,13 +7,13 @@ import json
 import sys
 from pathlib import Path
 
+from reconciler.commands.audit import record_apply, run_context
 from reconciler.commands.common import (
     EXIT_ERROR,
     EXIT_OK,
     open_client,
     read_live,
     use_color,
-    write_json,
 )
 from reconciler.commands.health import check_ready
 from reconciler.commands.sources import read_sources
@@ -53,7 +53,7 @@ def run_apply(args: argparse.Namespace) -> int:
             print("Apply cancelled; nothing was changed.")
             return EXIT_ERROR
         report = apply_plan(plan, client, sink, on_step=_print_step)
-    return _finish(report, args.report)
+    return _finish(report, args)
 
 
 def _current_plan(
@@ -124,8 +124,10 @@ def _print_step(result: StepResult) -> None:
     print(line, file=sys.stderr if result.status is StepStatus.FAILED else sys.stdout)
 
 
-def _finish(report: ApplyReport, path: Path) -> int:
-    write_json(path, report.data)
+def _finish(report: ApplyReport, args: argparse.Namespace) -> int:
+    path = args.report
+    context = run_context(args.base_url, args.desired, args.planfile)
+    record_apply(report, context, path, args.audit_log)
     done = report.count(StepStatus.DONE)
     if report.ok:
         print(f"Apply complete: {done} change(s) done. Report: {path}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 
@@ -17,7 +18,10 @@ from reconciler.commands.common import (
 from reconciler.commands.sources import read_sources
 from reconciler.core.desired import json_schema
 from reconciler.core.diff import plan_changes
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.fit import fit_markdown
 from reconciler.core.loader import load_estate
+from reconciler.core.plan import Plan
 from reconciler.core.render import render
 
 
@@ -34,7 +38,11 @@ def run_plan(args: argparse.Namespace) -> int:
     estate = load_estate(read_sources(args.desired))
     with open_client(args) as client:
         plan = plan_changes(estate, read_live(client, fallbacks=estate.manages_fallbacks))
-    render(plan, sys.stdout, fmt=args.format, color=args.format == "text" and use_color(sys.stdout))
+    if getattr(args, "max_chars", None):
+        write_fitted(plan, args.format, args.max_chars, args.truncation_note)
+    else:
+        color = args.format == "text" and use_color(sys.stdout)
+        render(plan, sys.stdout, fmt=args.format, color=color)
     if args.out:
         write_json(args.out, plan.data)
         print(
@@ -42,6 +50,15 @@ def run_plan(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return EXIT_CHANGES if args.detailed_exitcode and plan.has_changes else EXIT_OK
+
+
+def write_fitted(plan: Plan, fmt: str, max_chars: int, note: str) -> None:
+    """The rendered plan cut to max_chars at a line boundary (JSON cannot be cut)."""
+    if fmt == "json":
+        raise ReconcilerError("--max-chars works with --format text or markdown, not json")
+    buffer = io.StringIO()
+    render(plan, buffer, fmt=fmt, color=False)
+    sys.stdout.write(fit_markdown(buffer.getvalue(), max_chars, note=note))
 
 
 def run_schema(args: argparse.Namespace) -> int:
