@@ -18,6 +18,7 @@ from reconciler.core.errors import GatewayError, GatewayHTTPError, ReconcilerErr
 from reconciler.core.live import MARKER_FIELD, MODEL_RECORD_FIELD, UNDELIVERED_FIELD
 from reconciler.core.masking import mask_key
 from reconciler.core.plan import Plan
+from reconciler.core.stamps import user_metadata
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.sinks import SecretSink
 
@@ -209,7 +210,7 @@ class _Executor:
 
     def _update_key(self, change: Change) -> str:
         self.client.update_key(str(change.key_id), change.after)
-        return "updated " + ", ".join(sorted(change.after))
+        return "updated " + ", ".join(_visible_fields(change))
 
     def _adopt_key(self, change: Change) -> str:
         # /key/update keeps the secret and the spend; only the listed fields are written.
@@ -235,3 +236,14 @@ class _Executor:
     def _delete_key(self, change: Change) -> str:
         self.client.delete_key(str(change.key_id))
         return "deleted"
+
+
+def _visible_fields(change: Change) -> list[str]:
+    """The fields a person changed: metadata is always sent (it carries the tool's record),
+    but named only when something besides the tool's bookkeeping in it changed."""
+    names = sorted(change.after)
+    if "metadata" in names and user_metadata(change.before.get("metadata") or {}) == (
+        user_metadata(change.after["metadata"])
+    ):
+        names.remove("metadata")
+    return names or ["the tool's record"]
