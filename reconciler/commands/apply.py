@@ -16,12 +16,11 @@ from reconciler.commands.common import (
     use_color,
 )
 from reconciler.commands.health import check_ready
-from reconciler.commands.sources import read_sources
+from reconciler.commands.targets import desired_estate
 from reconciler.core.changes import Action
 from reconciler.core.desired import Estate
 from reconciler.core.diff import plan_changes
 from reconciler.core.errors import PlanError, ReconcilerError, SecretSinkError, StalePlanError
-from reconciler.core.loader import load_estate
 from reconciler.core.plan import Plan, plan_from_data
 from reconciler.core.render import render
 from reconciler.gateway.client import GatewayClient
@@ -38,7 +37,7 @@ def run_apply(args: argparse.Namespace) -> int:
     saved = load_saved_plan(args.planfile) if args.planfile else None
     if saved is not None:
         _require_sink(saved, sink)  # before any call: a saved plan says it all
-    estate = None if saved else load_estate(read_sources(args.desired))
+    estate = None if saved else desired_estate(args)
     with open_client(args) as client:
         _require_ready(client)
         plan = _current_plan(client, saved, estate, args.planfile)

@@ -23,6 +23,7 @@ from reconciler.commands.incident import run_block, run_unblock
 from reconciler.commands.plan import run_plan, run_schema, run_validate
 from reconciler.commands.show import run_show
 from reconciler.commands.streams import PipeSafeStream
+from reconciler.commands.targets import add_desired_flags, desired_tree
 from reconciler.commands.usage import add_usage_parser, run_usage
 from reconciler.core.errors import DesiredError, ReconcilerError
 from reconciler.core.fit import DEFAULT_NOTE
@@ -149,12 +150,7 @@ def _add_sandbox(sandbox: argparse.ArgumentParser) -> None:
 
 
 def _desired_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--desired",
-        type=Path,
-        default=Path("desired"),
-        help="directory of desired/*.yaml (default: %(default)s)",
-    )
+    add_desired_flags(parser)  # --desired and --target
 
 
 def _gateway_flags(parser: argparse.ArgumentParser) -> None:
@@ -185,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     try:
+        if getattr(args, "target", None) and args.command != "validate":
+            desired_tree(args)  # the target's gateway is bound before any command looks
         if args.command == "validate":
             return run_validate(args)
         if args.command == "plan":

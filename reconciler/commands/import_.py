@@ -18,6 +18,11 @@ from reconciler.core.yamlsource import Source
 
 
 def run_import(args: argparse.Namespace) -> int:
+    if getattr(args, "target", None):
+        raise ReconcilerError(
+            "import writes the shared desired/ tree from the gateway LITELLM_* names: "
+            "run it without --target (use --out for a separate folder)"
+        )
     out: Path = args.out or args.desired
     existing, declared_scope = _existing(args.desired, out)
     scope = declared_scope or args.scope or "default"

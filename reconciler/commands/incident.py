@@ -7,11 +7,10 @@ import argparse
 import datetime as dt
 
 from reconciler.commands.common import EXIT_OK, open_client
-from reconciler.commands.sources import read_sources
+from reconciler.commands.targets import desired_estate
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.holds import hold_metadata, incident_target
 from reconciler.core.live import HOLD_FIELD, LiveKey, parse_key
-from reconciler.core.loader import load_estate
 from reconciler.gateway.client import GatewayClient
 
 
@@ -24,7 +23,7 @@ def run_block(args: argparse.Namespace) -> int:
     reason = args.reason.strip()
     if not reason:
         raise ReconcilerError("--reason must say why (it is recorded on the key)")
-    estate = load_estate(read_sources(args.desired))
+    estate = desired_estate(args)
     at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     with open_client(args) as client:
         key = incident_target(estate, _keys_named(client, args.agent), args.agent)
@@ -39,7 +38,7 @@ def run_block(args: argparse.Namespace) -> int:
 
 
 def run_unblock(args: argparse.Namespace) -> int:
-    estate = load_estate(read_sources(args.desired))
+    estate = desired_estate(args)
     agent = next((a for a in estate.agents if a.name == args.agent), None)
     if agent is not None and agent.blocked:
         raise ReconcilerError(

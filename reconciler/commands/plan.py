@@ -15,27 +15,30 @@ from reconciler.commands.common import (
     use_color,
     write_json,
 )
-from reconciler.commands.sources import read_sources
+from reconciler.commands.targets import all_trees, desired_estate, load_tree
 from reconciler.core.desired import json_schema
 from reconciler.core.diff import plan_changes
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.fit import fit_markdown
-from reconciler.core.loader import load_estate
 from reconciler.core.plan import Plan
 from reconciler.core.render import render
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    estate = load_estate(read_sources(args.desired))
-    print(
-        f"desired/ is valid: {len(estate.agents)} agent(s), {len(estate.models)} model(s), "
-        f"{len(estate.pinned)} pinned key(s)"
-    )
+    """--target NAME: that target's estate; without it, every target's (or desired/ alone)."""
+    trees = [load_tree(args.desired, args.target)] if args.target else all_trees(args.desired)
+    for tree in trees:
+        estate = tree.estate
+        what = f"target {tree.target}" if tree.target else "desired/"
+        print(
+            f"{what} is valid: {len(estate.agents)} agent(s), {len(estate.models)} model(s), "
+            f"{len(estate.pinned)} pinned key(s)"
+        )
     return EXIT_OK
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    estate = load_estate(read_sources(args.desired))
+    estate = desired_estate(args)
     with open_client(args) as client:
         plan = plan_changes(estate, read_live(client, fallbacks=estate.manages_fallbacks))
     if getattr(args, "max_chars", None):

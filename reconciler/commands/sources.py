@@ -6,19 +6,25 @@ case, and symlinks to such files inside desired/. Ignored on purpose: dotfiles (
 editor swap files) and `*.md` notes. Everything else is a problem: other files, symlinks that
 dangle, loop or leave desired/, FIFOs, devices, sockets, unreadable entries. Nothing but a
 regular file is ever opened, so a FIFO cannot block the run.
+
+`desired/targets/NAME/` folders hold each target's files (reconciler.core.targets): they are
+never part of the shared tree, and are read only for that target.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
 from reconciler.core.errors import DesiredError, Problem
+from reconciler.core.targets import TARGET_NAME
 from reconciler.core.yamlsource import MAX_FILE_BYTES, Source
 
 YAML_SUFFIXES = (".yaml", ".yml")
 MAX_TREE_BYTES = 8 * MAX_FILE_BYTES
+TARGETS = "targets"
 _MIB = 1024 * 1024
 
 
@@ -30,7 +36,7 @@ def read_sources(directory: Path) -> list[Source]:
     problems: list[Problem] = []
     sources: list[Source] = []
     total = 0
-    for path, kind in _entries(directory, problems):
+    for path, kind in _entries(directory, problems, skip=directory / TARGETS):
         text = _read_entry(path, kind, root, problems)
         if text is None:
             continue
@@ -44,7 +50,40 @@ def read_sources(directory: Path) -> list[Source]:
     return sources
 
 
-def _entries(directory: Path, problems: list[Problem]) -> list[tuple[Path, str]]:
+def target_names(directory: Path) -> list[str]:
+    """The targets under desired/targets/, sorted; DesiredError for anything else there."""
+    folder = directory / TARGETS
+    if not folder.is_dir() or folder.is_symlink():
+        return []
+    names, problems = [], []
+    for child in sorted(folder.iterdir()):
+        if child.name.startswith(".") or child.name.lower().endswith(".md"):
+            continue
+        if not child.is_dir() or child.is_symlink():
+            problems.append(_problem(child, "desired/targets/ holds one folder per target only"))
+        elif not re.match(TARGET_NAME, child.name):
+            problems.append(_problem(child, "a target name is lower-case letters, digits, "
+                                     "'_', '.', '-'"))
+        else:
+            names.append(child.name)
+    if problems:
+        raise DesiredError(problems)
+    return names
+
+
+def read_target(directory: Path, name: str) -> list[Source]:
+    """One target's own files (desired/targets/NAME/), read by the same rules."""
+    names = target_names(directory)
+    if name not in names:
+        known = ", ".join(names) or "none"
+        raise DesiredError([Problem(str(directory / TARGETS / name), 0, "(target)",
+                                    f"no such target (targets here: {known})")])
+    return read_sources(directory / TARGETS / name)
+
+
+def _entries(
+    directory: Path, problems: list[Problem], skip: Path | None = None
+) -> list[tuple[Path, str]]:
     """Every file-like entry below `directory` (sorted) and its kind (file, symlink, other),
     from the directory listing itself: no symlink is followed, no extra system call made."""
     found: list[tuple[Path, str]] = []
@@ -61,7 +100,8 @@ def _entries(directory: Path, problems: list[Problem]) -> list[tuple[Path, str]]
             if child.name.startswith("."):
                 continue
             if child.is_dir(follow_symlinks=False):
-                pending.append(Path(child.path))
+                if Path(child.path) != skip:
+                    pending.append(Path(child.path))
             elif not child.name.lower().endswith(".md"):
                 found.append((Path(child.path), _kind(child)))
     return sorted(found)

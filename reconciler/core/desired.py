@@ -59,25 +59,51 @@ class _Strict(BaseModel):
 class Agent(_Strict):
     """An AI agent and its one virtual key; `name` becomes the key's `key_alias`."""
 
-    name: Name
-    owner: Name
+    name: Name = Field(description="unique agent name; becomes the key's key_alias")
+    owner: Name = Field(description="who answers for this agent (a person or team)")
     # An empty list means "every model" to LiteLLM: too dangerous to allow by accident.
-    models: list[Name] = Field(min_length=1)
-    blocked: bool = False
-    max_budget: float | None = Field(default=None, ge=0, le=MAX_BUDGET, allow_inf_nan=False)
-    budget_duration: str | None = Field(default=None, pattern=DURATION_PATTERN)
-    rpm_limit: int | None = Field(default=None, ge=0, le=MAX_INT)
-    tpm_limit: int | None = Field(default=None, ge=0, le=MAX_INT)
+    models: list[Name] = Field(
+        min_length=1,
+        description="model names the key may call (non-empty: LiteLLM reads [] as all models)",
+    )
+    blocked: bool = Field(default=False, description="true: the key is refused by the gateway")
+    max_budget: float | None = Field(
+        default=None, ge=0, le=MAX_BUDGET, allow_inf_nan=False,
+        description="spend limit in USD per budget_duration (or for the key's life)",
+    )
+    budget_duration: str | None = Field(
+        default=None, pattern=DURATION_PATTERN,
+        description="budget reset period: a number and s, m, h, d, w or mo (e.g. 30d)",
+    )
+    rpm_limit: int | None = Field(
+        default=None, ge=0, le=MAX_INT, description="requests per minute the key may make"
+    )
+    tpm_limit: int | None = Field(
+        default=None, ge=0, le=MAX_INT, description="tokens per minute the key may use"
+    )
     # Key lifetime: the key expires this long after it is created (or after the apply that
     # changed it: LiteLLM counts a new duration from now). Absent: never expires.
-    duration: str | None = Field(default=None, pattern=DURATION_PATTERN)
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    # Take over the unmanaged key that already serves this agent instead of stopping the plan.
-    adopt: bool = False
-    # Never blocked or deleted by the tool (remove the flag and apply first), like prevent_destroy.
-    protected: bool = False
-    # Values another system owns: never compared, never written after creation.
-    ignore_fields: list[str] = Field(default_factory=list)
+    duration: str | None = Field(
+        default=None, pattern=DURATION_PATTERN,
+        description="key lifetime from creation (e.g. 90d); absent: never expires",
+    )
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description="free-form key metadata; the tool adds agent, owner and its marker",
+    )
+    adopt: bool = Field(
+        default=False,
+        description="take over the unmanaged key that already serves this agent (adopt_key)",
+    )
+    protected: bool = Field(
+        default=False,
+        description="never blocked or deleted by the tool; set false and apply first",
+    )
+    ignore_fields: list[str] = Field(
+        default_factory=list,
+        description="fields another system owns, never compared or written after creation: "
+        "models, max_budget, budget_duration, rpm_limit, tpm_limit, metadata.NAME",
+    )
 
     @field_validator("ignore_fields")
     @classmethod
@@ -115,13 +141,29 @@ class Agent(_Strict):
 class ModelDeployment(_Strict):
     """A gateway model deployment created through /model/new, identified by `id`."""
 
-    id: str = Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")
-    model_name: Name
-    litellm_params: dict[str, Any]
-    model_info: dict[str, Any] = Field(default_factory=dict)
-    adopt: bool = False
-    protected: bool = False
-    ignore_fields: list[str] = Field(default_factory=list)
+    id: str = Field(
+        min_length=1, max_length=255, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$",
+        description="stable identity of the deployment, sent as model_info.id",
+    )
+    model_name: Name = Field(description="the model group agents ask for (e.g. MiniMax-M2.5)")
+    litellm_params: dict[str, Any] = Field(
+        description="LiteLLM params: model (required), api_base...; secrets only as "
+        "os.environ/NAME references",
+    )
+    model_info: dict[str, Any] = Field(
+        default_factory=dict, description="free-form model_info (e.g. description)"
+    )
+    adopt: bool = Field(
+        default=False, description="take over the unmanaged deployment with this id"
+    )
+    protected: bool = Field(
+        default=False, description="never deleted or re-created by the tool"
+    )
+    ignore_fields: list[str] = Field(
+        default_factory=list,
+        description="litellm_params.NAME / model_info.NAME another system owns: never "
+        "compared or written after creation",
+    )
 
     @field_validator("ignore_fields")
     @classmethod
@@ -147,9 +189,12 @@ class ModelDeployment(_Strict):
 class PinnedKey(_Strict):
     """A key no plan may ever touch. Never the raw key: its alias and/or its sha256."""
 
-    alias: Name | None = None
-    key_sha256: str | None = Field(default=None, pattern=SHA256_PATTERN)
-    note: str | None = None
+    alias: Name | None = Field(default=None, description="the pinned key's key_alias")
+    key_sha256: str | None = Field(
+        default=None, pattern=SHA256_PATTERN,
+        description="sha256 (hex) of the raw key; never the raw key itself",
+    )
+    note: str | None = Field(default=None, description="why this key is pinned")
 
     @model_validator(mode="after")
     def _one_identifier(self) -> PinnedKey:
@@ -159,11 +204,21 @@ class PinnedKey(_Strict):
 
 
 class Settings(_Strict):
+    """How the tool treats this estate as a whole."""
+
     # What happens to a managed key whose agent left desired/: block is reversible, delete is not.
-    removed_agents: Literal["block", "delete"] = "block"
+    removed_agents: Literal["block", "delete"] = Field(
+        default="block",
+        description="what happens to a managed key whose agent left desired/ (block: "
+        "reversible; delete: not)",
+    )
     # Several desired/ trees (teams, repos, test runs) can share one gateway: each manages only
     # the objects stamped with its own scope and leaves the others' alone.
-    scope: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9_.\-]{0,62}$")
+    scope: str = Field(
+        default="default", pattern=r"^[a-z0-9][a-z0-9_.\-]{0,62}$",
+        description="several desired/ trees can share a gateway: each changes only the "
+        "objects of its own scope",
+    )
 
 
 class Policy(_Strict):
@@ -183,22 +238,70 @@ class Policy(_Strict):
     )
 
 
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class GatewayBinding(_Strict):
+    """Where a target's gateway is: the NAMES of environment variables, never their values."""
+
+    base_url_env: EnvName = Field(
+        description="variable holding the gateway address (e.g. STAGING_LITELLM_BASE_URL)"
+    )
+    admin_key_env: EnvName = Field(
+        description="variable holding the admin key (e.g. STAGING_LITELLM_ADMIN_KEY)"
+    )
+
+
+class Overrides(_Strict):
+    """Named fields of shared agents / models a target changes (desired/targets/NAME/ only)."""
+
+    agents: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="shared agent name -> the fields this target sets differently",
+    )
+    models: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="shared model id -> the fields this target sets differently",
+    )
+
+
 class DesiredFile(_Strict):
     """The top-level keys one desired/*.yaml file may hold; all optional, files are merged."""
 
-    agents: list[Agent] = Field(default_factory=list)
-    models: list[ModelDeployment] = Field(default_factory=list)
+    agents: list[Agent] = Field(
+        default_factory=list, description="AI agents, one virtual key each"
+    )
+    models: list[ModelDeployment] = Field(
+        default_factory=list, description="model deployments created through /model/new"
+    )
     config_models: list[Name] = Field(
         default_factory=list,
         description="model names the gateway's own config.yaml provides (read-only here)",
     )
-    pinned: list[PinnedKey] = Field(default_factory=list)
-    settings: Settings | None = None
-    policy: Policy | None = None
+    pinned: list[PinnedKey] = Field(
+        default_factory=list, description="keys no plan may ever touch (by alias and/or sha256)"
+    )
+    settings: Settings | None = Field(
+        default=None, description="estate-wide settings (one file only)"
+    )
+    policy: Policy | None = Field(
+        default=None,
+        description="what deployments may reference (one file only; guard it with CODEOWNERS)",
+    )
     fallbacks: dict[Name, list[Name]] | None = Field(
         default=None,
         description="the gateway's whole fallback routing: model group -> groups to try next, "
         "in order; absent means the tool leaves fallbacks alone",
+    )
+    gateway: GatewayBinding | None = Field(
+        default=None,
+        description="a target's gateway, by environment variable names (desired/targets/NAME/ "
+        "only)",
+    )
+    overrides: Overrides | None = Field(
+        default=None,
+        description="fields of shared agents / models this target changes "
+        "(desired/targets/NAME/ only)",
     )
 
     @field_validator("fallbacks", mode="before")

@@ -38,17 +38,38 @@ class LoadedFile:
 
 def load_estate(sources: Iterable[Source]) -> Estate:
     """Validate and merge every source; raise DesiredError listing all problems found."""
+    files = load_files(sources)
+    problems = target_only(files)
+    return merge_checked(files, problems)
+
+
+def load_files(sources: Iterable[Source]) -> list[LoadedFile]:
+    """Each source parsed and validated on its own; DesiredError with every problem found."""
     problems: list[Problem] = []
     files = [f for f in (_load_file(s, problems) for s in sources) if f is not None]
     if problems:
         # Cross-file checks on half-valid input would only add noise.
         raise DesiredError(problems)
+    return files
+
+
+def merge_checked(files: list[LoadedFile], problems: list[Problem]) -> Estate:
+    """Merge the files, check across them; DesiredError listing `problems` and any found."""
     estate, merge_problems = _merge(files)
-    problems.extend(merge_problems)
-    problems.extend(cross_check(files, estate))
+    problems = [*problems, *merge_problems, *cross_check(files, estate)]
     if problems:
         raise DesiredError(problems)
     return estate
+
+
+def target_only(files: list[LoadedFile]) -> list[Problem]:
+    """`gateway` and `overrides` belong to a target's files (desired/targets/NAME/)."""
+    return [
+        Problem(f.name, f.where((section,)).line, section,
+                "only a target's files (desired/targets/NAME/) may declare this")
+        for f in files for section in ("gateway", "overrides")
+        if getattr(f.content, section) is not None
+    ]
 
 
 def _load_file(source: Source, problems: list[Problem]) -> LoadedFile | None:
@@ -123,21 +144,21 @@ def field_label(data: Any, loc: Path_) -> str:
 
 def _merge(files: list[LoadedFile]) -> tuple[Estate, list[Problem]]:
     problems: list[Problem] = []
-    settings = _single(files, "settings", problems)
+    settings = single_section(files, "settings", problems)
     estate = Estate(
         agents=tuple(a for f in files for a in f.content.agents),
         models=tuple(m for f in files for m in f.content.models),
         config_models=frozenset(n for f in files for n in f.content.config_models),
         pinned=tuple(p for f in files for p in f.content.pinned),
         settings=settings if isinstance(settings, Settings) else Settings(),
-        policy=_single(files, "policy", problems),
-        fallbacks=_single(files, "fallbacks", problems),
+        policy=single_section(files, "policy", problems),
+        fallbacks=single_section(files, "fallbacks", problems),
     )
     problems.extend(_duplicates(files))
     return estate, problems
 
 
-def _single(files: list[LoadedFile], section: str, problems: list[Problem]) -> Any:
+def single_section(files: list[LoadedFile], section: str, problems: list[Problem]) -> Any:
     """A section that may be declared in one file only (settings, fallbacks)."""
     found: tuple[Any, Where] | None = None
     for f in files:
