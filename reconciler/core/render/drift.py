@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from reconciler.core.masking import safe_text
 from reconciler.core.plan import Plan
 from reconciler.core.render.common import field_lines, headline, hold_lines
+from reconciler.core.render.markdown import code_span
 
 _DIFF_PREFIX = {"@": "!", "+": "+", "~": "!", "-": "-", "⊘": "-", "↺": "+"}
 
@@ -23,13 +25,13 @@ def render(plan: Plan, out: TextIO, *, color: bool = False) -> None:
         )
         for change in plan.drift:
             prefix = _DIFF_PREFIX[change.action.symbol]
-            out.write(f"{prefix} {headline(change, symbol=False)}\n")
-            out.writelines(f"{prefix}     {line}\n" for line in field_lines(change))
+            out.write(f"{prefix} {safe_text(headline(change, symbol=False))}\n")
+            out.writelines(f"{prefix}     {safe_text(line)}\n" for line in field_lines(change))
         out.write("```\n")
     if plan.holds:
         count = len(plan.holds)
         out.write(f"\n**{count} key(s) blocked outside desired/** (apply keeps them):\n\n")
-        out.writelines(f"- {line}\n" for line in hold_lines(plan))
+        out.writelines(f"- {code_span(line)}\n" for line in hold_lines(plan))
     pending = len(plan.changes) - len(plan.drift)
     if pending:
         out.write(f"\n{pending} other change(s) from desired/ are not applied yet.\n")
