@@ -160,8 +160,8 @@ def harmless_replacements(changes: Iterable[Change]) -> list[Change]:
 
 
 def totals(changes: Iterable[Change]) -> dict[str, int]:
-    """Terraform's counts: a replacement is one add and one destroy; blocks and unblocks
-    (reversible, neither an add nor a destroy) are counted apart."""
+    """Terraform's counts: a replacement is one add and one destroy; blocks, unblocks and
+    adoptions (neither an add nor a destroy) are counted apart."""
     changes = list(changes)
     counts = Counter(c.action for c in changes)
     replaced_models = sum(is_replacement(c) for c in changes)
@@ -175,6 +175,7 @@ def totals(changes: Iterable[Change]) -> dict[str, int]:
         "replace": replaced_models + replaced_keys,
         "block": counts[Action.BLOCK_KEY],
         "unblock": counts[Action.UNBLOCK_KEY],
+        "adopt": counts[Action.ADOPT_KEY] + counts[Action.ADOPT_MODEL],
     }
 
 

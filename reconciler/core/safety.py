@@ -25,8 +25,8 @@ class LargeChangeApproval(_Strict):
     )
     max_changes: int = Field(
         ge=1,
-        description="the most changes (add + change + destroy + block + unblock) the approval "
-        "covers; a bigger plan is still refused",
+        description="the most changes (add + change + destroy + block + unblock + adopt) "
+        "the approval covers; a bigger plan is still refused",
     )
 
 

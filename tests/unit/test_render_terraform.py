@@ -7,6 +7,7 @@ import json
 from io import StringIO
 
 from reconciler.core.changes import (
+    AdoptKey,
     BlockKey,
     CreateKey,
     DeleteKey,
@@ -60,7 +61,17 @@ def test_summary_states_blocks_and_unblocks_apart_and_only_when_present() -> Non
     assert rendered(plan).endswith("Plan: 0 to add, 1 to change, 0 to destroy, 1 to block.\n")
     json_totals = json.loads(rendered(plan, "json"))["totals"]
     assert json_totals == {"add": 0, "change": 1, "destroy": 0, "replace": 0, "block": 1,
-                           "unblock": 0}
+                           "unblock": 0, "adopt": 0}
+
+
+def test_adoptions_are_counted_apart_with_their_symbol() -> None:
+    adopt = AdoptKey(target="old-bot", key_name="sk-...9fAa",
+                     before={"metadata": {"managed_by": None}},
+                     after={"metadata": {"managed_by": "reconciler"}})
+    text = rendered(Plan(changes=(adopt,)))
+    assert text.startswith("@ adopt key old-bot (sk-...9fAa)\n")
+    assert text.endswith("Plan: 0 to add, 0 to change, 0 to destroy, 1 to adopt.\n")
+    assert "! adopt key old-bot" in rendered(Plan(changes=(adopt,)), "markdown")
 
 
 def test_nested_changes_are_field_level_lines() -> None:

@@ -8,14 +8,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.core.changes import Action, Change
-from reconciler.core.live import MODEL_RECORD_FIELD
+from reconciler.core.live import APPLIED_FIELD, HOLD_FIELD, MODEL_RECORD_FIELD
 from reconciler.core.plan import Plan
 from reconciler.core.rails import is_replacement, totals
 
 # Plumbing the tool writes for itself; showing it would only hide what a reviewer must see.
-_HIDDEN = {f"model_info.{MODEL_RECORD_FIELD}", "model_info.managed_by", "metadata.managed_by"}
+_HIDDEN = {
+    f"model_info.{MODEL_RECORD_FIELD}",
+    "model_info.managed_by",
+    "metadata.managed_by",
+    f"metadata.{APPLIED_FIELD}",
+    f"metadata.{HOLD_FIELD}",
+}
+DRIFT_NOTE = "[drift: changed outside desired/]"
 
 VERBS = {
+    Action.ADOPT_MODEL: "adopt model",
+    Action.ADOPT_KEY: "adopt key",
     Action.CREATE_MODEL: "create model",
     Action.UPDATE_MODEL: "update model",
     Action.UPDATE_FALLBACKS: "update",
@@ -34,6 +43,7 @@ UNTOUCHED_LABELS = {
     "unmanaged_model": "unmanaged model (not created by this tool; left alone)",
     "other_scope_key": "key of another scope (left alone)",
     "other_scope_model": "model of another scope (left alone)",
+    "held_key": "held (blocked outside desired/; apply keeps it blocked)",
 }
 
 
@@ -86,18 +96,22 @@ def _headline(verb: str, change: Change, reason: str | None) -> str:
     text = f"{verb} {change.target}"
     if change.key_name:
         text += f" ({change.key_name})"
+    if change.drift:
+        text += f" {DRIFT_NOTE}"
     if reason:
         text += f"  # {reason}"
     return text
 
 
 def field_lines(change: Change) -> list[str]:
-    """`field: before → after` for updates (`models: + X, - Y` for lists of names);
+    """`field: before → after` for updates (`models: + X, - Y` for a key's models);
     `field: value` for creates; nothing for the rest."""
-    before, after = _flatten(change.before), _flatten(change.after)
+    # Adoption is about the marker: show it being stamped.
+    hidden = _HIDDEN - _MARKERS if change.action in _ADOPTS else _HIDDEN
+    before, after = _flatten(change.before, hidden), _flatten(change.after, hidden)
     if change.action in (Action.CREATE_KEY, Action.CREATE_MODEL):
         return [f"{name}: {show(value)}" for name, value in after.items() if value is not None]
-    if change.action in (Action.UPDATE_KEY, Action.UPDATE_MODEL, Action.UPDATE_FALLBACKS):
+    if change.action in _UPDATES:
         names = sorted(set(before) | set(after))
         return [_field_change(n, before.get(n), after.get(n)) for n in names
                 if before.get(n) != after.get(n)]
@@ -118,34 +132,50 @@ def _names(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+_MARKERS = {"model_info.managed_by", "metadata.managed_by"}
+_ADOPTS = (Action.ADOPT_KEY, Action.ADOPT_MODEL)
+_UPDATES = (
+    Action.UPDATE_KEY,
+    Action.UPDATE_MODEL,
+    Action.UPDATE_FALLBACKS,
+    Action.ADOPT_KEY,
+    Action.ADOPT_MODEL,
+)
+
+
+def _flatten(data: dict[str, Any], hidden: set[str], prefix: str = "") -> dict[str, Any]:
     """Nested mappings become dotted paths (`metadata.team`), so a reviewer sees the one
     field that moved instead of two whole objects."""
     flat: dict[str, Any] = {}
     for name, value in data.items():
         path = f"{prefix}{name}"
-        if path in _HIDDEN:
+        if path in hidden:
             continue
         if isinstance(value, dict) and value:
-            flat.update(_flatten(value, f"{path}."))
+            flat.update(_flatten(value, hidden, f"{path}."))
         else:
             flat[path] = value
     return flat
 
 
 def summary_line(plan: Plan) -> str:
-    """Terraform's line: a replacement is one add and one destroy; blocks and unblocks
-    (reversible) are counted apart, only when there are some."""
+    """Terraform's line: a replacement is one add and one destroy; blocks, unblocks and
+    adoptions (neither an add nor a destroy) are counted apart, only when there are some."""
+    held = f" {len(plan.holds)} key(s) held blocked outside desired/." if plan.holds else ""
     if not plan.has_changes:
-        return "No changes. The gateway matches desired/."
+        return "No changes. The gateway matches desired/." + held
     counts = totals(plan.changes)
     parts = [f"{counts['add']} to add", f"{counts['change']} to change",
              f"{counts['destroy']} to destroy"]
-    parts += [f"{counts[what]} to {what}" for what in ("block", "unblock") if counts[what]]
+    parts += [f"{counts[what]} to {what}" for what in ("block", "unblock", "adopt")
+              if counts[what]]
     text = "Plan: " + ", ".join(parts) + "."
     if counts["replace"]:
         text += f" ({counts['replace']} replaced: counted in add and destroy)"
-    return text
+    drift = len(plan.drift)
+    if drift:
+        text += f" {drift} of them undo drift (changes made outside desired/)."
+    return text + held
 
 
 UNTOUCHED_SHORT = {
@@ -168,3 +198,7 @@ def untouched_counts(plan: Plan) -> str:
 def rail_lines(plan: Plan) -> list[str]:
     """Each safety rail with its numbers, for every human format."""
     return [rail.describe() for rail in plan.shown_rails.rails]
+
+
+def hold_lines(plan: Plan) -> list[str]:
+    return [f"held: {h.name} {h.detail}" for h in plan.holds]

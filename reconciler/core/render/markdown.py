@@ -16,13 +16,14 @@ from reconciler.core.plan import Plan
 from reconciler.core.render.common import (
     REPLACE,
     UNTOUCHED_LABELS,
+    hold_lines,
     items,
     summary_line,
     untouched_counts,
 )
 
 # GitHub colours diff lines by their first character: + green, - red, ! orange.
-_DIFF_PREFIX = {"+": "+", "~": "!", "-": "-", "-/+": "!", "⊘": "-", "↺": "+"}
+_DIFF_PREFIX = {"@": "!", "+": "+", "~": "!", "-": "-", "-/+": "!", "⊘": "-", "↺": "+"}
 
 
 def render(plan: Plan, out: TextIO, *, color: bool = False, show_untouched: bool = False) -> None:
@@ -46,9 +47,11 @@ def render(plan: Plan, out: TextIO, *, color: bool = False, show_untouched: bool
                 out.write(f"{prefix}     {safe_text(line)}\n")
         out.write("```\n\n")
         _rails(plan, out)
+    for line in hold_lines(plan):
+        out.write(f"> ⏸ {code_span(line)}\n")
     for warning in plan.warnings:
         out.write(f"> ⚠️ {code_span(warning)}\n")
-    if plan.warnings:
+    if plan.warnings or plan.holds:
         out.write("\n")
     _untouched(plan, out, show_untouched)
 

@@ -9,13 +9,16 @@ from reconciler.core.masking import safe_text
 from reconciler.core.plan import Plan
 from reconciler.core.render.common import (
     UNTOUCHED_LABELS,
+    hold_lines,
     items,
     rail_lines,
     summary_line,
     untouched_counts,
 )
 
-_COLORS = {"+": "32", "~": "33", "-": "31", "-/+": "35", "⊘": "31", "↺": "32", "!": "33"}
+_COLORS = {
+    "@": "36", "+": "32", "~": "33", "-": "31", "-/+": "35", "⊘": "31", "↺": "32", "!": "33",
+}
 
 
 def _paint(text: str, symbol: str, color: bool) -> str:
@@ -31,10 +34,12 @@ def render(plan: Plan, out: TextIO, *, color: bool = False, show_untouched: bool
             out.write(f"      {safe_text(line)}\n")
     if plan.changes:
         out.write("\n")
+    for line in hold_lines(plan):
+        out.write(_paint(f"  ⏸ {safe_text(line)}", "!", color) + "\n")
     _untouched(plan, out, show_untouched)
     for warning in plan.warnings:
         out.write(_paint(f"  ! warning: {safe_text(warning)}", "!", color) + "\n")
-    if plan.untouched or plan.warnings:
+    if plan.untouched or plan.warnings or plan.holds:
         out.write("\n")
     if plan.changes:
         out.write("Safety rails (apply refuses a plan over them without --force):\n")
