@@ -15,6 +15,7 @@ from reconciler.commands.common import (
     use_color,
     write_json,
 )
+from reconciler.commands.progress import Progress
 from reconciler.commands.sources import read_sources
 from reconciler.core.changes import Action
 from reconciler.core.desired import Estate
@@ -24,7 +25,8 @@ from reconciler.core.loader import load_estate
 from reconciler.core.plan import Plan, plan_from_data
 from reconciler.core.render import render
 from reconciler.gateway.client import GatewayClient
-from reconciler.gateway.executor import ApplyReport, StepResult, StepStatus, apply_plan
+from reconciler.gateway.executor import ApplyReport, StepStatus, apply_plan
+from reconciler.gateway.lease import Lease
 from reconciler.gateway.sinks import CommandSink, FileSink, SecretSink
 
 
@@ -38,10 +40,12 @@ def run_apply(args: argparse.Namespace) -> int:
     if saved is not None:
         _require_sink(saved, sink)  # before any call: a saved plan says it all
     estate = None if saved else load_estate(read_sources(args.desired))
-    with open_client(args) as client:
+    # The lease is taken before the gateway is read: two applies must not plan the same
+    # creates from the same live state.
+    with open_client(args) as client, _lease(client, args) as lease:
         plan = _current_plan(client, saved, estate, args.planfile)
         if not plan.has_changes:
-            print("No changes. The gateway matches desired/.")
+            print("No changes. The gateway matches desired/.", flush=True)
             return EXIT_OK
         if not args.force:
             plan.raise_if_unsafe()
@@ -50,8 +54,21 @@ def run_apply(args: argparse.Namespace) -> int:
         if not args.auto_approve and not _confirmed():
             print("Apply cancelled; nothing was changed.")
             return EXIT_ERROR
-        report = apply_plan(plan, client, sink, on_step=_print_step)
-    return _finish(report, args.report)
+        print(f"\nApplying {len(plan.changes)} change(s), up to {client.pool.parallelism} at once:",
+              flush=True)
+        progress = Progress(len(plan.changes), sys.stdout, live=use_color(sys.stdout))
+        try:
+            report = apply_plan(plan, client, sink, on_step=progress.step, check=lease.check)
+        finally:
+            progress.close()
+    return _finish(report, args.report, progress.status_text())
+
+
+def _lease(client: GatewayClient, args: argparse.Namespace) -> Lease:
+    def say(message: str) -> None:
+        print(message, flush=True)
+
+    return Lease(client, ttl=args.lease_ttl, wait=args.lease_wait, on_wait=say)
 
 
 def _current_plan(
@@ -102,29 +119,19 @@ def _confirmed() -> bool:
         return False
 
 
-def _print_step(result: StepResult) -> None:
-    marks = {
-        StepStatus.DONE: "ok",
-        StepStatus.FAILED: "FAILED",
-        StepStatus.NOT_ATTEMPTED: "skipped",
-    }
-    change = result.change
-    line = f"  [{marks[result.status]}] {change.action.value} {change.target}"
-    if result.message:
-        line += f": {result.message}"
-    print(line, file=sys.stderr if result.status is StepStatus.FAILED else sys.stdout)
-
-
-def _finish(report: ApplyReport, path: Path) -> int:
+def _finish(report: ApplyReport, path: Path, pace: str) -> int:
     write_json(path, report.data)
     done = report.count(StepStatus.DONE)
+    sys.stdout.flush()  # every step line before the verdict, also when both are piped
     if report.ok:
-        print(f"Apply complete: {done} change(s) done. Report: {path}")
+        print(f"Apply complete: {done} change(s) done ({pace}). Report: {path}", flush=True)
         return EXIT_OK
+    how = "interrupted" if report.interrupted else "stopped"
     print(
-        f"error: apply stopped: {done} done, {report.count(StepStatus.FAILED)} failed, "
+        f"error: apply {how}: {done} done, {report.count(StepStatus.FAILED)} failed, "
         f"{report.count(StepStatus.NOT_ATTEMPTED)} not attempted. Report: {path}. "
         "Fix the cause and run apply again; it continues from the live state.",
         file=sys.stderr,
+        flush=True,
     )
     return EXIT_ERROR

@@ -12,6 +12,8 @@ from reconciler import __version__
 from reconciler.commands.apply import run_apply
 from reconciler.commands.plan import run_plan, run_schema, run_validate
 from reconciler.core.errors import DesiredError, ReconcilerError
+from reconciler.gateway.lease import DEFAULT_TTL, DEFAULT_WAIT
+from reconciler.gateway.parallel import DEFAULT_PARALLELISM
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +55,14 @@ def _add_apply(apply: argparse.ArgumentParser) -> None:
     )
     apply.add_argument("--secrets-cmd", help="run this command per new key, the key on stdin")
     apply.add_argument(
+        "--lease-ttl", type=float, default=DEFAULT_TTL,
+        help="seconds the gateway's apply lease outlives a crashed apply (default: %(default)s)",
+    )
+    apply.add_argument(
+        "--lease-wait", type=float, default=DEFAULT_WAIT,
+        help="seconds to wait for another apply to finish (default: %(default)s)",
+    )
+    apply.add_argument(
         "--report",
         type=Path,
         default=Path("apply-report.json"),
@@ -88,6 +98,26 @@ def _gateway_flags(parser: argparse.ArgumentParser) -> None:
         help="admin key (default: $LITELLM_ADMIN_KEY; prefer the variable)",
     )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    parser.add_argument(
+        "--parallelism", type=_positive_int, default=DEFAULT_PARALLELISM,
+        help="gateway requests in flight at once (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--retries", type=int, default=5,
+        help="retries of a request that met a timeout, a dropped connection, 429, 500, 502, "
+        "503, 504 or 529 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--retry-budget", type=float, default=60.0,
+        help="seconds after which a failing request is not retried again (default: %(default)s)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,8 +11,12 @@ from typing import TextIO
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.live import LiveState, parse_live
 from reconciler.gateway.client import GatewayClient
+from reconciler.gateway.lease import without_lease_rows
+from reconciler.gateway.retry import RetryPolicy
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+# Seconds before the first retry (doubling from there); tests set it small.
+RETRY_BASE_ENV = "RECONCILER_RETRY_BASE"
 
 
 def open_client(args: argparse.Namespace) -> GatewayClient:
@@ -20,12 +24,21 @@ def open_client(args: argparse.Namespace) -> GatewayClient:
         raise ReconcilerError("no gateway address: set LITELLM_BASE_URL or pass --base-url")
     if not args.admin_key:
         raise ReconcilerError("no admin key: set LITELLM_ADMIN_KEY")
-    return GatewayClient(args.base_url, args.admin_key, timeout=args.timeout)
+    retry = RetryPolicy(
+        attempts=max(1, args.retries + 1),
+        budget=args.retry_budget,
+        base=float(os.environ.get(RETRY_BASE_ENV) or RetryPolicy.base),
+    )
+    return GatewayClient(
+        args.base_url, args.admin_key, timeout=args.timeout, retry=retry,
+        parallelism=args.parallelism,
+    )
 
 
 def read_live(client: GatewayClient, *, fallbacks: bool) -> LiveState:
     router = client.router_settings() if fallbacks else None
-    return parse_live(client.list_keys(), client.list_models(), router)
+    # The apply lease is a key of the gateway's but never part of any plan.
+    return parse_live(without_lease_rows(client.list_keys()), client.list_models(), router)
 
 
 def use_color(stream: TextIO) -> bool:

@@ -6,6 +6,7 @@
     │   ├── UnsafePlanError     the plan crosses a safety threshold; --force passes it
     │   └── StalePlanError      a saved plan no longer matches the live gateway
     ├── SecretSinkError         the chosen secret sink could not take a new key
+    ├── LeaseError              another apply holds the gateway, or this one lost its lease
     └── GatewayError            anything from talking to the gateway (see reconciler.gateway.client)
         ├── GatewayUnreachable  connection refused, DNS, TLS
         ├── GatewayTimeout      no answer in time
@@ -66,6 +67,10 @@ class SecretSinkError(ReconcilerError):
     pass
 
 
+class LeaseError(ReconcilerError):
+    pass
+
+
 class GatewayError(ReconcilerError):
     pass
 
@@ -79,8 +84,12 @@ class GatewayTimeout(GatewayError):
 
 
 class GatewayHTTPError(GatewayError):
-    def __init__(self, *, status: int, method: str, path: str, message: str) -> None:
+    def __init__(
+        self, *, status: int, method: str, path: str, message: str,
+        retry_after: float | None = None,
+    ) -> None:
         self.status = status
+        self.retry_after = retry_after  # seconds the gateway asked us to wait (429/503)
         self.method = method
         self.path = path
         self.detail = scrub(message)

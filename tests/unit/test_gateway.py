@@ -17,6 +17,7 @@ from reconciler.core.errors import (
     NotFound,
 )
 from reconciler.gateway.client import GatewayClient
+from reconciler.gateway.retry import NO_RETRY
 from tests.unit.builders import key_row
 
 BASE = "http://gateway.test"
@@ -27,7 +28,8 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def client(handler: Handler) -> GatewayClient:
-    return GatewayClient(BASE, ADMIN, transport=httpx.MockTransport(handler))
+    # One try: these tests are about what a single failure looks like (retries: test_retry).
+    return GatewayClient(BASE, ADMIN, transport=httpx.MockTransport(handler), retry=NO_RETRY)
 
 
 def paged_key_list(rows: list[dict[str, Any]], seen: list[httpx.Request]) -> Handler:
