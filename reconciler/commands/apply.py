@@ -61,7 +61,7 @@ def run_apply(args: argparse.Namespace) -> int:
             report = apply_plan(plan, client, sink, on_step=progress.step, check=lease.check)
         finally:
             progress.close()
-    return _finish(report, args.report, progress.status_text())
+    return _finish(report, args.report, progress.pace_text())
 
 
 def _lease(client: GatewayClient, args: argparse.Namespace) -> Lease:
@@ -124,7 +124,7 @@ def _finish(report: ApplyReport, path: Path, pace: str) -> int:
     done = report.count(StepStatus.DONE)
     sys.stdout.flush()  # every step line before the verdict, also when both are piped
     if report.ok:
-        print(f"Apply complete: {done} change(s) done ({pace}). Report: {path}", flush=True)
+        print(f"Apply complete: {done} change(s) done. {pace}. Report: {path}", flush=True)
         return EXIT_OK
     how = "interrupted" if report.interrupted else "stopped"
     print(

@@ -66,6 +66,10 @@ class Progress:
         share = self.finished / self.total if self.total else 1.0
         return f"{self.finished}/{self.total} ({share:.0%}), {rate:.1f}/s, {eta}"
 
+    def pace_text(self) -> str:
+        elapsed = max(self.clock() - self.started, 1e-9)
+        return f"Took {elapsed:.1f}s ({self.finished / elapsed:.1f} changes/s)"
+
     def _step_text(self, result: StepResult) -> str:
         change = result.change
         text = f"  [{MARKS[result.status]}] {change.action.value} {change.target}"
