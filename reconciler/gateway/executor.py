@@ -53,7 +53,7 @@ class ApplyReport:
 
     @property
     def ok(self) -> bool:
-        return all(r.status is StepStatus.DONE for r in self.results)
+        return not self.interrupted and all(r.status is StepStatus.DONE for r in self.results)
 
     def count(self, status: StepStatus) -> int:
         return sum(r.status is status for r in self.results)
@@ -103,10 +103,9 @@ def apply_plan(
             break
         if client.pool.run_bounded(
             [changes[i] for i in phase], executor.attempt, stop=executor.stop,
-            on_result=done, on_abandoned=abandoned,
+            on_result=done, on_abandoned=abandoned, on_interrupt=client.retry.halt.set,
         ):
             report.interrupted = True
-            client.retry.halt.set()
     for index, result in enumerate(results):
         if result is None:
             results[index] = StepResult(changes[index], StepStatus.NOT_ATTEMPTED)

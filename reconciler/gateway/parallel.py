@@ -45,6 +45,7 @@ class Pool:
         stop: threading.Event,
         on_result: Callable[[int, R], None],
         on_abandoned: Callable[[int], None],
+        on_interrupt: Callable[[], None] = lambda: None,
     ) -> bool:
         """Start fn(item) while `stop` is clear, at most `parallelism` at once; wait for every
         started call. on_result(index, result) runs here for each finished one. Items never
@@ -70,6 +71,7 @@ class Pool:
                     return True
                 interrupted = True
                 stop.set()
+                on_interrupt()
                 continue
             for future in finished:
                 index_done = running.pop(future)
@@ -78,6 +80,7 @@ class Pool:
                 except KeyboardInterrupt:  # raised inside the call (tests do this)
                     interrupted = True
                     stop.set()
+                    on_interrupt()
                     on_abandoned(index_done)
                     continue
                 on_result(index_done, result)
