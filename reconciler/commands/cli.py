@@ -75,6 +75,8 @@ def _add_sandbox(sandbox: argparse.ArgumentParser) -> None:
     sandbox.add_argument("--master-key", default=os.environ.get("SANDBOX_MASTER_KEY"))
     sandbox.add_argument("--state", type=Path, help="keep the sandbox's state in this JSON file")
     sandbox.add_argument("--no-seed", action="store_true", help="start empty")
+    sandbox.add_argument("--latency", type=float, default=0.0,
+                         help="seconds added to every answer, to play a gateway far away")
 
 
 def _desired_flag(parser: argparse.ArgumentParser) -> None:
@@ -153,6 +155,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
         master_key=args.master_key or DEFAULT_MASTER_KEY,
         state_file=args.state,
         seed=not args.no_seed,
+        latency=args.latency,
     )
     return 0
 

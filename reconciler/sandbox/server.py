@@ -27,13 +27,15 @@ class SandboxGateway:
 
     def __init__(self, *, host: str = _BIND_HOST, port: int = 0,
                  master_key: str = DEFAULT_MASTER_KEY, state_file: pathlib.Path | None = None,
-                 seed: bool = True) -> None:
+                 seed: bool = True, latency: float = 0.0) -> None:
         if host not in (_BIND_HOST, "localhost"):
             raise ValueError("the sandbox gateway only binds to 127.0.0.1")
         self._port = port
         self._master_key = master_key
         self._state_file = pathlib.Path(state_file) if state_file else None
         self._seed = seed
+        # Seconds added to every answer, outside the state lock: plays a gateway far away.
+        self.latency = latency
         self.state = State()
         self.requests: list[tuple[str, str]] = []
         self._faults = FaultSchedule()
@@ -90,6 +92,8 @@ class SandboxGateway:
     # -- request handling (called from server threads) ---------------------------------------
     def handle(self, req: Incoming) -> tuple[int, Any]:
         self.requests.append((req.method, req.path))
+        if self.latency:
+            time.sleep(self.latency)
         fault = self._faults.take(req.method, req.path)
         if fault is not None:
             if fault.delay > 0:
@@ -138,10 +142,11 @@ def _handler_for(gateway: SandboxGateway) -> type[BaseHTTPRequestHandler]:
 
 
 def serve(*, host: str = _BIND_HOST, port: int = 4001, master_key: str = DEFAULT_MASTER_KEY,
-          state_file: pathlib.Path | None = None, seed: bool = True) -> None:
+          state_file: pathlib.Path | None = None, seed: bool = True,
+          latency: float = 0.0) -> None:
     """Blocking server for demos; SIGINT/SIGTERM stop it cleanly."""
     gateway = SandboxGateway(host=host, port=port, master_key=master_key,
-                             state_file=state_file, seed=seed).start()
+                             state_file=state_file, seed=seed, latency=latency).start()
     stopping = threading.Event()
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:
