@@ -122,6 +122,8 @@ def _confirmed() -> bool:
 def _finish(report: ApplyReport, path: Path, pace: str) -> int:
     write_json(path, report.data)
     done = report.count(StepStatus.DONE)
+    for warning in report.warnings:
+        print(f"warning: {warning}")
     sys.stdout.flush()  # every step line before the verdict, also when both are piped
     if report.ok:
         print(f"Apply complete: {done} change(s) done. {pace}. Report: {path}", flush=True)

@@ -50,6 +50,7 @@ class StepResult:
 class ApplyReport:
     results: list[StepResult] = field(default_factory=list)
     interrupted: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -66,6 +67,7 @@ class ApplyReport:
             "failed": self.count(StepStatus.FAILED),
             "not_attempted": self.count(StepStatus.NOT_ATTEMPTED),
             "interrupted": self.interrupted,
+            "warnings": self.warnings,
             "steps": [r.data for r in self.results],
         }
 
@@ -112,7 +114,10 @@ def apply_plan(
             on_step(results[index])  # type: ignore[arg-type]
     report.results.extend(r for r in results if r is not None)
     if executor.created and not executor.stop.is_set():
-        report.results.extend(retire_duplicates(executor, changes, on_step))
+        try:
+            report.results.extend(retire_duplicates(executor, changes, on_step))
+        except GatewayError as exc:  # the next plan retires duplicates all the same
+            report.warnings.append(f"could not check for duplicate keys: {exc}")
     return report
 
 
