@@ -23,7 +23,8 @@ import pytest
 
 from reconciler.sandbox import DEFAULT_MASTER_KEY, SandboxGateway
 
-EXAMPLES_DIR = pathlib.Path("/work/shared/real-gateway/examples")
+# Beside the repository, as the workplace lays it out (CI too): ../shared/real-gateway/examples.
+EXAMPLES_DIR = pathlib.Path(__file__).resolve().parents[2] / "shared" / "real-gateway" / "examples"
 SKIPPED: dict[str, str] = {
     "27_v1_models.json": "/v1/models is not implemented by the sandbox",
     "34_global_spend.json": "spend endpoints are not implemented",
