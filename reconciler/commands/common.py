@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.live import LiveState, parse_live
+from reconciler.core.live import KEY_LIMIT_FIELDS, LiveState, parse_live
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.lease import without_lease_rows
 from reconciler.gateway.retry import RetryPolicy
@@ -17,6 +17,8 @@ from reconciler.gateway.retry import RetryPolicy
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 # Seconds before the first retry (doubling from there); tests set it small.
 RETRY_BASE_ENV = "RECONCILER_RETRY_BASE"
+# What parse_live reads of a key row (the rest of its ~60 fields is dropped on arrival).
+LIVE_KEY_FIELDS = ("key_alias", "key_name", "models", "blocked", "metadata", *KEY_LIMIT_FIELDS)
 
 
 def open_client(args: argparse.Namespace) -> GatewayClient:
@@ -38,7 +40,8 @@ def open_client(args: argparse.Namespace) -> GatewayClient:
 def read_live(client: GatewayClient, *, fallbacks: bool) -> LiveState:
     router = client.router_settings() if fallbacks else None
     # The apply lease is a key of the gateway's but never part of any plan.
-    return parse_live(without_lease_rows(client.list_keys()), client.list_models(), router)
+    rows = client.list_keys(fields=LIVE_KEY_FIELDS)
+    return parse_live(without_lease_rows(rows), client.list_models(), router)
 
 
 def use_color(stream: TextIO) -> bool:
