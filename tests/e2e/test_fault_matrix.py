@@ -46,6 +46,7 @@ def assert_converges(gw: Gateway, tmp_path: Path) -> None:
     assert again.code == 0, again.both
     plan = run_cli(gw, tmp_path, "plan", "--desired", "desired", "--detailed-exitcode")
     assert plan.code == 0, plan.both
+    assert "reconciler-lease" not in plan.out  # the lease key is never part of a plan
     managed = [k for k in gw.namespace_keys()
                if (k.get("metadata") or {}).get("managed_by") == f"reconciler/{gw.prefix}"]
     assert sorted(k["key_alias"] for k in managed) == sorted(

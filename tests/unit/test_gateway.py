@@ -211,3 +211,13 @@ def test_no_raw_key_when_a_transport_error_quotes_one() -> None:
         gw.list_models()
     assert ADMIN not in str(caught.value)
     assert "sk-...1234" in str(caught.value)
+
+
+def test_list_keys_can_keep_only_the_fields_a_plan_reads() -> None:
+    rows = [key_row(f"a{i:03d}") for i in range(150)]
+    seen: list[httpx.Request] = []
+    got = client(paged_key_list(rows, seen)).list_keys(fields=("key_alias",))
+    assert sorted(got, key=lambda r: r["key_alias"]) == sorted(
+        ({"token": r["token"], "key_alias": r["key_alias"]} for r in rows),
+        key=lambda r: r["key_alias"])
+    assert len(seen) == 2
