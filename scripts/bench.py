@@ -49,6 +49,7 @@ from reconciler.sandbox import DEFAULT_MASTER_KEY
 SCOPE = "bench"
 PREFIX = "bench-"
 IN_FLIGHT = 8
+REPS = 2
 Row = dict[str, Any]
 
 
@@ -160,14 +161,25 @@ def bench_apply(url: str, key: str, size: int, work: Path) -> dict[str, Any]:
     out["apply_create_s"] = apply_cli(url, key, desired)
     tokens = [r["token"] for r in live_rows(url, key)
               if str(r.get("key_alias")).startswith(PREFIX)]
-    out["raw_update_s"] = raw_parallel(
-        url, key, [("/key/update", {"key": t, "max_budget": 20}) for t in tokens])
-    write_desired(desired, agents(size, max_budget=30))
-    out["apply_update_s"] = apply_cli(url, key, desired)
-    out["raw_block_s"] = raw_parallel(url, key, [("/key/block", {"key": t}) for t in tokens])
-    raw_parallel(url, key, [("/key/unblock", {"key": t}) for t in tokens])
-    write_desired(desired, agents(size, max_budget=30, blocked=True))
-    out["apply_block_s"] = apply_cli(url, key, desired)
+    # Updates and blocks twice, raw and apply taking turns; the best of each counts (the
+    # proxy's speed drifts with whatever else the machine runs).
+    out["raw_update_s"] = out["apply_update_s"] = out["raw_block_s"] = out["apply_block_s"] = 1e9
+    for rep in range(REPS):
+        raw_s = raw_parallel(
+            url, key, [("/key/update", {"key": t, "max_budget": 20 + rep}) for t in tokens])
+        write_desired(desired, agents(size, max_budget=30 + rep))
+        apply_s = apply_cli(url, key, desired)
+        out["raw_update_s"] = min(out["raw_update_s"], raw_s)
+        out["apply_update_s"] = min(out["apply_update_s"], apply_s)
+    for _ in range(REPS):
+        raw_s = raw_parallel(url, key, [("/key/block", {"key": t}) for t in tokens])
+        raw_parallel(url, key, [("/key/unblock", {"key": t}) for t in tokens])
+        write_desired(desired, agents(size, max_budget=30 + REPS - 1, blocked=True))
+        apply_s = apply_cli(url, key, desired)
+        write_desired(desired, agents(size, max_budget=30 + REPS - 1))
+        apply_cli(url, key, desired)  # unblock again for the next turn (not timed)
+        out["raw_block_s"] = min(out["raw_block_s"], raw_s)
+        out["apply_block_s"] = min(out["apply_block_s"], apply_s)
     out["replan_exit"] = replan_changes(url, key, desired)  # 0: no changes
     out["load_s"] = load_seconds(desired)
     for op in ("create", "update", "block"):
@@ -224,11 +236,14 @@ def timed_plan(url: str, key: str, estate: Estate) -> tuple[float, int, int]:
         return time.perf_counter() - start, client.request_count, len(plan.changes)
 
 
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork and exec, so a child would report
+# at least this (large) benchmark process's size.
 RSS_PROBE = (
-    "import resource, sys\n"
+    "import re, sys\n"
     "from reconciler.commands.cli import main\n"
     "code = main(sys.argv[1:])\n"
-    "print('maxrss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "status = open('/proc/self/status').read()\n"
+    "print('maxrss', re.search(r'VmHWM:\\s+(\\d+)', status).group(1), file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
 

@@ -22,6 +22,12 @@ DEFAULT_MASTER_KEY = "sk-sandbox-master-key"
 _BIND_HOST = "127.0.0.1"
 
 
+class _Server(ThreadingHTTPServer):
+    # The stdlib's listen backlog of 5 drops connections when a client opens 8+ at once (the
+    # client then waits a 1 s SYN retransmit); a real proxy's uvicorn listens with 2048.
+    request_queue_size = 128
+
+
 class SandboxGateway:
     """In-memory LiteLLM-compatible admin API, served on 127.0.0.1 from a daemon thread."""
 
@@ -51,7 +57,7 @@ class SandboxGateway:
 
     def start(self) -> SandboxGateway:
         self.state = self._initial_state()
-        self._server = ThreadingHTTPServer((_BIND_HOST, self._port), _handler_for(self))
+        self._server = _Server((_BIND_HOST, self._port), _handler_for(self))
         self._server.daemon_threads = True
         port = self._server.server_address[1]
         self.base_url = f"http://{_BIND_HOST}:{port}"

@@ -22,6 +22,10 @@ from reconciler.sandbox.errors import proxy_error
 from reconciler.sandbox.faults import Fault, FaultSchedule
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the stdlib's 5 drops connections when apply opens 8+ at once
+
+
 class FaultyProxy:
     def __init__(self, upstream: str, *, latency: float = 0.0) -> None:
         self.upstream = upstream.rstrip("/")
@@ -29,7 +33,7 @@ class FaultyProxy:
         self.faults = FaultSchedule()
         self.faulted = threading.Event()  # set each time a fault is played (after any commit)
         self.forwarded = 0
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self.server = _Server(("127.0.0.1", 0), _handler_for(self))
         self.server.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -88,3 +88,22 @@ def test_one_slow_answer_is_retried(gateway: Gateway, desired: Path, tmp_path: P
                          base_url=proxy.base_url)
     assert result.code == 0, result.both
     assert "Plan: 4 change(s)" in result.out
+
+
+def test_a_key_an_older_version_marked_undelivered_is_replaced(gateway: Gateway, desired: Path,
+                                                               tmp_path: Path) -> None:
+    assert _apply(gateway, tmp_path, "--secrets-out", "s.jsonl").code == 0
+    alias = gateway.name("妮可")
+    [old] = gateway.keys_by_alias(alias)
+    # What an older version left when its sink failed: the key blocked and marked.
+    gateway.call("POST", "/key/update", json={
+        "key": old["token"], "blocked": True,
+        "metadata": {**old["metadata"], "reconciler_secret_undelivered": True}})
+    fixed = _apply(gateway, tmp_path, "--secrets-out", "s.jsonl")
+    assert fixed.code == 0, fixed.both
+    assert f"[ok] delete_key {alias}" in fixed.out
+    [new] = gateway.keys_by_alias(alias)
+    assert new["token"] != old["token"] and new["blocked"] is not True
+    assert new["token"] in {s["key_sha256"] for s in read_secrets(tmp_path / "s.jsonl")}
+    assert run_cli(gateway, tmp_path, "plan", "--desired", "desired",
+                   "--detailed-exitcode").code == 0
