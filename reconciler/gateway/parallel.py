@@ -33,6 +33,10 @@ class Pool:
     def close(self) -> None:
         self._executor.shutdown(wait=True)
 
+    def submit(self, fn: Callable[[], R]) -> Future[R]:
+        """fn() on the pool, e.g. one read alongside a paged one."""
+        return self._executor.submit(fn)
+
     def map(self, fn: Callable[[I], R], items: Iterable[I]) -> list[R]:
         """fn over items, `parallelism` at a time, results in input order; first error raises."""
         return list(self._executor.map(fn, items))
