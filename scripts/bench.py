@@ -3,6 +3,7 @@
     python scripts/bench.py                                  # sandbox only (small sizes)
     python scripts/bench.py --base-url URL --admin-key KEY   # also a real proxy (creates and
         --apply-size 1000 --plan-sizes 1000 10000            # then deletes bench-* keys)
+    python scripts/bench.py --load --plan-sizes 1000 10000   # only: read + validate desired/
 
 Not a test: it prints a table, then the same figures as JSON. What it measures:
 
@@ -317,6 +318,35 @@ def table(results: dict[str, Any]) -> None:
                 f"for {big['size'] / small['size']:.0f}x agents", "")
 
 
+def time_load(size: int, per_file: bool) -> tuple[float, float]:
+    """Wall and CPU time of read_sources + load_estate (what validate does) for `size` agents."""
+    entries = [{"name": f"bench-agent-{i:05d}", "owner": "bench", "models": ["bench-model"],
+                "max_budget": 10, "budget_duration": "30d", "rpm_limit": 60,
+                "metadata": {"team": f"t{i % 7}"}} for i in range(size)]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "gateway.yaml").write_text("config_models: [bench-model]\n")
+        groups = [[a] for a in entries] if per_file else [entries]
+        for i, group in enumerate(groups):
+            (root / f"agents-{i:05d}.yaml").write_text(
+                yaml.safe_dump({"agents": group}, sort_keys=False))
+        start, cpu = time.perf_counter(), time.process_time()
+        loaded = load_estate(read_sources(root))
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    assert len(loaded.agents) == size
+    return elapsed, cpu
+
+
+def report_load(sizes: list[int]) -> None:
+    print(f"yaml parser: {'libyaml (C)' if yaml.__with_libyaml__ else 'pure Python'}")
+    for size in sizes:
+        for per_file in (False, True):
+            layout = "one file per agent" if per_file else "one file"
+            wall, cpu = time_load(size, per_file)
+            print(f"load     {size:6} agents ({layout:18}): read+validate "
+                  f"{wall * 1000:8.1f} ms wall, {cpu * 1000:8.1f} ms CPU")
+
+
 def note(result: dict[str, Any]) -> dict[str, Any]:
     """Each figure as soon as it is measured (a long run that fails keeps what it had)."""
     print(json.dumps(result), file=sys.stderr, flush=True)
@@ -333,7 +363,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the JSON here")
     parser.add_argument("--only", choices=["apply", "plan", "latency"], nargs="+",
                         default=["apply", "plan", "latency"], help="run only these parts")
+    parser.add_argument("--load", action="store_true", help="only time loading desired/")
     args = parser.parse_args()
+    if args.load:
+        report_load(args.plan_sizes)
+        return
     results: dict[str, Any] = {"apply": {}, "plan": {}}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

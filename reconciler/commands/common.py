@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 from typing import TextIO
 
+from reconciler.core.address import normalize_base_url
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.live import KEY_LIMIT_FIELDS, LiveState, parse_live
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.lease import without_lease_rows
+from reconciler.gateway.parallel import DEFAULT_PARALLELISM
 from reconciler.gateway.retry import RetryPolicy
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -25,15 +28,19 @@ def open_client(args: argparse.Namespace) -> GatewayClient:
     if not args.base_url:
         raise ReconcilerError("no gateway address: set LITELLM_BASE_URL or pass --base-url")
     if not args.admin_key:
-        raise ReconcilerError("no admin key: set LITELLM_ADMIN_KEY")
+        raise ReconcilerError("no admin key: set LITELLM_ADMIN_KEY (or LITELLM_API_KEY)")
+    base_url, note = normalize_base_url(args.base_url)
+    if note:
+        print(note, file=sys.stderr)
+    # Commands without the retry and parallelism flags get the defaults.
     retry = RetryPolicy(
-        attempts=max(1, args.retries + 1),
-        budget=args.retry_budget,
+        attempts=max(1, getattr(args, "retries", 5) + 1),
+        budget=getattr(args, "retry_budget", RetryPolicy.budget),
         base=float(os.environ.get(RETRY_BASE_ENV) or RetryPolicy.base),
     )
     return GatewayClient(
-        args.base_url, args.admin_key, timeout=args.timeout, retry=retry,
-        parallelism=args.parallelism,
+        base_url, args.admin_key, timeout=args.timeout, retry=retry,
+        parallelism=getattr(args, "parallelism", DEFAULT_PARALLELISM),
     )
 
 

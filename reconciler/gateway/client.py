@@ -25,11 +25,13 @@ from reconciler.core.errors import (
     GatewayUnreachable,
     NotFound,
 )
+from reconciler.gateway.answers import hint_for, non_json_summary, not_json_error
 from reconciler.gateway.parallel import DEFAULT_PARALLELISM, Pool
 from reconciler.gateway.retry import RetryPolicy
 
 PAGE_SIZE = 100  # /key/list refuses more than 100 per page
 LIST_ATTEMPTS = 3  # reads of a key list that keeps changing underneath before giving up
+SPEND_LOG_PAGE = 1000  # /spend/logs/v2 refuses more than 1000 per page
 
 
 class GatewayClient:
@@ -234,10 +236,44 @@ class GatewayClient:
             try:
                 return response.json()
             except ValueError:
-                raise GatewayError(
-                    f"{method} {path} answered {response.status_code} with a body that is not JSON"
-                ) from None
+                raise not_json_error(method, path, response, self.base_url) from None
         raise _http_error(method, path, response)
+
+    # -- observing reads: spend, spend logs, health (usage and health commands) --------------
+    # Spend figures lag the traffic: the proxy writes spend and spend logs in batches, about
+    # 10-15 s after a request. Logs are read in pages of SPEND_LOG_PAGE, never one per key.
+    def spend_logs(self, start: str, end: str) -> list[dict[str, Any]]:
+        """Every spend log row with start <= startTime <= end ('YYYY-MM-DD HH:MM:SS', UTC)."""
+        rows: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            body = self._call("GET", "/spend/logs/v2", params={
+                "start_date": start, "end_date": end, "page": page,
+                "page_size": SPEND_LOG_PAGE, "sort_order": "asc"})
+            data = [r for r in body.get("data", []) if isinstance(r, dict)]
+            rows.extend(data)
+            # total_pages stops at the proxy's count cap (10,000 rows); a full page means more.
+            if len(data) < SPEND_LOG_PAGE or (
+                page >= int(body.get("total_pages") or 0) and not body.get("total_is_capped")
+            ):
+                return rows
+            page += 1
+
+    def spend_by_day(self, start_date: str, end_date: str) -> list[dict[str, Any]]:
+        """The gateway's own sums per day and key ('YYYY-MM-DD', both ends inclusive)."""
+        body = self._call("GET", "/spend/logs", params={
+            "start_date": start_date, "end_date": end_date})
+        return [d for d in body if isinstance(d, dict)] if isinstance(body, list) else []
+
+    def global_spend(self) -> dict[str, Any]:
+        return dict(self._call("GET", "/global/spend"))
+
+    def liveliness(self) -> Any:
+        return self._call("GET", "/health/liveliness")
+
+    def model_health(self) -> dict[str, Any]:
+        """/health sends a real request to every deployment: slow, and it costs money."""
+        return dict(self._call("GET", "/health"))
 
 
 class ListChangedError(GatewayError):
@@ -250,9 +286,9 @@ def _http_error(method: str, path: str, response: httpx.Response) -> GatewayHTTP
     cls = GatewayHTTPError
     if status in (401, 403):
         cls = AuthenticationFailed
-        message += " (check LITELLM_ADMIN_KEY: it must be the proxy's master key or an admin key)"
     elif status == 404:
         cls = NotFound
+    message += hint_for(status, message)
     return cls(
         status=status,
         method=method,
@@ -284,7 +320,7 @@ def error_message(response: httpx.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text[:300] or response.reason_phrase
+        return non_json_summary(response)
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         return str(body["error"].get("message") or body["error"])  # shape A
     detail = body.get("detail") if isinstance(body, dict) else None
