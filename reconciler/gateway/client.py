@@ -155,7 +155,8 @@ class GatewayClient:
         return dict(self._read("POST", "/config/update", json={"router_settings": settings}))
 
     def readiness(self) -> dict[str, Any]:
-        return dict(self._read("GET", "/health/readiness"))
+        # A probe asks once: "not ready now" is its answer, not a failure to retry.
+        return dict(self._call("GET", "/health/readiness"))
 
     # -- key writes --------------------------------------------------------------------------
     def generate_key(self, body: dict[str, Any]) -> dict[str, Any]:
