@@ -135,7 +135,7 @@ def _start(gw: Gateway, tmp_path: Path, *extra: str, base_url: str | None = None
     )
 
 
-def _wait_for(condition: Any, what: str, timeout: float = 60) -> None:
+def _wait_for(condition: Any, what: str, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
