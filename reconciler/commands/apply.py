@@ -1,4 +1,9 @@
-"""apply: the plan to carry out (computed now or saved), confirmation, sinks, the report."""
+"""apply: the plan to carry out, confirmation, sinks, the report.
+
+A saved plan is never run as written: the plan is derived again from desired/ and the live
+gateway, and the saved one must be exactly that. Every change then passes the guard, once
+before anything is shown and again right before its own write.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,8 @@ from reconciler.commands.audit import record_apply, run_context
 from reconciler.commands.common import (
     EXIT_ERROR,
     EXIT_OK,
+    derive_plan,
     open_client,
-    read_live,
     use_color,
 )
 from reconciler.commands.health import check_ready
@@ -20,9 +25,14 @@ from reconciler.commands.progress import Progress
 from reconciler.commands.targets import desired_estate
 from reconciler.core.changes import Action
 from reconciler.core.desired import Estate
-from reconciler.core.diff import plan_changes
-from reconciler.core.errors import PlanError, ReconcilerError, SecretSinkError, StalePlanError
-from reconciler.core.plan import Plan, plan_from_data
+from reconciler.core.errors import (
+    PlanError,
+    ReconcilerError,
+    SecretSinkError,
+    StalePlanError,
+)
+from reconciler.core.guard import Guard, GuardContext
+from reconciler.core.plan import Plan, desired_digest, digest_of, plan_from_data
 from reconciler.core.render import render
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.executor import ApplyReport, StepStatus, apply_plan
@@ -37,9 +47,15 @@ def run_apply(args: argparse.Namespace) -> int:
             "apply needs a terminal to confirm; pass --auto-approve in automation"
         )
     saved = load_saved_plan(args.planfile) if args.planfile else None
+    estate = desired_estate(args)
     if saved is not None:
-        _require_sink(saved, sink)  # before any call: a saved plan says it all
-    estate = None if saved else desired_estate(args)
+        # Before any call: a saved plan is only ever the one its desired/ gives.
+        if saved.desired_digest != desired_digest(estate):
+            raise StalePlanError(
+                f"{args.planfile} was made from another desired/ than {args.desired} "
+                "(desired_digest differs); nothing was changed; run plan again"
+            )
+        _require_sink(saved, sink)
     with open_client(args) as client:
         _require_ready(client)
         # The lease is taken before the gateway is read: two applies must not plan the same
@@ -55,12 +71,17 @@ def _plan_and_apply(
     client: GatewayClient,
     lease: Lease,
     saved: Plan | None,
-    estate: Estate | None,
+    estate: Estate,
     args: argparse.Namespace,
     sink: SecretSink | None,
 ) -> int | tuple[ApplyReport, str]:
     """An exit code when nothing was applied, else the report and the pace it went at."""
-    plan = _current_plan(client, saved, estate, args.planfile)
+    plan, live = derive_plan(client, estate)
+    if saved is not None:
+        _same_plan(saved, plan, args.planfile)
+    guard = Guard(GuardContext.build(estate, live))
+    for change in plan.changes:
+        guard(change)  # every change is checked again before its own write, too
     if not plan.has_changes:
         print("No changes. The gateway matches desired/.", flush=True)
         return EXIT_OK
@@ -75,7 +96,8 @@ def _plan_and_apply(
           flush=True)
     progress = Progress(len(plan.changes), sys.stdout, live=use_color(sys.stdout))
     try:
-        report = apply_plan(plan, client, sink, on_step=progress.step, check=lease.check)
+        report = apply_plan(plan, client, sink, on_step=progress.step, check=lease.check,
+                            guard=guard)
     finally:
         progress.close()
     return report, progress.pace_text()
@@ -88,17 +110,18 @@ def _lease(client: GatewayClient, args: argparse.Namespace) -> Lease:
     return Lease(client, ttl=args.lease_ttl, wait=args.lease_wait, on_wait=say)
 
 
-def _current_plan(
-    client: GatewayClient, saved: Plan | None, estate: Estate | None, planfile: Path | None
-) -> Plan:
-    """The plan to apply: computed now, or the saved one if the gateway has not moved since."""
-    if saved is None:
-        assert estate is not None
-        return plan_changes(estate, read_live(client, fallbacks=estate.manages_fallbacks))
-    live = read_live(client, fallbacks=saved.manages_fallbacks)
-    if saved.live_fingerprint != live.fingerprint():
-        raise StalePlanError(f"the gateway changed since {planfile} was made; run plan again")
-    return saved
+def _same_plan(saved: Plan, derived: Plan, planfile: Path) -> None:
+    """The reviewed plan is what runs: exactly the one desired/ and the gateway give now.
+
+    Comparing whole changes (before values included) also catches a gateway that moved in
+    anything the plan depends on; changes elsewhere on a shared gateway do not matter.
+    """
+    if digest_of([c.data for c in saved.changes]) != digest_of([c.data for c in derived.changes]):
+        raise StalePlanError(
+            f"{planfile} is not the plan desired/ and the gateway give now (the file was "
+            "edited or the gateway changed since it was made); nothing was changed; "
+            "run plan again"
+        )
 
 
 def _require_ready(client: GatewayClient) -> None:
@@ -114,7 +137,8 @@ def choose_sink(args: argparse.Namespace) -> SecretSink | None:
     if args.secrets_out:
         return FileSink(args.secrets_out)
     if args.secrets_cmd:
-        return CommandSink(args.secrets_cmd)
+        # The admin key never reaches the command, whatever variable holds it.
+        return CommandSink(args.secrets_cmd, withhold=(args.admin_key or "",))
     return None
 
 
@@ -125,6 +149,8 @@ def _require_sink(plan: Plan, sink: SecretSink | None) -> None:
             f"the plan creates {len(creates)} key(s) ({', '.join(creates)}) and a new key's "
             "secret is shown only once: choose --secrets-out FILE or --secrets-cmd CMD"
         )
+    if creates and sink is not None:
+        sink.check()  # a file sink that would refuse the secret refuses now, before any key
 
 
 def load_saved_plan(path: Path) -> Plan:

@@ -24,6 +24,7 @@ from reconciler.commands.targets import add_desired_flags, desired_tree
 from reconciler.commands.usage import add_usage_parser, run_usage
 from reconciler.core.errors import DesiredError, ReconcilerError
 from reconciler.core.fit import DEFAULT_NOTE
+from reconciler.core.masking import safe_text
 from reconciler.gateway.lease import DEFAULT_TTL, DEFAULT_WAIT
 from reconciler.gateway.parallel import DEFAULT_PARALLELISM
 
@@ -196,7 +197,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _run_sandbox(args)
     except DesiredError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(safe_text(str(problem)), file=sys.stderr)
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except ReconcilerError as exc:

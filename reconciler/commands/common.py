@@ -6,12 +6,16 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from reconciler.core.address import normalize_base_url
+from reconciler.core.desired import Estate
+from reconciler.core.diff import plan_changes
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.live import KEY_LIMIT_FIELDS, LiveState, parse_live
+from reconciler.core.plan import Plan, desired_digest
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.lease import without_lease_rows
 from reconciler.gateway.parallel import DEFAULT_PARALLELISM
@@ -45,10 +49,21 @@ def open_client(args: argparse.Namespace) -> GatewayClient:
 
 
 def read_live(client: GatewayClient, *, fallbacks: bool) -> LiveState:
-    router = client.router_settings() if fallbacks else None
-    # The apply lease is a key of the gateway's but never part of any plan.
+    # Models and router settings are read while the key pages come in.
+    models = client.pool.submit(client.list_models)
+    router = client.pool.submit(client.router_settings) if fallbacks else None
     rows = client.list_keys(fields=LIVE_KEY_FIELDS)
-    return parse_live(without_lease_rows(rows), client.list_models(), router)
+    # The apply lease is a key of the gateway's but never part of any plan.
+    return parse_live(
+        without_lease_rows(rows), models.result(), router.result() if router else None
+    )
+
+
+def derive_plan(client: GatewayClient, estate: Estate) -> tuple[Plan, LiveState]:
+    """The plan desired/ and the live gateway give now, stamped with desired/'s digest."""
+    live = read_live(client, fallbacks=estate.manages_fallbacks)
+    plan = replace(plan_changes(estate, live), desired_digest=desired_digest(estate))
+    return plan, live
 
 
 def use_color(stream: TextIO) -> bool:

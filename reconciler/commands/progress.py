@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from reconciler.core.masking import safe_text
 from reconciler.gateway.executor import StepResult, StepStatus
 
 # Up to this many changes every one gets its own line; beyond, only failures do, plus a
@@ -73,7 +74,7 @@ class Progress:
     def _step_text(self, result: StepResult) -> str:
         change = result.change
         text = f"  [{MARKS[result.status]}] {change.action.value} {change.target}"
-        return text + (f": {result.message}" if result.message else "")
+        return safe_text(text + (f": {result.message}" if result.message else ""))
 
     def _line(self, text: str) -> None:
         if self._bar_shown:

@@ -79,6 +79,7 @@ def apply_plan(
     *,
     on_step: Callable[[StepResult], None] = lambda _: None,
     check: Callable[[], None] = lambda: None,
+    guard: Callable[[Change], None] | None = None,
 ) -> ApplyReport:
     """Run the plan phase by phase (one phase per Action, in Action order), up to the client's
     parallelism at once within a phase. The first hard failure, a lost lease (`check`) or
@@ -88,7 +89,7 @@ def apply_plan(
         raise SecretSinkError(
             "the plan creates keys: choose --secrets-out FILE or --secrets-cmd CMD"
         )
-    executor = _Executor(client, sink, check)
+    executor = _Executor(client, sink, check, guard)
     changes = list(plan.changes)
     results: list[StepResult | None] = [None] * len(changes)
     report = ApplyReport()
@@ -168,11 +169,16 @@ def retire_duplicates(
 
 class _Executor:
     def __init__(
-        self, client: GatewayClient, sink: SecretSink | None, check: Callable[[], None]
+        self,
+        client: GatewayClient,
+        sink: SecretSink | None,
+        check: Callable[[], None] = lambda: None,
+        guard: Callable[[Change], None] | None = None,
     ) -> None:
         self.client = client
         self.sink = sink
         self.check = check
+        self.guard = guard
         self.stop = threading.Event()
         self.created: dict[str, str] = {}  # alias -> token of the key this run created
         # Sinks (a file, a vault command) are not assumed to take two secrets at once.
@@ -188,6 +194,8 @@ class _Executor:
             return StepResult(change, StepStatus.FAILED, str(exc))
 
     def run(self, change: Change) -> str:
+        if self.guard is not None:
+            self.guard(change)  # raises before any call for a change that breaks a promise
         handler: Callable[[Change], str] = getattr(self, f"_{change.action.value}")
         return handler(change)
 
