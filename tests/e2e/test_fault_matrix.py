@@ -168,7 +168,8 @@ import json, os, sys, time
 raw = sys.stdin.read()
 line = {"agent": os.environ["RECONCILER_AGENT"], "key": raw,
         "key_sha256": os.environ["RECONCILER_KEY_SHA256"]}
-with open("s.jsonl", "a") as out:
+fd = os.open("s.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # as a vault would
+with os.fdopen(fd, "a") as out:
     out.write(json.dumps(line) + "\\n")
 open("sink-wrote", "w").close()
 time.sleep(30)
