@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from reconciler import __version__
+from reconciler.commands.agent import add_agent_parsers, run_agent
 from reconciler.commands.apply import run_apply
 from reconciler.commands.plan import run_plan, run_schema, run_validate
 from reconciler.core.errors import DesiredError, ReconcilerError
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_plan(sub.add_parser("plan", help="show what apply would change (a dry run)"))
     _add_apply(sub.add_parser("apply", help="make the gateway match desired/ or a saved plan"))
     _add_sandbox(sub.add_parser("sandbox", help="serve the bundled LiteLLM-compatible sandbox"))
+    add_agent_parsers(sub)
     schema = sub.add_parser("schema", help="print the JSON Schema of desired/ files")
     schema.add_argument("--out", type=Path)
     return parser
@@ -99,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_plan(args)
         if args.command == "apply":
             return run_apply(args)
+        if args.command == "agent":
+            return run_agent(args)
         if args.command == "schema":
             return run_schema(args)
         return _run_sandbox(args)
