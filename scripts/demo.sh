@@ -49,4 +49,27 @@ echo "== reconciler validate"; reconciler validate
 echo; echo "== reconciler plan"; reconciler plan
 echo; echo "== reconciler apply"; reconciler apply --auto-approve --secrets-out .sandbox/secrets.jsonl --report .sandbox/apply-report.json
 echo; echo "== reconciler plan (again: must be empty)"; reconciler plan --detailed-exitcode
+
+if [ "$mode" != "--real" ]; then
+  # Some traffic through the agents' new keys (the sandbox answers without calling an LLM; the
+  # real proxy would call MiniMax). Keys come from the secrets file, never the screen.
+  echo; echo "== traffic: the agents call the gateway with their own keys"
+  python3 - <<'PY'
+import json, os, urllib.request
+base = os.environ["LITELLM_BASE_URL"]
+for line in open(".sandbox/secrets.jsonl", encoding="utf-8"):
+    entry = json.loads(line)
+    calls = {"李狗蛋": ["MiniMax-M2.7"] * 3 + ["MiniMax-M2.5"], "妮可": ["MiniMax-M2.5"] * 2}
+    for model in calls.get(entry["agent"], []):
+        request = urllib.request.Request(
+            base + "/chat/completions", method="POST",
+            data=json.dumps({"model": model, "messages": [{"role": "user", "content": "hi"}]}).encode(),
+            headers={"Authorization": "Bearer " + entry["key"], "Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=10).read()
+    print(f"  {entry['agent']}: {len(calls.get(entry['agent'], []))} request(s)")
+PY
+fi
+# usage and health exit 3 when they find something for a person to look at; show it, go on.
+echo; echo "== reconciler usage"; reconciler usage || echo "(usage exited $?)"
+echo; echo "== reconciler health"; reconciler health || echo "(health exited $?)"
 echo; echo "New keys' secrets are in .sandbox/secrets.jsonl (mode 0600); they were never printed."

@@ -15,6 +15,7 @@ from reconciler.commands.common import (
     use_color,
     write_json,
 )
+from reconciler.commands.health import check_ready
 from reconciler.commands.sources import read_sources
 from reconciler.core.changes import Action
 from reconciler.core.desired import Estate
@@ -39,6 +40,7 @@ def run_apply(args: argparse.Namespace) -> int:
         _require_sink(saved, sink)  # before any call: a saved plan says it all
     estate = None if saved else load_estate(read_sources(args.desired))
     with open_client(args) as client:
+        _require_ready(client)
         plan = _current_plan(client, saved, estate, args.planfile)
         if not plan.has_changes:
             print("No changes. The gateway matches desired/.")
@@ -65,6 +67,13 @@ def _current_plan(
     if saved.live_fingerprint != live.fingerprint():
         raise StalePlanError(f"the gateway changed since {planfile} was made; run plan again")
     return saved
+
+
+def _require_ready(client: GatewayClient) -> None:
+    """An unready gateway (DB down, starting) may accept some writes and drop others: refuse."""
+    ready, detail = check_ready(client)
+    if not ready:
+        raise ReconcilerError(f"refusing to change a gateway that is {detail}; nothing was changed")
 
 
 def choose_sink(args: argparse.Namespace) -> SecretSink | None:

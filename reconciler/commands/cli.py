@@ -1,4 +1,7 @@
-"""Command line: validate | plan | apply | sandbox | schema. Exit 0 ok, 1 error, 2 changes."""
+"""Command line: validate | plan | apply | usage | health | sandbox | schema.
+
+Exit 0 ok, 1 error, 2 changes (plan --detailed-exitcode), 3 abnormal usage or unhealthy.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ from pathlib import Path
 from reconciler import __version__
 from reconciler.commands.agent import add_agent_parsers, run_agent
 from reconciler.commands.apply import run_apply
+from reconciler.commands.health import add_health_parser, run_health
 from reconciler.commands.plan import run_plan, run_schema, run_validate
+from reconciler.commands.usage import add_usage_parser, run_usage
 from reconciler.core.errors import DesiredError, ReconcilerError
 
 
@@ -29,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_agent_parsers(sub)
     schema = sub.add_parser("schema", help="print the JSON Schema of desired/ files")
     schema.add_argument("--out", type=Path)
+    # -- observing commands: usage and health
+    add_usage_parser(sub, _desired_flag, _gateway_flags)
+    add_health_parser(sub, _desired_flag, _gateway_flags)
     return parser
 
 
@@ -105,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_agent(args)
         if args.command == "schema":
             return run_schema(args)
+        if args.command in ("usage", "health"):
+            return _run_observing(args)
         return _run_sandbox(args)
     except DesiredError as exc:
         for problem in exc.problems:
@@ -117,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 1
+
+
+def _run_observing(args: argparse.Namespace) -> int:
+    return run_usage(args) if args.command == "usage" else run_health(args)
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:

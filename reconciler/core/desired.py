@@ -32,6 +32,9 @@ class Agent(_Strict):
     budget_duration: str | None = Field(default=None, pattern=DURATION_PATTERN)
     rpm_limit: int | None = Field(default=None, ge=0)
     tpm_limit: int | None = Field(default=None, ge=0)
+    # Key lifetime: the key expires this long after it is created (or after the apply that
+    # changed it: LiteLLM counts a new duration from now). Absent: never expires.
+    duration: str | None = Field(default=None, pattern=DURATION_PATTERN)
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("models")

@@ -9,13 +9,19 @@ from reconciler.core.desired import Agent, Estate
 from reconciler.core.live import KEY_LIMIT_FIELDS, MARKER_FIELD, LiveKey, marker_for
 from reconciler.core.plan import PlanInputs, Untouched
 
+DURATION_FIELD = "key_duration"  # in the key's metadata: the lifetime desired/ declared
+
 
 def desired_metadata(agent: Agent, scope: str) -> dict[str, Any]:
     # The marker and the owner are written last so free-form metadata cannot remove them.
+    # The declared key lifetime is kept beside them: the live key shows only `expires`, a
+    # moment, so a changed duration is seen here.
+    lifetime = {DURATION_FIELD: agent.duration} if agent.duration else {}
     return {
         **agent.metadata,
         "agent": agent.name,
         "owner": agent.owner,
+        **lifetime,
         MARKER_FIELD: marker_for(scope),
     }
 
@@ -28,6 +34,7 @@ def key_spec(agent: Agent, scope: str = "default") -> dict[str, Any]:
         **{name: _whole(getattr(agent, name)) for name in KEY_LIMIT_FIELDS},
         "metadata": desired_metadata(agent, scope),
         "blocked": agent.blocked,
+        **({"duration": agent.duration} if agent.duration else {}),
     }
 
 
@@ -122,6 +129,10 @@ def _field_diff(spec: dict[str, Any], live: LiveKey) -> tuple[dict[str, Any], di
         same = sorted(have) == sorted(want) if name == "models" else _same(have, want)
         if not same:
             before[name], after[name] = have, want
+    had, wants = live.metadata.get(DURATION_FIELD), spec["metadata"].get(DURATION_FIELD)
+    if had != wants:
+        # null makes the key never expire; a duration counts from this apply.
+        before["duration"], after["duration"] = had, wants
     return before, after
 
 

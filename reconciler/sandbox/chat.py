@@ -1,16 +1,16 @@
-"""A minimal /chat/completions so demos can show a key being allowed, refused or blocked.
+"""/chat/completions: access checks, then traffic.serve (deployments, fallbacks), spend, logs.
 
-It never calls an LLM: it answers the deployment's `mock_response`, or a canned text.
+It never calls an LLM: a deployment answers from `mock_response`, a canned text, or a fake
+upstream on 127.0.0.1 (see traffic.py). Every request, served or refused, leaves a spend log
+row like the real proxy's.
 """
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from . import modelrows as M
+from . import spendlogs, traffic
 from .auth import extract_key
 from .context import Call, Response
 from .errors import ApiError, proxy_error
@@ -18,17 +18,6 @@ from .state import State
 from .util import fmt_offset, hash_token
 from .util import now as utc_now
 from .validate import body_object, check_types, require
-
-_CANNED = "This is a response from the LiteLLM sandbox gateway."
-# Flat sandbox price so spend visibly moves after traffic, like the real proxy's batch writer.
-_COST_PER_TOKEN = 4.7e-07
-
-
-def _deployments(state: State, name: str) -> list[dict[str, Any]]:
-    found = [dict(m["litellm_params"]) for m in state.config_models if m["model_name"] == name]
-    found += [M.decrypt_params(m["litellm_params"]) for m in state.db_models.values()
-              if m["model_name"] == name and not m.get("blocked")]
-    return found
 
 
 def _check_access(state: State, call: Call, model: str) -> None:
@@ -53,22 +42,38 @@ def chat_completions(state: State, call: Call) -> Response:
     model = require(body, "model")
     check_types(body, {"model": "str", "messages": "list"})
     _check_access(state, call, model)
-    deployments = _deployments(state, model)
-    if not deployments:
+    if not traffic.deployments(state, model):
         raise _invalid_model(model)
-    content = str(deployments[0].get("mock_response") or _CANNED)
-    completion_tokens = len(content.split())
-    _record_spend(state, call, (8 + completion_tokens) * _COST_PER_TOKEN)
-    return 200, {
-        "id": f"chatcmpl-{uuid.uuid4()}",
-        "created": int(time.time()),
-        "model": model,
-        "object": "chat.completion",
-        "choices": [{"finish_reason": "stop", "index": 0,
-                     "message": {"content": content, "role": "assistant"}}],
-        "usage": {"completion_tokens": completion_tokens, "prompt_tokens": 8,
-                  "total_tokens": 8 + completion_tokens},
-    }
+    try:
+        served = traffic.serve(state, model, body)
+    except traffic.UpstreamFailed as exc:
+        raise proxy_error(exc.status, f"litellm.APIError: {exc}", "None", None) from None
+    _record_spend(state, call, served.cost)
+    token = call.caller.token or ""
+    usage = {k: int(v) for k, v in (served.reply.get("usage") or {}).items()
+             if isinstance(v, int)}
+    spendlogs.log_request(
+        state, token=token, alias=(state.keys.get(token) or {}).get("key_alias"), asked=model,
+        served=served.deployment.group, model_id=served.deployment.id,
+        model=str(served.deployment.params.get("model", "")),
+        api_base=str(served.deployment.params.get("api_base") or ""), usage=usage,
+        spend=served.cost, request_id=served.reply.get("id"), fallbacks=served.fallbacks)
+    return 200, {**served.reply, "model": served.reply.get("model") or model}
+
+
+def log_refused(state: State, headers: Mapping[str, str], body: Any, error: ApiError) -> None:
+    """A refused LLM request (bad or blocked key, model not allowed) is logged as a failure."""
+    key = extract_key(headers)
+    if not key:
+        return
+    token = hash_token(key) if key.startswith("sk-") else key
+    model = str(body.get("model") or "") if isinstance(body, dict) else ""
+    message = str((error.body.get("error") or {}).get("message") or error.body) \
+        if isinstance(error.body, dict) else str(error.body)
+    spendlogs.log_request(
+        state, token=token, alias=(state.keys.get(token) or {}).get("key_alias"), asked=model,
+        served=model, model_id="", model="", api_base="",
+        usage={}, spend=0, request_id=None, fallbacks=0, error=message)
 
 
 def touch_presented_key(state: State, headers: Mapping[str, str]) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import chat, config, keylist, keys, models
+from . import chat, config, keylist, keys, models, spendlogs
 from .auth import authenticate
 from .context import Call, Caller, Response
 from .errors import ApiError, method_not_allowed, not_found, validation_error
@@ -65,6 +65,10 @@ ROUTES: dict[str, dict[str, Route]] = {
     "/get/config/callbacks": {"GET": Route(config.config_callbacks)},
     "/chat/completions": {"POST": _CHAT},
     "/v1/chat/completions": {"POST": _CHAT},
+    "/spend/logs/v2": {"GET": Route(spendlogs.spend_logs_v2)},
+    "/spend/logs": {"GET": Route(spendlogs.spend_logs)},
+    "/global/spend": {"GET": Route(spendlogs.global_spend)},
+    "/global/spend/keys": {"GET": Route(spendlogs.global_spend_keys)},
 }
 PATTERNS: list[tuple[re.Pattern[str], dict[str, Route]]] = [
     (re.compile(r"^/model/(?P<model_id>[^/]+)/update$"), {"PATCH": _write(models.model_patch)}),
@@ -113,6 +117,7 @@ class Incoming:
 def dispatch(state: State, master_key: str, req: Incoming) -> tuple[Response, bool]:
     """Returns ((status, payload), state_changed). Caller holds the state lock."""
     route: Route | None = None
+    body: Any = MISSING
     try:
         route, params = resolve(req.method, req.path)
         body = parse_body(req.body, req.headers)
@@ -124,5 +129,7 @@ def dispatch(state: State, master_key: str, req: Incoming) -> tuple[Response, bo
         call = Call(req.method, req.path, req.query, body, caller, params)
         status, payload = route.handler(state, call)
     except ApiError as err:
+        if route is not None and route.llm:
+            chat.log_refused(state, req.headers, body, err)
         return (err.status, err.body), route is not None and route.llm
     return (status, payload), route.mutates and status == 200

@@ -23,7 +23,8 @@ from .util import now
 SILEYA_KEY = "sk-sileya-fixed"
 LEGACY_ALIAS = "legacy-batch-job"
 
-_PERSISTED = ("keys", "deleted_keys", "db_models", "config_models", "router_settings", "sections")
+_PERSISTED = ("keys", "deleted_keys", "db_models", "config_models", "router_settings", "sections",
+              "spend_logs")
 
 
 @dataclass
@@ -35,6 +36,8 @@ class State:
     router_settings: dict[str, Any] = field(default_factory=dict)
     # Other /config/update sections (general_settings, litellm_settings, ...), stored verbatim.
     sections: dict[str, Any] = field(default_factory=dict)
+    # One row per LLM request, like LiteLLM_SpendLogs (see spendlogs.py).
+    spend_logs: list[Row] = field(default_factory=list)
     # Keys used on LLM routes whose `last_active` the "batch writer" has not flushed yet.
     pending_active: set[str] = field(default_factory=set, repr=False, compare=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
@@ -51,7 +54,7 @@ class State:
 
     @staticmethod
     def _empty(name: str) -> Any:
-        return [] if name in {"deleted_keys", "config_models"} else {}
+        return [] if name in {"deleted_keys", "config_models", "spend_logs"} else {}
 
 
 def seeded_state() -> State:

@@ -1,0 +1,42 @@
+"""apply refuses an unready gateway; health says why; both on the sandbox and the real proxy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.faulty_proxy import FaultyProxy
+from tests.e2e.gateways import Gateway
+from tests.e2e.harness import run_cli
+
+
+def test_apply_refuses_an_unready_gateway_and_health_fails(
+    gateway: Gateway, desired: Path, tmp_path: Path
+) -> None:
+    with FaultyProxy(gateway.base_url) as proxy:
+        proxy.fail("GET", "/health/readiness", status=503, times=2)
+        refused = run_cli(gateway, tmp_path, "apply", "--desired", "desired", "--auto-approve",
+                          "--secrets-out", "s.jsonl", base_url=proxy.base_url)
+        health = run_cli(gateway, tmp_path, "health", "--desired", "desired",
+                         base_url=proxy.base_url)
+    assert refused.code == 1
+    assert refused.err.strip() == ("error: refusing to change a gateway that is not ready: "
+                                   "Injected fault (HTTP 503); nothing was changed")
+    assert set(gateway.live_keys()) == {gateway.pinned_alias, gateway.unmanaged_alias}
+    assert not (tmp_path / "s.jsonl").exists()
+    assert health.code == 3
+    assert "Gateway health: UNHEALTHY" in health.out
+    assert "[FAIL] readiness: not ready: Injected fault (HTTP 503)" in health.out
+    # Once ready again, the same apply goes through.
+    applied = run_cli(gateway, tmp_path, "apply", "--desired", "desired", "--auto-approve",
+                      "--secrets-out", "s.jsonl")
+    assert applied.code == 0, applied.both
+
+
+def test_health_and_usage_with_a_wrong_admin_key(gateway: Gateway, desired: Path,
+                                                 tmp_path: Path) -> None:
+    for command in ("health", "usage"):
+        result = run_cli(gateway, tmp_path, command, "--desired", "desired",
+                         admin_key="sk-wrong-admin-key-000")
+        assert result.code == 1, result.both
+        assert result.err.count("\n") == 1 and "answered 401" in result.err
+        assert "sk-wrong-admin-key-000" not in result.both
