@@ -4,6 +4,7 @@
     python scripts/bench.py --sizes 100 1000    # choose estate sizes
     python scripts/bench.py --base-url URL --admin-key KEY   # also against a real proxy (creates
                                                 # and then deletes bench-* keys and models)
+    python scripts/bench.py --load              # only: read + validate a desired/ of N agents
 
 Reports, per size: the pure diff+plan time, the requests a plan makes to read the gateway
 (the target is ceil(live keys/100) + 1) and the wall time of a full `plan` over HTTP.
@@ -13,15 +14,20 @@ from __future__ import annotations
 
 import argparse
 import math
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
+from reconciler.commands.sources import read_sources
 from reconciler.core.desired import Agent, Estate, ModelDeployment, Settings
 from reconciler.core.diff import plan_changes
 from reconciler.core.diff_keys import key_spec
 from reconciler.core.live import parse_live
+from reconciler.core.loader import load_estate
 from reconciler.gateway.client import GatewayClient
 from reconciler.sandbox import DEFAULT_MASTER_KEY, SandboxGateway
 
@@ -91,12 +97,45 @@ def report(label: str, url: str, key: str, sizes: list[int]) -> None:
         cleanup(url, key)
 
 
+def time_load(size: int, per_file: bool) -> tuple[float, float]:
+    """Wall and CPU time of read_sources + load_estate (what validate does) for `size` agents."""
+    agents = [{"name": f"bench-agent-{i:05d}", "owner": "bench", "models": ["bench-model"],
+               "max_budget": 10, "budget_duration": "30d", "rpm_limit": 60,
+               "metadata": {"team": f"t{i % 7}"}} for i in range(size)]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "gateway.yaml").write_text("config_models: [bench-model]\n")
+        groups = [[a] for a in agents] if per_file else [agents]
+        for i, group in enumerate(groups):
+            (root / f"agents-{i:05d}.yaml").write_text(
+                yaml.safe_dump({"agents": group}, sort_keys=False))
+        start, cpu = time.perf_counter(), time.process_time()
+        loaded = load_estate(read_sources(root))
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    assert len(loaded.agents) == size
+    return elapsed, cpu
+
+
+def report_load(sizes: list[int]) -> None:
+    print(f"yaml parser: {'libyaml (C)' if yaml.__with_libyaml__ else 'pure Python'}")
+    for size in sizes:
+        for per_file in (False, True):
+            layout = "one file per agent" if per_file else "one file"
+            wall, cpu = time_load(size, per_file)
+            print(f"load     {size:6} agents ({layout:18}): read+validate "
+                  f"{wall * 1000:8.1f} ms wall, {cpu * 1000:8.1f} ms CPU")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 2500])
     parser.add_argument("--base-url")
     parser.add_argument("--admin-key")
+    parser.add_argument("--load", action="store_true", help="only time loading desired/")
     args = parser.parse_args()
+    if args.load:
+        report_load([*args.sizes, 10000])
+        return
     for size in [*args.sizes, 10000]:
         print(f"pure     {size:6} agents: diff+plan {time_pure(size) * 1000:8.1f} ms")
     with SandboxGateway(seed=False) as sandbox:

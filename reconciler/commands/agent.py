@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.commands.common import EXIT_OK, open_client, read_live, use_color
-from reconciler.commands.sources import read_sources
+from reconciler.commands.connection import admin_key_from_env
+from reconciler.commands.sources import read_sources, target_names
+from reconciler.commands.targets import add_desired_flags, desired_estate, load_tree
 from reconciler.core.diff import plan_changes
-from reconciler.core.errors import ReconcilerError
+from reconciler.core.errors import DesiredError, ReconcilerError
 from reconciler.core.loader import load_estate
 from reconciler.core.render import render
 from reconciler.core.yamledit import EditError, find_agent, new_agent_file, set_field
@@ -51,10 +53,10 @@ def add_agent_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         parser.add_argument("--rpm", type=_int_or_none, help="rpm_limit, or none")
         parser.add_argument("--tpm", type=_int_or_none, help="tpm_limit, or none")
         parser.add_argument("--blocked", type=_bool, help="true or false")
-        parser.add_argument("--desired", type=Path, default=Path("desired"))
+        add_desired_flags(parser)
         parser.add_argument("--no-plan", action="store_true", help="validate only")
         parser.add_argument("--base-url", default=os.environ.get("LITELLM_BASE_URL"))
-        parser.add_argument("--admin-key", default=os.environ.get("LITELLM_ADMIN_KEY"))
+        parser.add_argument("--admin-key", default=admin_key_from_env())
         parser.add_argument("--timeout", type=float, default=30.0)
 
 
@@ -69,17 +71,37 @@ def run_agent(args: argparse.Namespace) -> int:
             raise ReconcilerError("nothing to set: give at least one of " + _flag_list())
         path, text = _changed(sources, args.name, fields)
     edited = [s for s in sources if s.name != str(path)] + [Source(str(path), text)]
-    estate = load_estate(sorted(edited, key=lambda s: s.name))  # DesiredError: nothing written
-    _write(path, text)
+    load_estate(sorted(edited, key=lambda s: s.name))  # DesiredError: nothing written
+    _write_checked(args.desired, path, text)
     print(f"{'Added' if args.verb == 'add' else 'Changed'} agent {args.name!r} in {path}; "
-          f"desired/ is valid ({len(estate.agents)} agent(s)).")
+          "desired/ is valid.")
     if args.no_plan or not (args.base_url and args.admin_key):
         print("Plan not shown (no gateway given); run: reconciler plan")
         return EXIT_OK
+    if target_names(args.desired) and not args.target:
+        print("Plan not shown: desired/ has targets; run: reconciler plan --target NAME")
+        return EXIT_OK
+    args.desired_tree = None  # read again: the cached tree is from before the edit
+    estate = desired_estate(args)
     with open_client(args) as client:
         plan = plan_changes(estate, read_live(client, fallbacks=estate.manages_fallbacks))
     render(plan, sys.stdout, color=use_color(sys.stdout))
     return EXIT_OK
+
+
+def _write_checked(directory: Path, path: Path, text: str) -> None:
+    """Write, then check every target's estate over it; put the old file back if one breaks."""
+    old = path.read_text(encoding="utf-8") if path.exists() else None
+    _write(path, text)
+    try:
+        for name in target_names(directory):
+            load_tree(directory, name)
+    except DesiredError:
+        if old is None:
+            path.unlink()
+        else:
+            _write(path, old)
+        raise
 
 
 def _added(
@@ -93,7 +115,16 @@ def _added(
     path = directory / "agents" / f"{_file_stem(name)}.yaml"
     if path.exists():
         raise ReconcilerError(f"{path} exists already; add the agent there by hand")
-    return path, new_agent_file({"name": name, **fields})
+    return path, _modeline(sources, path.parent) + new_agent_file({"name": name, **fields})
+
+
+def _modeline(sources: list[Source], folder: Path) -> str:
+    """The editor's schema hint its neighbours carry, so a new file is checked like them."""
+    for source in sources:
+        first = source.text.split("\n", 1)[0]
+        if Path(source.name).parent == folder and first.startswith("# yaml-language-server:"):
+            return first + "\n"
+    return ""
 
 
 def _changed(sources: list[Source], name: str, fields: dict[str, Any]) -> tuple[Path, str]:

@@ -7,21 +7,20 @@ import json
 import sys
 from pathlib import Path
 
+from reconciler.commands.audit import record_apply, run_context
 from reconciler.commands.common import (
     EXIT_ERROR,
     EXIT_OK,
     open_client,
     read_live,
     use_color,
-    write_json,
 )
 from reconciler.commands.health import check_ready
-from reconciler.commands.sources import read_sources
+from reconciler.commands.targets import desired_estate
 from reconciler.core.changes import Action
 from reconciler.core.desired import Estate
 from reconciler.core.diff import plan_changes
 from reconciler.core.errors import PlanError, ReconcilerError, SecretSinkError, StalePlanError
-from reconciler.core.loader import load_estate
 from reconciler.core.plan import Plan, plan_from_data
 from reconciler.core.render import render
 from reconciler.gateway.client import GatewayClient
@@ -38,7 +37,7 @@ def run_apply(args: argparse.Namespace) -> int:
     saved = load_saved_plan(args.planfile) if args.planfile else None
     if saved is not None:
         _require_sink(saved, sink)  # before any call: a saved plan says it all
-    estate = None if saved else load_estate(read_sources(args.desired))
+    estate = None if saved else desired_estate(args)
     with open_client(args) as client:
         _require_ready(client)
         plan = _current_plan(client, saved, estate, args.planfile)
@@ -53,7 +52,7 @@ def run_apply(args: argparse.Namespace) -> int:
             print("Apply cancelled; nothing was changed.")
             return EXIT_ERROR
         report = apply_plan(plan, client, sink, on_step=_print_step)
-    return _finish(report, args.report)
+    return _finish(report, args)
 
 
 def _current_plan(
@@ -124,8 +123,10 @@ def _print_step(result: StepResult) -> None:
     print(line, file=sys.stderr if result.status is StepStatus.FAILED else sys.stdout)
 
 
-def _finish(report: ApplyReport, path: Path) -> int:
-    write_json(path, report.data)
+def _finish(report: ApplyReport, args: argparse.Namespace) -> int:
+    path = args.report
+    context = run_context(args.base_url, args.desired, args.planfile)
+    record_apply(report, context, path, args.audit_log)
     done = report.count(StepStatus.DONE)
     if report.ok:
         print(f"Apply complete: {done} change(s) done. Report: {path}")

@@ -1,4 +1,4 @@
-"""Command line: validate | plan | apply | usage | health | sandbox | schema.
+"""Command line: validate | plan | show | apply | usage | health | sandbox | schema.
 
 Exit 0 ok, 1 error, 2 changes (plan --detailed-exitcode), 3 abnormal usage or unhealthy.
 """
@@ -6,6 +6,7 @@ Exit 0 ok, 1 error, 2 changes (plan --detailed-exitcode), 3 abnormal usage or un
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -14,10 +15,18 @@ from pathlib import Path
 from reconciler import __version__
 from reconciler.commands.agent import add_agent_parsers, run_agent
 from reconciler.commands.apply import run_apply
+from reconciler.commands.audit import DEFAULT_AUDIT_LOG
+from reconciler.commands.connection import admin_key_from_env
 from reconciler.commands.health import add_health_parser, run_health
 from reconciler.commands.plan import run_plan, run_schema, run_validate
+from reconciler.commands.show import run_show
+from reconciler.commands.streams import PipeSafeStream
+from reconciler.commands.targets import add_desired_flags, desired_tree
 from reconciler.commands.usage import add_usage_parser, run_usage
 from reconciler.core.errors import DesiredError, ReconcilerError
+from reconciler.core.fit import DEFAULT_NOTE
+
+MIN_MAX_CHARS = 1000  # room for the plan's head and the truncation note
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     _desired_flag(sub.add_parser("validate", help="check desired/ offline"))
     _add_plan(sub.add_parser("plan", help="show what apply would change (a dry run)"))
     _add_apply(sub.add_parser("apply", help="make the gateway match desired/ or a saved plan"))
+    show = sub.add_parser("show", help="print a plan saved by plan --out (no gateway call)")
+    show.add_argument("planfile", type=Path)
+    _output_flags(show)
     _add_sandbox(sub.add_parser("sandbox", help="serve the bundled LiteLLM-compatible sandbox"))
     add_agent_parsers(sub)
     schema = sub.add_parser("schema", help="print the JSON Schema of desired/ files")
@@ -43,13 +55,35 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_plan(plan: argparse.ArgumentParser) -> None:
     _desired_flag(plan)
     _gateway_flags(plan)
-    plan.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     plan.add_argument("--out", type=Path, help="also save the plan (JSON) for a later apply")
+    _output_flags(plan)
     plan.add_argument(
         "--detailed-exitcode",
         action="store_true",
         help="exit 0 when there are no changes, 2 when there are",
     )
+
+
+def _output_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    parser.add_argument(
+        "--max-chars",
+        type=_comment_size,
+        help="cut the printed plan to this many characters, with a note (e.g. 60000 for a "
+        "GitHub comment); --out still saves all of it",
+    )
+    parser.add_argument(
+        "--truncation-note",
+        default=DEFAULT_NOTE,
+        help="where to find the full plan, said when it is cut (default: %(default)r)",
+    )
+
+
+def _comment_size(value: str) -> int:
+    size = int(value) if value.isdigit() else 0
+    if size < MIN_MAX_CHARS:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= {MIN_MAX_CHARS}")
+    return size
 
 
 def _add_apply(apply: argparse.ArgumentParser) -> None:
@@ -68,6 +102,12 @@ def _add_apply(apply: argparse.ArgumentParser) -> None:
         default=Path("apply-report.json"),
         help="where to write what was and was not done (default: %(default)s)",
     )
+    apply.add_argument(
+        "--audit-log",
+        type=Path,
+        default=DEFAULT_AUDIT_LOG,
+        help="append one JSON line per apply to this file (default: %(default)s)",
+    )
 
 
 def _add_sandbox(sandbox: argparse.ArgumentParser) -> None:
@@ -78,12 +118,7 @@ def _add_sandbox(sandbox: argparse.ArgumentParser) -> None:
 
 
 def _desired_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--desired",
-        type=Path,
-        default=Path("desired"),
-        help="directory of desired/*.yaml (default: %(default)s)",
-    )
+    add_desired_flags(parser)  # --desired and --target
 
 
 def _gateway_flags(parser: argparse.ArgumentParser) -> None:
@@ -94,21 +129,36 @@ def _gateway_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--admin-key",
-        default=os.environ.get("LITELLM_ADMIN_KEY"),
-        help="admin key (default: $LITELLM_ADMIN_KEY; prefer the variable)",
+        default=admin_key_from_env(),
+        help="admin key (default: $LITELLM_ADMIN_KEY, else $LITELLM_API_KEY; prefer them)",
     )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    original = sys.stdout
+    sys.stdout = PipeSafeStream(original)  # type: ignore[assignment]
     try:
+        code = _dispatch(args)
+        sys.stdout.flush()
+        return code
+    finally:
+        sys.stdout = original
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    try:
+        if getattr(args, "target", None) and args.command != "validate":
+            desired_tree(args)  # the target's gateway is bound before any command looks
         if args.command == "validate":
             return run_validate(args)
         if args.command == "plan":
             return run_plan(args)
         if args.command == "apply":
             return run_apply(args)
+        if args.command == "show":
+            return run_show(args)
         if args.command == "agent":
             return run_agent(args)
         if args.command == "schema":
@@ -124,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     except ReconcilerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a file the user named (e.g. schema --out) cannot be used
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 1
@@ -136,12 +190,23 @@ def _run_observing(args: argparse.Namespace) -> int:
 def _run_sandbox(args: argparse.Namespace) -> int:
     from reconciler.sandbox import DEFAULT_MASTER_KEY, serve
 
-    serve(
-        port=args.port,
-        master_key=args.master_key or DEFAULT_MASTER_KEY,
-        state_file=args.state,
-        seed=not args.no_seed,
-    )
+    try:
+        serve(
+            port=args.port,
+            master_key=args.master_key or DEFAULT_MASTER_KEY,
+            state_file=args.state,
+            seed=not args.no_seed,
+        )
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ReconcilerError(
+                f"port {args.port} is already in use on 127.0.0.1: try --port N"
+            ) from None
+        if exc.filename:
+            raise  # the --state file: named by the generic handler
+        raise ReconcilerError(f"cannot serve on port {args.port}: {exc.strerror}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ReconcilerError(f"--state {args.state} is not a sandbox state file ({exc})") from None
     return 0
 
 

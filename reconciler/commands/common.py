@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 from typing import TextIO
 
+from reconciler.core.address import normalize_base_url
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.live import LiveState, parse_live
 from reconciler.gateway.client import GatewayClient
@@ -19,8 +21,11 @@ def open_client(args: argparse.Namespace) -> GatewayClient:
     if not args.base_url:
         raise ReconcilerError("no gateway address: set LITELLM_BASE_URL or pass --base-url")
     if not args.admin_key:
-        raise ReconcilerError("no admin key: set LITELLM_ADMIN_KEY")
-    return GatewayClient(args.base_url, args.admin_key, timeout=args.timeout)
+        raise ReconcilerError("no admin key: set LITELLM_ADMIN_KEY (or LITELLM_API_KEY)")
+    base_url, note = normalize_base_url(args.base_url)
+    if note:
+        print(note, file=sys.stderr)
+    return GatewayClient(base_url, args.admin_key, timeout=args.timeout)
 
 
 def read_live(client: GatewayClient, *, fallbacks: bool) -> LiveState:

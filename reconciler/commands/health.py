@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from reconciler.commands.common import EXIT_OK, open_client
-from reconciler.commands.sources import read_sources
+from reconciler.commands.targets import desired_estate
 from reconciler.core.errors import (
     AuthenticationFailed,
     GatewayError,
@@ -17,7 +17,6 @@ from reconciler.core.errors import (
 )
 from reconciler.core.health import Probe, assess, render_health
 from reconciler.core.live import parse_fallbacks
-from reconciler.core.loader import load_estate
 from reconciler.core.usage import UTC, Period, duration_seconds
 from reconciler.gateway.client import GatewayClient
 
@@ -25,7 +24,7 @@ EXIT_UNHEALTHY = 3
 
 
 def run_health(args: argparse.Namespace) -> int:
-    estate = load_estate(read_sources(args.desired))
+    estate = desired_estate(args)
     seconds = duration_seconds(args.window)
     if seconds is None:
         raise ReconcilerError(f"--window wants a duration like 15m, 1h or 1d, not {args.window!r}")

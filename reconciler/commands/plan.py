@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 
@@ -14,27 +15,37 @@ from reconciler.commands.common import (
     use_color,
     write_json,
 )
-from reconciler.commands.sources import read_sources
+from reconciler.commands.targets import all_trees, desired_estate, load_tree
 from reconciler.core.desired import json_schema
 from reconciler.core.diff import plan_changes
-from reconciler.core.loader import load_estate
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.fit import fit_markdown
+from reconciler.core.plan import Plan
 from reconciler.core.render import render
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    estate = load_estate(read_sources(args.desired))
-    print(
-        f"desired/ is valid: {len(estate.agents)} agent(s), {len(estate.models)} model(s), "
-        f"{len(estate.pinned)} pinned key(s)"
-    )
+    """--target NAME: that target's estate; without it, every target's (or desired/ alone)."""
+    trees = [load_tree(args.desired, args.target)] if args.target else all_trees(args.desired)
+    for tree in trees:
+        estate = tree.estate
+        what = f"target {tree.target}" if tree.target else "desired/"
+        print(
+            f"{what} is valid: {len(estate.agents)} agent(s), {len(estate.models)} model(s), "
+            f"{len(estate.pinned)} pinned key(s)"
+        )
     return EXIT_OK
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    estate = load_estate(read_sources(args.desired))
+    estate = desired_estate(args)
     with open_client(args) as client:
         plan = plan_changes(estate, read_live(client, fallbacks=estate.manages_fallbacks))
-    render(plan, sys.stdout, fmt=args.format, color=args.format == "text" and use_color(sys.stdout))
+    if getattr(args, "max_chars", None):
+        write_fitted(plan, args.format, args.max_chars, args.truncation_note)
+    else:
+        color = args.format == "text" and use_color(sys.stdout)
+        render(plan, sys.stdout, fmt=args.format, color=color)
     if args.out:
         write_json(args.out, plan.data)
         print(
@@ -42,6 +53,15 @@ def run_plan(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return EXIT_CHANGES if args.detailed_exitcode and plan.has_changes else EXIT_OK
+
+
+def write_fitted(plan: Plan, fmt: str, max_chars: int, note: str) -> None:
+    """The rendered plan cut to max_chars at a line boundary (JSON cannot be cut)."""
+    if fmt == "json":
+        raise ReconcilerError("--max-chars works with --format text or markdown, not json")
+    buffer = io.StringIO()
+    render(plan, buffer, fmt=fmt, color=False)
+    sys.stdout.write(fit_markdown(buffer.getvalue(), max_chars, note=note))
 
 
 def run_schema(args: argparse.Namespace) -> int:

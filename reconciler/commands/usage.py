@@ -12,10 +12,9 @@ from typing import Any
 import yaml
 
 from reconciler.commands.common import EXIT_OK, open_client, write_json
-from reconciler.commands.sources import read_sources
+from reconciler.commands.targets import desired_tree
 from reconciler.core.desired import Estate
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.loader import load_estate
 from reconciler.core.render.usage import render_usage
 from reconciler.core.usage import (
     UTC,
@@ -37,8 +36,8 @@ FRESHNESS = ("Figures come from the gateway's spend logs and key spend counters,
 
 
 def run_usage(args: argparse.Namespace) -> int:
-    sources = read_sources(args.desired)
-    estate = load_estate(sources)
+    tree = desired_tree(args)
+    sources, estate = tree.sources, tree.estate
     baseline = _read_baseline(args.baseline) if args.baseline else None
     now = dt.datetime.now(UTC)
     explicit = chosen_period(args, now)  # bad dates stop here, before any gateway call

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from reconciler.core.desired import ENV_REFERENCE, SECRET_PARAM, Estate
+from reconciler.core.desired import Estate
 from reconciler.core.errors import Problem
+from reconciler.core.policy import policy_problems
+from reconciler.core.secrets import secret_names_with_literals, secret_shapes
 
 if TYPE_CHECKING:
     from reconciler.core.loader import LoadedFile
-
-# A literal LiteLLM/OpenAI-style key anywhere in desired/ is a leak waiting for a merge.
-_LITERAL_KEY = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{6,}")
 
 
 def cross_check(files: list[LoadedFile], estate: Estate) -> list[Problem]:
@@ -23,6 +21,7 @@ def cross_check(files: list[LoadedFile], estate: Estate) -> list[Problem]:
         problems.extend(_fallback_problems(f, estate))
         problems.extend(_pinned_conflicts(f, estate))
         problems.extend(_literal_secrets(f))
+        problems.extend(_policy(f, estate))
     # One value can trip two secret rules; one line about it is enough.
     unique = {(p.file, p.line, p.field): p for p in reversed(problems)}
     return list(reversed(unique.values()))
@@ -55,6 +54,31 @@ def _fallback_problems(f: LoadedFile, estate: Estate) -> Iterator[Problem]:
                 yield _problem(f, path, f"{name!r} is listed twice")
             elif name not in known:
                 yield _problem(f, path, _nowhere(name))
+    cycle = fallback_cycle(f.content.fallbacks or {})
+    if cycle:
+        yield _problem(f, ("fallbacks", cycle[0]), "fallbacks loop: " + " -> ".join(cycle))
+
+
+def fallback_cycle(fallbacks: dict[str, list[str]]) -> list[str] | None:
+    """One loop in the fallback graph (A -> B -> A) as the groups along it, or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: explored, no loop through it
+    for start in sorted(fallbacks):
+        if state.get(start):
+            continue
+        path, todo = [start], [iter(fallbacks.get(start, []))]
+        state[start] = 1
+        while todo:
+            target = next(todo[-1], None)
+            if target is None:
+                state[path.pop()] = 2
+                todo.pop()
+            elif state.get(target) == 1 and target != path[-1]:  # A -> A is reported apart
+                return [*path[path.index(target):], target]
+            elif not state.get(target):
+                state[target] = 1
+                path.append(target)
+                todo.append(iter(fallbacks.get(target, [])))
+    return None
 
 
 def _nowhere(name: str) -> str:
@@ -73,30 +97,18 @@ def _pinned_conflicts(f: LoadedFile, estate: Estate) -> Iterator[Problem]:
 
 
 def _literal_secrets(f: LoadedFile) -> Iterator[Problem]:
+    data = f.located.data
+    for section, field in (("models", "litellm_params"), ("models", "model_info"),
+                           ("agents", "metadata")):
+        for i, item in enumerate(data.get(section) or []):
+            base = (section, i, field)
+            for path, message in secret_names_with_literals(item.get(field), base):
+                yield _problem(f, path, message)
+    for path, message in secret_shapes(data):
+        yield _problem(f, path, message)
+
+
+def _policy(f: LoadedFile, estate: Estate) -> Iterator[Problem]:
     for i, model in enumerate(f.content.models):
-        for inner, value in _walk(model.litellm_params, ()):
-            secret_name = any(isinstance(p, str) and SECRET_PARAM.search(p) for p in inner)
-            if secret_name and _is_literal(value):
-                path = ("models", i, "litellm_params", *inner)
-                yield _problem(f, path, "literal secret: use an os.environ/VARIABLE reference")
-    for path, value in _walk(f.located.data, ()):
-        if isinstance(value, str) and _LITERAL_KEY.search(value):
-            yield _problem(f, path, "looks like a literal key: never commit secrets to desired/")
-
-
-def _is_literal(value: Any) -> bool:
-    # Flags (use_azure_ad_token: true) and unset values carry no secret; text and numbers can.
-    if isinstance(value, bool) or value is None:
-        return False
-    return not (isinstance(value, str) and value.startswith(ENV_REFERENCE))
-
-
-def _walk(node: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any]]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _walk(value, (*path, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _walk(value, (*path, index))
-    else:
-        yield path, node
+        for path, message in policy_problems(model, estate.policy, ("models", i)):
+            yield _problem(f, path, message)

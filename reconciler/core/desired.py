@@ -5,37 +5,89 @@ These models are also the source of the JSON Schema shipped for editors (`reconc
 
 from __future__ import annotations
 
-import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from reconciler.core.names import clean_keys, clean_name, colliding_keys, reserved_keys
+from reconciler.core.yamlscalars import MAX_INT
 
 # LiteLLM accepts these suffixes for durations (s, m, h, d, w, mo); anything else fails server-side
 # with a 500 after nothing was written, so it is checked here instead.
 DURATION_PATTERN = r"^[1-9][0-9]*(s|m|h|d|w|mo)$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
+# The proxy stores budgets as doubles and accepts up to ~1e308, but spend arithmetic loses
+# cents long before that; no real budget comes near a thousand billion.
+MAX_BUDGET = 1e12
+
+# Agent names, owners, model names, aliases, fallback groups: printable, NFC, non-empty.
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
+    AfterValidator(clean_name),
+]
+EnvPattern = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_*][A-Za-z0-9_*]*$")]
+HostPattern = Annotated[str, StringConstraints(pattern=r"^(\*\.)?[A-Za-z0-9.\-]+(:[0-9]+)?$")]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # strict: "50", "off" or 60.0 are not silently turned into 50, False or 60.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, strict=True
+    )
 
 
 class Agent(_Strict):
     """An AI agent and its one virtual key; `name` becomes the key's `key_alias`."""
 
-    name: str = Field(min_length=1, max_length=255)
-    owner: str = Field(min_length=1)
+    name: Name = Field(description="unique agent name; becomes the key's key_alias")
+    owner: Name = Field(description="who answers for this agent (a person or team)")
     # An empty list means "every model" to LiteLLM: too dangerous to allow by accident.
-    models: list[str] = Field(min_length=1)
-    blocked: bool = False
-    max_budget: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    budget_duration: str | None = Field(default=None, pattern=DURATION_PATTERN)
-    rpm_limit: int | None = Field(default=None, ge=0)
-    tpm_limit: int | None = Field(default=None, ge=0)
+    models: list[Name] = Field(
+        min_length=1,
+        description="model names the key may call (non-empty: LiteLLM reads [] as all models)",
+    )
+    blocked: bool = Field(default=False, description="true: the key is refused by the gateway")
+    max_budget: float | None = Field(
+        default=None, ge=0, le=MAX_BUDGET, allow_inf_nan=False,
+        description="spend limit in USD per budget_duration (or for the key's life)",
+    )
+    budget_duration: str | None = Field(
+        default=None, pattern=DURATION_PATTERN,
+        description="budget reset period: a number and s, m, h, d, w or mo (e.g. 30d)",
+    )
+    rpm_limit: int | None = Field(
+        default=None, ge=0, le=MAX_INT, description="requests per minute the key may make"
+    )
+    tpm_limit: int | None = Field(
+        default=None, ge=0, le=MAX_INT, description="tokens per minute the key may use"
+    )
     # Key lifetime: the key expires this long after it is created (or after the apply that
     # changed it: LiteLLM counts a new duration from now). Absent: never expires.
-    duration: str | None = Field(default=None, pattern=DURATION_PATTERN)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    duration: str | None = Field(
+        default=None, pattern=DURATION_PATTERN,
+        description="key lifetime from creation (e.g. 90d); absent: never expires",
+    )
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description="free-form key metadata; the tool adds agent, owner and its marker",
+    )
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_keys(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        # The tool writes these itself; declaring one would fight every apply.
+        reserved = reserved_keys(metadata, ("managed_by", "agent", "owner"))
+        if reserved:
+            raise ValueError(f"reserved keys are set by the tool: {', '.join(reserved)}")
+        return clean_keys(metadata)
 
     @field_validator("models")
     @classmethod
@@ -48,19 +100,27 @@ class Agent(_Strict):
     @field_validator("name")
     @classmethod
     def _printable_name(cls, name: str) -> str:
-        # LiteLLM rejects control characters and ".." path segments in aliases.
-        if any(ord(c) < 32 for c in name) or ".." in name.split("/"):
-            raise ValueError("must not contain control characters or '..' segments")
+        # LiteLLM rejects ".." path segments in aliases (control characters: see Name).
+        if ".." in name.split("/"):
+            raise ValueError("must not contain '..' segments")
         return name
 
 
 class ModelDeployment(_Strict):
     """A gateway model deployment created through /model/new, identified by `id`."""
 
-    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")
-    model_name: str = Field(min_length=1)
-    litellm_params: dict[str, Any]
-    model_info: dict[str, Any] = Field(default_factory=dict)
+    id: str = Field(
+        min_length=1, max_length=255, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$",
+        description="stable identity of the deployment, sent as model_info.id",
+    )
+    model_name: Name = Field(description="the model group agents ask for (e.g. MiniMax-M2.5)")
+    litellm_params: dict[str, Any] = Field(
+        description="LiteLLM params: model (required), api_base...; secrets only as "
+        "os.environ/NAME references",
+    )
+    model_info: dict[str, Any] = Field(
+        default_factory=dict, description="free-form model_info (e.g. description)"
+    )
 
     @field_validator("litellm_params")
     @classmethod
@@ -72,18 +132,21 @@ class ModelDeployment(_Strict):
     @field_validator("model_info")
     @classmethod
     def _no_reserved_info(cls, info: dict[str, Any]) -> dict[str, Any]:
-        reserved = sorted({"id", "db_model", "managed_by", "reconciler"} & set(info))
+        reserved = reserved_keys(info, ("id", "db_model", "managed_by"))
         if reserved:
             raise ValueError(f"reserved keys are set by the tool: {', '.join(reserved)}")
-        return info
+        return clean_keys(info)
 
 
 class PinnedKey(_Strict):
     """A key no plan may ever touch. Never the raw key: its alias and/or its sha256."""
 
-    alias: str | None = None
-    key_sha256: str | None = Field(default=None, pattern=SHA256_PATTERN)
-    note: str | None = None
+    alias: Name | None = Field(default=None, description="the pinned key's key_alias")
+    key_sha256: str | None = Field(
+        default=None, pattern=SHA256_PATTERN,
+        description="sha256 (hex) of the raw key; never the raw key itself",
+    )
+    note: str | None = Field(default=None, description="why this key is pinned")
 
     @model_validator(mode="after")
     def _one_identifier(self) -> PinnedKey:
@@ -93,29 +156,113 @@ class PinnedKey(_Strict):
 
 
 class Settings(_Strict):
+    """How the tool treats this estate as a whole."""
+
     # What happens to a managed key whose agent left desired/: block is reversible, delete is not.
-    removed_agents: Literal["block", "delete"] = "block"
+    removed_agents: Literal["block", "delete"] = Field(
+        default="block",
+        description="what happens to a managed key whose agent left desired/ (block: "
+        "reversible; delete: not)",
+    )
     # Several desired/ trees (teams, repos, test runs) can share one gateway: each manages only
     # the objects stamped with its own scope and leaves the others' alone.
-    scope: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9_.\-]{0,62}$")
+    scope: str = Field(
+        default="default", pattern=r"^[a-z0-9][a-z0-9_.\-]{0,62}$",
+        description="several desired/ trees can share a gateway: each changes only the "
+        "objects of its own scope",
+    )
+
+
+class Policy(_Strict):
+    """What model deployments may reference; a team guards this file (e.g. with CODEOWNERS).
+
+    The gateway's own variables (master key, salt key, database...) are refused whatever this
+    says; these lists narrow what is left."""
+
+    allowed_env: list[EnvPattern] | None = Field(
+        default=None,
+        description="os.environ/ variables deployments may use (NAME or PREFIX_*); "
+        "absent: any but the gateway's own",
+    )
+    allowed_api_hosts: list[HostPattern] | None = Field(
+        default=None,
+        description="hosts api_base / base_url may point at (host or *.domain); absent: any",
+    )
+
+
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class GatewayBinding(_Strict):
+    """Where a target's gateway is: the NAMES of environment variables, never their values."""
+
+    base_url_env: EnvName = Field(
+        description="variable holding the gateway address (e.g. STAGING_LITELLM_BASE_URL)"
+    )
+    admin_key_env: EnvName = Field(
+        description="variable holding the admin key (e.g. STAGING_LITELLM_ADMIN_KEY)"
+    )
+
+
+class Overrides(_Strict):
+    """Named fields of shared agents / models a target changes (desired/targets/NAME/ only)."""
+
+    agents: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="shared agent name -> the fields this target sets differently",
+    )
+    models: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="shared model id -> the fields this target sets differently",
+    )
 
 
 class DesiredFile(_Strict):
     """The top-level keys one desired/*.yaml file may hold; all optional, files are merged."""
 
-    agents: list[Agent] = Field(default_factory=list)
-    models: list[ModelDeployment] = Field(default_factory=list)
-    config_models: list[str] = Field(
+    agents: list[Agent] = Field(
+        default_factory=list, description="AI agents, one virtual key each"
+    )
+    models: list[ModelDeployment] = Field(
+        default_factory=list, description="model deployments created through /model/new"
+    )
+    config_models: list[Name] = Field(
         default_factory=list,
         description="model names the gateway's own config.yaml provides (read-only here)",
     )
-    pinned: list[PinnedKey] = Field(default_factory=list)
-    settings: Settings | None = None
-    fallbacks: dict[str, list[str]] | None = Field(
+    pinned: list[PinnedKey] = Field(
+        default_factory=list, description="keys no plan may ever touch (by alias and/or sha256)"
+    )
+    settings: Settings | None = Field(
+        default=None, description="estate-wide settings (one file only)"
+    )
+    policy: Policy | None = Field(
+        default=None,
+        description="what deployments may reference (one file only; guard it with CODEOWNERS)",
+    )
+    fallbacks: dict[Name, list[Name]] | None = Field(
         default=None,
         description="the gateway's whole fallback routing: model group -> groups to try next, "
         "in order; absent means the tool leaves fallbacks alone",
     )
+    gateway: GatewayBinding | None = Field(
+        default=None,
+        description="a target's gateway, by environment variable names (desired/targets/NAME/ "
+        "only)",
+    )
+    overrides: Overrides | None = Field(
+        default=None,
+        description="fields of shared agents / models this target changes "
+        "(desired/targets/NAME/ only)",
+    )
+
+    @field_validator("fallbacks", mode="before")
+    @classmethod
+    def _groups_unique(cls, fallbacks: Any) -> Any:
+        twice = colliding_keys(fallbacks) if isinstance(fallbacks, dict) else []
+        if twice:
+            raise ValueError(f"group {twice[0]!r} appears twice once normalised (NFC)")
+        return fallbacks
 
 
 class Estate(BaseModel):
@@ -128,6 +275,7 @@ class Estate(BaseModel):
     config_models: frozenset[str] = frozenset()
     pinned: tuple[PinnedKey, ...] = ()
     settings: Settings = Settings()
+    policy: Policy | None = None
     fallbacks: dict[str, tuple[str, ...]] | None = None
 
     @property
@@ -137,10 +285,6 @@ class Estate(BaseModel):
 
     def model_names(self) -> set[str]:
         return {m.model_name for m in self.models} | set(self.config_models)
-
-
-SECRET_PARAM = re.compile(r"(key|secret|token|password|credential|auth|cookie)", re.IGNORECASE)
-ENV_REFERENCE = "os.environ/"
 
 
 def json_schema() -> dict[str, Any]:

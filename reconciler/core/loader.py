@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -37,24 +38,46 @@ class LoadedFile:
 
 def load_estate(sources: Iterable[Source]) -> Estate:
     """Validate and merge every source; raise DesiredError listing all problems found."""
+    files = load_files(sources)
+    problems = target_only(files)
+    return merge_checked(files, problems)
+
+
+def load_files(sources: Iterable[Source]) -> list[LoadedFile]:
+    """Each source parsed and validated on its own; DesiredError with every problem found."""
     problems: list[Problem] = []
     files = [f for f in (_load_file(s, problems) for s in sources) if f is not None]
     if problems:
         # Cross-file checks on half-valid input would only add noise.
         raise DesiredError(problems)
+    return files
+
+
+def merge_checked(files: list[LoadedFile], problems: list[Problem]) -> Estate:
+    """Merge the files, check across them; DesiredError listing `problems` and any found."""
     estate, merge_problems = _merge(files)
-    problems.extend(merge_problems)
-    problems.extend(cross_check(files, estate))
+    problems = [*problems, *merge_problems, *cross_check(files, estate)]
     if problems:
         raise DesiredError(problems)
     return estate
+
+
+def target_only(files: list[LoadedFile]) -> list[Problem]:
+    """`gateway` and `overrides` belong to a target's files (desired/targets/NAME/)."""
+    return [
+        Problem(f.name, f.where((section,)).line, section,
+                "only a target's files (desired/targets/NAME/) may declare this")
+        for f in files for section in ("gateway", "overrides")
+        if getattr(f.content, section) is not None
+    ]
 
 
 def _load_file(source: Source, problems: list[Problem]) -> LoadedFile | None:
     try:
         located = parse(source.text)
     except YamlProblem as exc:
-        problems.append(Problem(source.name, exc.line, "yaml", exc.message))
+        label = field_label(None, exc.path) if exc.path else "yaml"
+        problems.append(Problem(source.name, exc.line, label, exc.message))
         return None
     if located.data is None:
         return None
@@ -71,15 +94,33 @@ def _load_file(source: Source, problems: list[Problem]) -> LoadedFile | None:
 
 def _problems_from(name: str, located: Located, exc: ValidationError) -> list[Problem]:
     problems = []
-    for error in exc.errors(include_url=False, include_input=False):
+    for error in exc.errors(include_url=False):
         loc = tuple(part for part in error["loc"] if not isinstance(part, str) or part)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown field"
+        elif error["type"] in _NO_COERCION and _quoted_value(error.get("input")):
+            # Strict types: "50" stays text; say how to write the number or flag.
+            message += f" ({error['input']!r} is quoted text: write it without quotes)"
+        elif error["type"] == "bool_type":
+            message += " (write true or false)"
         problems.append(
             Problem(name, located.line_of(loc), field_label(located.data, loc), message)
         )
     return problems
+
+
+_NO_COERCION = frozenset({"int_type", "float_type", "bool_type"})
+
+
+def _quoted_value(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return value.lower() in ("true", "false")
+    return True
 
 
 def field_label(data: Any, loc: Path_) -> str:
@@ -90,30 +131,34 @@ def field_label(data: Any, loc: Path_) -> str:
         if isinstance(part, int):
             item = node[part] if isinstance(node, list) and part < len(node) else None
             ident = item.get("name") or item.get("id") if isinstance(item, dict) else None
-            label += f"[{ident}]" if isinstance(ident, str) else f"[{part}]"
+            # A name with control characters is shown by its index, never printed raw.
+            named = isinstance(ident, str) and ident.isprintable() and len(ident) <= 80
+            label += f"[{unicodedata.normalize('NFC', ident)}]" if named else f"[{part}]"
             node = item
         else:
-            label += f".{part}" if label else str(part)
+            text = str(part) if str(part).isprintable() else ascii(part)
+            label += f".{text}" if label else text
             node = node.get(part) if isinstance(node, dict) else None
     return label or "(file)"
 
 
 def _merge(files: list[LoadedFile]) -> tuple[Estate, list[Problem]]:
     problems: list[Problem] = []
-    settings = _single(files, "settings", problems)
+    settings = single_section(files, "settings", problems)
     estate = Estate(
         agents=tuple(a for f in files for a in f.content.agents),
         models=tuple(m for f in files for m in f.content.models),
         config_models=frozenset(n for f in files for n in f.content.config_models),
         pinned=tuple(p for f in files for p in f.content.pinned),
         settings=settings if isinstance(settings, Settings) else Settings(),
-        fallbacks=_single(files, "fallbacks", problems),
+        policy=single_section(files, "policy", problems),
+        fallbacks=single_section(files, "fallbacks", problems),
     )
     problems.extend(_duplicates(files))
     return estate, problems
 
 
-def _single(files: list[LoadedFile], section: str, problems: list[Problem]) -> Any:
+def single_section(files: list[LoadedFile], section: str, problems: list[Problem]) -> Any:
     """A section that may be declared in one file only (settings, fallbacks)."""
     found: tuple[Any, Where] | None = None
     for f in files:
@@ -141,9 +186,9 @@ def _duplicates(files: list[LoadedFile]) -> list[Problem]:
             for index, value in values:
                 path = (section, index, field) if field else (section, index)
                 here = f.where(path)
-                label = field_label(f.located.data, path)
                 first = seen.setdefault((section + "." + field, value), here)
                 if first is not here:
+                    label = field_label(f.located.data, path)
                     problems.append(_twice(here, label, f"{value!r}", first))
     return problems
 

@@ -20,6 +20,7 @@ from reconciler.core.errors import (
     GatewayUnreachable,
     NotFound,
 )
+from reconciler.gateway.answers import hint_for, non_json_summary, not_json_error
 
 PAGE_SIZE = 100  # /key/list refuses more than 100 per page
 SPEND_LOG_PAGE = 1000  # /spend/logs/v2 refuses more than 1000 per page
@@ -142,9 +143,7 @@ class GatewayClient:
             try:
                 return response.json()
             except ValueError:
-                raise GatewayError(
-                    f"{method} {path} answered {response.status_code} with a body that is not JSON"
-                ) from None
+                raise not_json_error(method, path, response, self.base_url) from None
         raise _http_error(method, path, response)
 
     # -- observing reads: spend, spend logs, health (usage and health commands) --------------
@@ -190,9 +189,9 @@ def _http_error(method: str, path: str, response: httpx.Response) -> GatewayHTTP
     cls = GatewayHTTPError
     if status in (401, 403):
         cls = AuthenticationFailed
-        message += " (check LITELLM_ADMIN_KEY: it must be the proxy's master key or an admin key)"
     elif status == 404:
         cls = NotFound
+    message += hint_for(status, message)
     return cls(status=status, method=method, path=path, message=message)
 
 
@@ -201,7 +200,7 @@ def error_message(response: httpx.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text[:300] or response.reason_phrase
+        return non_json_summary(response)
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         return str(body["error"].get("message") or body["error"])  # shape A
     detail = body.get("detail") if isinstance(body, dict) else None

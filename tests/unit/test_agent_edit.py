@@ -93,7 +93,9 @@ def test_agent_add_writes_one_file_and_validates(desired: Path, capsys) -> None:
                  "--budget", "10", "--desired", str(desired), "--no-plan"])
     assert code == 0
     assert "Added agent '王五'" in capsys.readouterr().out
-    assert parse((desired / "agents" / "王五.yaml").read_text()).data["agents"][0] == {
+    written = (desired / "agents" / "王五.yaml").read_text()
+    assert written.startswith("# yaml-language-server: $schema=../../schema/desired.schema.json\n")
+    assert parse(written).data["agents"][0] == {
         "name": "王五", "owner": "sileya", "models": ["MiniMax-M2.5"], "max_budget": 10}
     assert main(["validate", "--desired", str(desired)]) == 0
 
@@ -136,3 +138,17 @@ def test_a_hostile_agent_name_gets_a_safe_file_name(desired: Path) -> None:
     written = {p.relative_to(desired).parts[0] for p in desired.rglob("*") if p.is_file()}
     assert written <= {"agents", "gateway.yaml", "models.yaml", "routing.yaml"}
     assert not (desired.parent.parent / "etc").exists()
+
+
+def test_an_edit_that_breaks_a_target_is_undone(desired: Path, capsys) -> None:
+    target = desired / "targets" / "production"
+    target.mkdir(parents=True)
+    (target / "agents.yaml").write_text(
+        "agents:\n  - name: 王五\n    owner: ops\n    models: [MiniMax-M2.5]\n", encoding="utf-8"
+    )
+    before = _snapshot(desired)
+    code = main(["agent", "add", "王五", "--models", "MiniMax-M2.5", "--owner", "sileya",
+                 "--desired", str(desired), "--no-plan"])
+    assert code == 1
+    assert "defined twice" in capsys.readouterr().err
+    assert _snapshot(desired) == before

@@ -40,4 +40,4 @@ def test_unknown_yaml_tag_exits_1_with_a_located_problem(
 ) -> None:
     (tmp_path / "a.yaml").write_text("config_models: [M]\nagents:\n  - name: !Ref a\n")
     assert main(["validate", "--desired", str(tmp_path)]) == 1
-    assert f"{tmp_path}/a.yaml:3: yaml:" in capsys.readouterr().err
+    assert f"{tmp_path}/a.yaml:3: agents[0].name: the tag !Ref" in capsys.readouterr().err

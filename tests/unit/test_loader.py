@@ -37,16 +37,20 @@ def test_empty_and_comment_only_files_are_accepted() -> None:
 
 
 def test_every_schema_problem_in_every_file_is_reported_at_once() -> None:
-    assert problems_of(fixture_sources("every-schema-error")) == [
+    problems = problems_of(fixture_sources("every-schema-error"))
+    # libyaml and the pure-Python parser word this one differently; the place is the same.
+    broken = "broken-yaml.yaml:5: yaml: invalid YAML: "
+    problems = [broken + "..." if p.startswith(broken) else p for p in problems]
+    assert problems == [
         "agents.yaml:6: agents[妮可].colour: unknown field",
         "agents.yaml:7: agents[妮可].max_budget: Input should be greater than or equal to 0",
         "agents.yaml:8: agents[妮可].budget_duration: "
         "String should match pattern '^[1-9][0-9]*(s|m|h|d|w|mo)$'",
         "agents.yaml:9: agents[妮可].rpm_limit: "
-        "Input should be a valid integer, unable to parse string as an integer",
+        "Input should be a valid integer",
         "agents.yaml:12: agents[李狗蛋].models: "
         "List should have at least 1 item after validation, not 0",
-        "broken-yaml.yaml:5: yaml: invalid YAML: expected ',' or ']', but got '<stream end>'",
+        "broken-yaml.yaml:5: yaml: invalid YAML: ...",
         "duplicate-key.yaml:3: yaml: key 'config_models' appears twice in the same mapping",
         "models-and-pins.yaml:6: models[minimax-m2-5].model_info: "
         "reserved keys are set by the tool: id, managed_by",
@@ -183,7 +187,10 @@ def test_unknown_yaml_tag_is_a_located_problem() -> None:
     text = "config_models: [M]\nagents:\n  - name: !Ref a\n    owner: o\n    models: [M]\n"
     problems = problems_of([Source("a.yaml", text)])
     assert len(problems) == 1
-    assert problems[0].startswith("a.yaml:3: yaml: invalid YAML:")
+    assert problems[0] == (
+        "a.yaml:3: agents[0].name: the tag !Ref is not allowed: desired/ holds text, numbers, "
+        "true/false, null, lists and mappings only"
+    )
 
 
 def test_impossible_date_is_a_located_problem() -> None:

@@ -16,14 +16,16 @@ def _write(root: Path, relative: str, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def test_reads_yaml_and_yml_at_any_depth_sorted_and_skips_other_files(tmp_path: Path) -> None:
+def test_reads_yaml_and_yml_at_any_depth_sorted_and_skips_notes_and_dotfiles(
+    tmp_path: Path,
+) -> None:
     _write(tmp_path, "z.yaml", "config_models: [z]\n")
     _write(tmp_path, "agents/team-b/妮可.yml", "agents: []\n")
     _write(tmp_path, "agents/李狗蛋.yaml", "agents: []\n")
     _write(tmp_path, "a.yml", "config_models: [a]\n")
     _write(tmp_path, "README.md", "# not yaml\n")
-    _write(tmp_path, "agents/notes.txt", "ignored\n")
-    _write(tmp_path, "agents/backup.yaml.bak", "ignored\n")
+    _write(tmp_path, "agents/.gitkeep", "")
+    _write(tmp_path, ".hidden/x.yaml", "not: [read\n")
 
     sources = read_sources(tmp_path)
 
@@ -32,7 +34,7 @@ def test_reads_yaml_and_yml_at_any_depth_sorted_and_skips_other_files(tmp_path: 
     assert sources[0].text == "config_models: [a]\n"
 
 
-def test_a_directory_named_like_yaml_is_not_read(tmp_path: Path) -> None:
+def test_a_directory_named_like_yaml_is_entered_not_read(tmp_path: Path) -> None:
     _write(tmp_path, "weird.yaml/inner.yaml", "agents: []\n")
     names = [Path(s.name).name for s in read_sources(tmp_path)]
     assert names == ["inner.yaml"]

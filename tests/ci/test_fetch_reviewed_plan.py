@@ -1,0 +1,96 @@
+"""scripts/ci/fetch-reviewed-plan.sh (apply.yml): the reviewed plan at main's tip, or a refusal
+that says why. Run with a fake `gh` that answers canned GitHub API JSON through the real jq."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "ci" / "fetch-reviewed-plan.sh"
+REPO = "acme/gateway"
+SHA, HEAD, OTHER = "a" * 40, "b" * 40, "c" * 40
+R = f"repos/{REPO}"
+
+pytestmark = pytest.mark.skipif(shutil.which("jq") is None, reason="skipped: jq not installed")
+
+
+def _api(**changes: Any) -> dict[str, Any]:
+    api: dict[str, Any] = {
+        f"{R}/commits/main": {"sha": SHA},
+        f"{R}/commits/{SHA}/pulls": [
+            {"number": 6, "merged_at": None, "head": {"sha": OTHER}},
+            {"number": 7, "merged_at": "2026-11-25T10:00:00Z", "head": {"sha": HEAD}},
+        ],
+        f"{R}/actions/artifacts?name=plan-{HEAD}": {
+            "artifacts": [{"name": f"plan-{HEAD}", "workflow_run": {"id": 99}}]},
+        f"{R}/actions/runs/99": {"path": ".github/workflows/plan.yml"},
+    }
+    api.update(changes)
+    return api
+
+
+def _run(tmp_path: Path, api: dict[str, Any], artifact: dict[str, str] | None):
+    fake = tmp_path / "fake"
+    (fake / "bin").mkdir(parents=True)
+    (fake / "api.json").write_text(json.dumps(api), encoding="utf-8")
+    gh = fake / "bin" / "gh"
+    gh.write_text(f"#!/bin/sh\nexec {sys.executable} {Path(__file__).parent / 'fake_gh.py'} "
+                  '"$@"\n', encoding="utf-8")
+    gh.chmod(0o755)
+    if artifact is not None:
+        folder = fake / "artifacts" / f"plan-{HEAD}"
+        folder.mkdir(parents=True)
+        for name, text in artifact.items():
+            (folder / name).write_text(text, encoding="utf-8")
+    env = {**os.environ, "PATH": f"{fake / 'bin'}:{os.environ['PATH']}", "FAKE_GH": str(fake),
+           "GITHUB_REPOSITORY": REPO, "GITHUB_SHA": SHA, "BRANCH": "main",
+           "DEST": str(tmp_path / "reviewed")}
+    return subprocess.run(["bash", str(SCRIPT)], env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+PLAN = {"plan.json": '{"format_version": 1}', "plan.md": "### reconciler plan\n"}
+
+
+def test_the_merged_pull_requests_plan_is_fetched(tmp_path: Path) -> None:
+    done = _run(tmp_path, _api(), PLAN)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "reviewed" / "plan.json").read_text() == PLAN["plan.json"]
+    assert done.stdout.splitlines()[-1] == (
+        f"Applying the plan reviewed on pull request #7 ({HEAD}), plan run 99")
+
+
+@pytest.mark.parametrize(
+    ("api", "artifact", "why"),
+    [
+        (_api(**{f"{R}/commits/main": {"sha": OTHER}}), PLAN,
+         f"main is now at {OTHER}, whose own run applies it"),
+        (_api(**{f"{R}/commits/{SHA}/pulls": []}), PLAN,
+         "it did not come from a merged pull request, so no plan was reviewed for it"),
+        (_api(**{f"{R}/commits/{SHA}/pulls": [
+            {"number": 6, "merged_at": None, "head": {"sha": HEAD}}]}), PLAN,
+         "it did not come from a merged pull request"),
+        (_api(**{f"{R}/actions/artifacts?name=plan-{HEAD}": {"artifacts": []}}), PLAN,
+         f"no plan artifact for pull request #7 at {HEAD}"),
+        (_api(**{f"{R}/actions/runs/99": {"path": ".github/workflows/evil.yml"}}), PLAN,
+         f"plan-{HEAD} was made by .github/workflows/evil.yml, not plan.yml"),
+        (_api(), {"plan.err": "error: desired state is invalid", "exit-code": "1"},
+         f"the plan of pull request #7 at {HEAD} failed; fix it in a new pull request"),
+    ],
+    ids=["not-the-tip", "no-pull-request", "pull-request-not-merged", "no-artifact",
+         "artifact-from-another-workflow", "plan-failed"],
+)
+def test_refusals_say_why(tmp_path: Path, api: dict[str, Any], artifact: dict[str, str],
+                          why: str) -> None:
+    done = _run(tmp_path, api, artifact)
+    assert done.returncode == 1
+    assert done.stdout.startswith(f"::error::refusing to apply {SHA}: {why}")
+    assert not (tmp_path / "reviewed" / "plan.json").exists()
