@@ -1,4 +1,9 @@
-"""apply: the plan to carry out (computed now or saved), confirmation, sinks, the report."""
+"""apply: the plan to carry out, confirmation, sinks, the report.
+
+A saved plan is never run as written: the plan is derived again from desired/ and the live
+gateway, and the saved one must be exactly that. Every change then passes the guard, once
+before anything is shown and again right before its own write.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +16,22 @@ from reconciler.commands.audit import record_apply, run_context
 from reconciler.commands.common import (
     EXIT_ERROR,
     EXIT_OK,
+    derive_plan,
     open_client,
-    read_live,
     use_color,
 )
 from reconciler.commands.health import check_ready
 from reconciler.commands.targets import desired_estate
 from reconciler.core.changes import Action
-from reconciler.core.desired import Estate
-from reconciler.core.diff import plan_changes
-from reconciler.core.errors import PlanError, ReconcilerError, SecretSinkError, StalePlanError
-from reconciler.core.plan import Plan, plan_from_data
+from reconciler.core.errors import (
+    PlanError,
+    ReconcilerError,
+    SecretSinkError,
+    StalePlanError,
+)
+from reconciler.core.guard import Guard, GuardContext
+from reconciler.core.masking import safe_text
+from reconciler.core.plan import Plan, desired_digest, digest_of, plan_from_data
 from reconciler.core.render import render
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.executor import ApplyReport, StepResult, StepStatus, apply_plan
@@ -35,12 +45,23 @@ def run_apply(args: argparse.Namespace) -> int:
             "apply needs a terminal to confirm; pass --auto-approve in automation"
         )
     saved = load_saved_plan(args.planfile) if args.planfile else None
+    estate = desired_estate(args)
     if saved is not None:
-        _require_sink(saved, sink)  # before any call: a saved plan says it all
-    estate = None if saved else desired_estate(args)
+        # Before any call: a saved plan is only ever the one its desired/ gives.
+        if saved.desired_digest != desired_digest(estate):
+            raise StalePlanError(
+                f"{args.planfile} was made from another desired/ than {args.desired} "
+                "(desired_digest differs); nothing was changed; run plan again"
+            )
+        _require_sink(saved, sink)
     with open_client(args) as client:
         _require_ready(client)
-        plan = _current_plan(client, saved, estate, args.planfile)
+        plan, live = derive_plan(client, estate)
+        if saved is not None:
+            _same_plan(saved, plan, args.planfile)
+        guard = Guard(GuardContext.build(estate, live))
+        for change in plan.changes:
+            guard(change)  # every change is checked again before its own write, too
         if not plan.has_changes:
             print("No changes. The gateway matches desired/.")
             return EXIT_OK
@@ -51,21 +72,22 @@ def run_apply(args: argparse.Namespace) -> int:
         if not args.auto_approve and not _confirmed():
             print("Apply cancelled; nothing was changed.")
             return EXIT_ERROR
-        report = apply_plan(plan, client, sink, on_step=_print_step)
+        report = apply_plan(plan, client, sink, on_step=_print_step, guard=guard)
     return _finish(report, args)
 
 
-def _current_plan(
-    client: GatewayClient, saved: Plan | None, estate: Estate | None, planfile: Path | None
-) -> Plan:
-    """The plan to apply: computed now, or the saved one if the gateway has not moved since."""
-    if saved is None:
-        assert estate is not None
-        return plan_changes(estate, read_live(client, fallbacks=estate.manages_fallbacks))
-    live = read_live(client, fallbacks=saved.manages_fallbacks)
-    if saved.live_fingerprint != live.fingerprint():
-        raise StalePlanError(f"the gateway changed since {planfile} was made; run plan again")
-    return saved
+def _same_plan(saved: Plan, derived: Plan, planfile: Path) -> None:
+    """The reviewed plan is what runs: exactly the one desired/ and the gateway give now.
+
+    Comparing whole changes (before values included) also catches a gateway that moved in
+    anything the plan depends on; changes elsewhere on a shared gateway do not matter.
+    """
+    if digest_of([c.data for c in saved.changes]) != digest_of([c.data for c in derived.changes]):
+        raise StalePlanError(
+            f"{planfile} is not the plan desired/ and the gateway give now (the file was "
+            "edited or the gateway changed since it was made); nothing was changed; "
+            "run plan again"
+        )
 
 
 def _require_ready(client: GatewayClient) -> None:
@@ -81,7 +103,8 @@ def choose_sink(args: argparse.Namespace) -> SecretSink | None:
     if args.secrets_out:
         return FileSink(args.secrets_out)
     if args.secrets_cmd:
-        return CommandSink(args.secrets_cmd)
+        # The admin key never reaches the command, whatever variable holds it.
+        return CommandSink(args.secrets_cmd, withhold=(args.admin_key or "",))
     return None
 
 
@@ -92,6 +115,8 @@ def _require_sink(plan: Plan, sink: SecretSink | None) -> None:
             f"the plan creates {len(creates)} key(s) ({', '.join(creates)}) and a new key's "
             "secret is shown only once: choose --secrets-out FILE or --secrets-cmd CMD"
         )
+    if creates and sink is not None:
+        sink.check()  # a file sink that would refuse the secret refuses now, before any key
 
 
 def load_saved_plan(path: Path) -> Plan:
@@ -120,7 +145,7 @@ def _print_step(result: StepResult) -> None:
     line = f"  [{marks[result.status]}] {change.action.value} {change.target}"
     if result.message:
         line += f": {result.message}"
-    print(line, file=sys.stderr if result.status is StepStatus.FAILED else sys.stdout)
+    print(safe_text(line), file=sys.stderr if result.status is StepStatus.FAILED else sys.stdout)
 
 
 def _finish(report: ApplyReport, args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ from reconciler.commands.targets import add_desired_flags, desired_tree
 from reconciler.commands.usage import add_usage_parser, run_usage
 from reconciler.core.errors import DesiredError, ReconcilerError
 from reconciler.core.fit import DEFAULT_NOTE
+from reconciler.core.masking import safe_text
 
 MIN_MAX_CHARS = 1000  # room for the plan's head and the truncation note
 
@@ -168,7 +169,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _run_sandbox(args)
     except DesiredError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(safe_text(str(problem)), file=sys.stderr)
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except ReconcilerError as exc:

@@ -6,12 +6,16 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from reconciler.core.address import normalize_base_url
+from reconciler.core.desired import Estate
+from reconciler.core.diff import plan_changes
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.live import LiveState, parse_live
+from reconciler.core.plan import Plan, desired_digest
 from reconciler.gateway.client import GatewayClient
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -31,6 +35,13 @@ def open_client(args: argparse.Namespace) -> GatewayClient:
 def read_live(client: GatewayClient, *, fallbacks: bool) -> LiveState:
     router = client.router_settings() if fallbacks else None
     return parse_live(client.list_keys(), client.list_models(), router)
+
+
+def derive_plan(client: GatewayClient, estate: Estate) -> tuple[Plan, LiveState]:
+    """The plan desired/ and the live gateway give now, stamped with desired/'s digest."""
+    live = read_live(client, fallbacks=estate.manages_fallbacks)
+    plan = replace(plan_changes(estate, live), desired_digest=desired_digest(estate))
+    return plan, live
 
 
 def use_color(stream: TextIO) -> bool:

@@ -10,14 +10,13 @@ import sys
 from reconciler.commands.common import (
     EXIT_CHANGES,
     EXIT_OK,
+    derive_plan,
     open_client,
-    read_live,
     use_color,
     write_json,
 )
 from reconciler.commands.targets import all_trees, desired_estate, load_tree
 from reconciler.core.desired import json_schema
-from reconciler.core.diff import plan_changes
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.fit import fit_markdown
 from reconciler.core.plan import Plan
@@ -40,7 +39,7 @@ def run_validate(args: argparse.Namespace) -> int:
 def run_plan(args: argparse.Namespace) -> int:
     estate = desired_estate(args)
     with open_client(args) as client:
-        plan = plan_changes(estate, read_live(client, fallbacks=estate.manages_fallbacks))
+        plan, _ = derive_plan(client, estate)
     if getattr(args, "max_chars", None):
         write_fitted(plan, args.format, args.max_chars, args.truncation_note)
     else:

@@ -141,14 +141,24 @@ CHANGE_TYPES: dict[Action, type[Change]] = {
 
 
 def change_from_data(data: dict[str, Any]) -> Change:
-    """Inverse of Change.data, for saved plans."""
+    """Inverse of Change.data, for saved plans; TypeError/ValueError on a wrong shape."""
     cls = CHANGE_TYPES[Action(data["action"])]
     return cls(
-        target=data["target"],
-        before=dict(data.get("before") or {}),
-        after=dict(data.get("after") or {}),
-        key_id=data.get("key_id"),
-        key_name=data.get("key_name"),
-        reason=data.get("reason"),
-        spec=data.get("spec"),
+        target=_typed(data["target"], str, "target"),
+        before=dict(_typed(data.get("before") or {}, dict, "before")),
+        after=dict(_typed(data.get("after") or {}, dict, "after")),
+        key_id=_optional(data.get("key_id"), str, "key_id"),
+        key_name=_optional(data.get("key_name"), str, "key_name"),
+        reason=_optional(data.get("reason"), str, "reason"),
+        spec=_optional(data.get("spec"), dict, "spec"),
     )
+
+
+def _typed(value: Any, kind: type, name: str) -> Any:
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} must be a {kind.__name__}, not {type(value).__name__}")
+    return value
+
+
+def _optional(value: Any, kind: type, name: str) -> Any:
+    return None if value is None else _typed(value, kind, name)

@@ -26,13 +26,13 @@ def plan_changes(estate: Estate, live: LiveState) -> Plan:
     if conflicts:
         raise PlanError("no plan is possible:\n  " + "\n  ".join(conflicts))
     marker = marker_for(estate.settings.scope)
-    existing = sum(k.marker == marker for k in keys) + sum(m.marker == marker for m in live.models)
     acc.changes.extend(_diff_fallbacks(estate, live))
     return Plan(
         changes=tuple(acc.changes),
         untouched=tuple(acc.untouched),
         warnings=tuple(acc.warnings),
-        existing_managed=existing,
+        existing_keys=sum(k.marker == marker for k in keys),
+        existing_models=sum(m.marker == marker for m in live.models),
         live_fingerprint=live.fingerprint(),
         manages_fallbacks=estate.manages_fallbacks,
     )

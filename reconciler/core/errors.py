@@ -4,7 +4,10 @@
     ├── DesiredError            desired/ is invalid (every problem found, each with file:line)
     ├── PlanError               no safe plan exists (e.g. an alias taken by an unmanaged key)
     │   ├── UnsafePlanError     the plan crosses a safety threshold; --force passes it
-    │   └── StalePlanError      a saved plan no longer matches the live gateway
+    │   └── StalePlanError      a saved plan is not the plan its desired/ and the gateway
+    │                           give now (edited, made elsewhere, or the gateway moved)
+    ├── ForbiddenChangeError    a change would break a promise (pinned key, foreign object,
+    │                           action and object that disagree); refused at the point of change
     ├── SecretSinkError         the chosen secret sink could not take a new key
     └── GatewayError            anything from talking to the gateway (see reconciler.gateway.client)
         ├── GatewayUnreachable  connection refused, DNS, TLS
@@ -13,21 +16,23 @@
             ├── AuthenticationFailed   401 / 403
             └── NotFound               404
 
-Messages never contain a raw key: they pass through `masking.scrub` where they are built.
+Messages never contain a raw key, URL credentials or terminal-hostile characters: they pass
+through `masking.safe_text` where they are built.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciler.core.masking import scrub
+from reconciler.core.masking import safe_text
 
 
 class ReconcilerError(Exception):
     """Base of every error the tool reports to the operator."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(scrub(message))
+        # Newlines are the only layout a message may carry (multi-line PlanError lists).
+        super().__init__(safe_text(message, keep_newlines=True))
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,10 @@ class StalePlanError(PlanError):
     pass
 
 
+class ForbiddenChangeError(ReconcilerError):
+    pass
+
+
 class SecretSinkError(ReconcilerError):
     pass
 
@@ -83,7 +92,8 @@ class GatewayHTTPError(GatewayError):
         self.status = status
         self.method = method
         self.path = path
-        self.detail = scrub(message)
+        # A server's message is one line; whatever it echoes (names included) stays one line.
+        self.detail = safe_text(message)
         super().__init__(f"{method} {path} answered {status}: {self.detail}")
 
 

@@ -1,15 +1,24 @@
-"""The Plan value object: ordered changes, what is left alone and why, and safety limits."""
+"""The Plan value object: ordered changes, what is left alone and why, and safety limits.
+
+A saved plan carries two digests: `desired_digest` (the desired/ it was made from) and
+`changes_digest` (its own changes). Apply never trusts a saved plan's numbers: it re-derives
+the plan from desired/ and the live gateway and runs it only when both agree with the file.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.core.changes import Action, Change, change_from_data
+from reconciler.core.desired import Estate
 from reconciler.core.errors import PlanError, UnsafePlanError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -30,18 +39,21 @@ class Plan:
     changes: tuple[Change, ...] = ()
     untouched: tuple[Untouched, ...] = ()
     warnings: tuple[str, ...] = ()
-    # Managed objects that exist now: the base of the safety percentages.
-    existing_managed: int = 0
+    # Managed keys and models of this scope that exist BEFORE the plan, read from the live
+    # gateway: the bases of the safety percentages (creates never dilute them).
+    existing_keys: int = 0
+    existing_models: int = 0
     live_fingerprint: str = ""
     # Whether the live fallbacks were read (desired/ declares them); a saved plan's apply
     # must read the same things to check the fingerprint.
     manages_fallbacks: bool = False
+    desired_digest: str = ""
 
     # A large share of the estate changing at once is more often a mistake (a deleted file,
     # a bad merge) than an intent; above these, apply wants --force.
     MAX_SAFE_UPDATE_PCENT = 0.30
     MAX_SAFE_DESTRUCTIVE_PCENT = 0.30
-    # Below this many managed objects a percentage says little; small estates skip the check.
+    # Below this many managed objects of a kind a percentage says little; the check is skipped.
     MIN_EXISTING_MANAGED = 10
 
     def __post_init__(self) -> None:
@@ -57,51 +69,111 @@ class Plan:
         return {action.value: counts.get(action, 0) for action in Action}
 
     def raise_if_unsafe(self) -> None:
-        """Raise UnsafePlanError naming the numbers when a threshold is crossed."""
-        existing = self.existing_managed
-        if existing < self.MIN_EXISTING_MANAGED:
-            return
-        updates = sum(c.action in (Action.UPDATE_KEY, Action.UPDATE_MODEL) for c in self.changes)
-        destructive = sum(c.action.destructive for c in self.changes)
-        for what, count, limit in (
-            ("updates", updates, self.MAX_SAFE_UPDATE_PCENT),
-            ("blocks and deletes", destructive, self.MAX_SAFE_DESTRUCTIVE_PCENT),
-        ):
-            share = count / existing
-            if share > limit:
-                raise UnsafePlanError(
-                    f"too many {what}: {share:.0%} is over {limit:.0%} "
-                    f"({count}/{existing} managed objects); --force required"
-                )
+        """Raise UnsafePlanError naming the numbers when a threshold of a kind is crossed.
+
+        Keys count against the managed keys that exist now, models against the managed models;
+        so a plan (or an earlier apply) adding many objects of one kind cannot dilute the
+        share of another kind it removes.
+        """
+        for kind, existing, updates, destructive in self._risks():
+            if existing < self.MIN_EXISTING_MANAGED:
+                continue
+            for what, count, limit in (
+                (f"{kind} updates", updates, self.MAX_SAFE_UPDATE_PCENT),
+                (_DESTRUCTIVE[kind], destructive, self.MAX_SAFE_DESTRUCTIVE_PCENT),
+            ):
+                share = count / existing
+                if share > limit:
+                    raise UnsafePlanError(
+                        f"too many {what}: {share:.0%} is over {limit:.0%} "
+                        f"({count}/{existing} managed {kind}s); --force required"
+                    )
+
+    def _risks(self) -> list[tuple[str, int, int, int]]:
+        counts = Counter(c.action for c in self.changes)
+        replaced = len(harmless_replacements(self.changes))
+        key_destructive = counts[Action.BLOCK_KEY] + counts[Action.DELETE_KEY] - replaced
+        model_destructive = counts[Action.DELETE_MODEL]
+        return [
+            ("key", self.existing_keys, counts[Action.UPDATE_KEY], key_destructive),
+            ("model", self.existing_models, counts[Action.UPDATE_MODEL], model_destructive),
+        ]
 
     @property
     def data(self) -> dict[str, Any]:
+        changes = [c.data for c in self.changes]
         return {
             "format_version": FORMAT_VERSION,
+            "desired_digest": self.desired_digest,
+            "changes_digest": digest_of(changes),
             "live_fingerprint": self.live_fingerprint,
-            "existing_managed": self.existing_managed,
+            # For people only: apply counts again from the live gateway.
+            "existing_managed": {"keys": self.existing_keys, "models": self.existing_models},
             "manages_fallbacks": self.manages_fallbacks,
             "summary": self.summary,
-            "changes": [c.data for c in self.changes],
+            "changes": changes,
             "untouched": [u.data for u in self.untouched],
             "warnings": list(self.warnings),
         }
 
 
+_DESTRUCTIVE = {"key": "key blocks and deletes", "model": "model deletes"}
+
+
+def harmless_replacements(changes: Iterable[Change]) -> list[Change]:
+    """Deletes of a blocked key that the same plan re-creates (its secret never reached a
+    sink): nobody can use that key, so removing it is not counted as destructive."""
+    changes = list(changes)
+    created = {c.target for c in changes if c.action is Action.CREATE_KEY}
+    return [
+        c
+        for c in changes
+        if c.action is Action.DELETE_KEY and c.target in created and c.before.get("blocked") is True
+    ]
+
+
+def digest_of(data: Any) -> str:
+    """sha256 of canonical JSON: equal data, equal digest, whatever the key order."""
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def desired_digest(estate: Estate) -> str:
+    """What desired/ declares, independent of how it is split into files or ordered."""
+    data = estate.model_dump(mode="json")
+    # Names and ids are unique (the loader checks), so they order the lists fully.
+    data["agents"] = sorted(data["agents"], key=lambda a: a["name"])
+    data["models"] = sorted(data["models"], key=lambda m: m["id"])
+    data["pinned"] = sorted(data["pinned"], key=lambda p: (p["alias"] or "", p["key_sha256"] or ""))
+    data["config_models"] = sorted(data["config_models"])
+    return digest_of(data)
+
+
 def plan_from_data(data: Any) -> Plan:
-    """Rebuild a saved plan; PlanError on anything that is not one this version wrote."""
+    """Rebuild a saved plan; PlanError on anything that is not one this version wrote.
+
+    The safety bases are not read back: apply recounts them from the live gateway.
+    """
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
-        raise PlanError(f"not a plan file of format_version {FORMAT_VERSION}")
+        raise PlanError(f"not a plan file of format_version {FORMAT_VERSION}; run plan again")
     try:
+        raw_changes = data["changes"]
+        if not isinstance(raw_changes, list):
+            raise TypeError("changes is not a list")
+        if data["changes_digest"] != digest_of(raw_changes):
+            raise PlanError(
+                "the plan file's changes were edited after plan wrote them "
+                "(changes_digest does not match); run plan again"
+            )
         return Plan(
-            changes=tuple(change_from_data(c) for c in data["changes"]),
+            changes=tuple(change_from_data(c) for c in raw_changes),
             untouched=tuple(Untouched(**u) for u in data.get("untouched", [])),
-            warnings=tuple(data.get("warnings", [])),
-            existing_managed=int(data.get("existing_managed", 0)),
-            live_fingerprint=str(data["live_fingerprint"]),
-            manages_fallbacks=bool(data.get("manages_fallbacks", False)),
+            warnings=tuple(str(w) for w in data.get("warnings", [])),
+            live_fingerprint=str(data.get("live_fingerprint", "")),
+            manages_fallbacks=data.get("manages_fallbacks") is True,
+            desired_digest=str(data["desired_digest"]),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanError(f"plan file is damaged: {exc}") from None
 
 

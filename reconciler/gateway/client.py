@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from reconciler.core.address import redact_url
 from reconciler.core.errors import (
     AuthenticationFailed,
     GatewayError,
@@ -133,11 +134,13 @@ class GatewayClient:
             response = self._http.request(method, path, **kwargs)
         except httpx.TimeoutException:
             raise GatewayTimeout(
-                f"{method} {path}: the gateway at {self.base_url} did not answer in time"
+                f"{method} {path}: the gateway at {redact_url(self.base_url)} "
+                "did not answer in time"
             ) from None
         except httpx.TransportError as exc:
             raise GatewayUnreachable(
-                f"cannot reach the gateway at {self.base_url} ({type(exc).__name__}: {exc})"
+                f"cannot reach the gateway at {redact_url(self.base_url)} "
+                f"({type(exc).__name__}: {exc})"
             ) from None
         if response.is_success:
             try:

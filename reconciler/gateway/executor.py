@@ -72,13 +72,14 @@ def apply_plan(
     sink: SecretSink | None,
     *,
     on_step: Callable[[StepResult], None] = lambda _: None,
+    guard: Callable[[Change], None] | None = None,
 ) -> ApplyReport:
     if sink is None and any(c.action is Action.CREATE_KEY for c in plan.changes):
         # Checked before the first call: a key nobody can hold the secret of must never exist.
         raise SecretSinkError(
             "the plan creates keys: choose --secrets-out FILE or --secrets-cmd CMD"
         )
-    executor = _Executor(client, sink)
+    executor = _Executor(client, sink, guard)
     report = ApplyReport()
     failed = False
     for change in plan.changes:
@@ -105,11 +106,19 @@ def apply_plan(
 
 
 class _Executor:
-    def __init__(self, client: GatewayClient, sink: SecretSink | None) -> None:
+    def __init__(
+        self,
+        client: GatewayClient,
+        sink: SecretSink | None,
+        guard: Callable[[Change], None] | None = None,
+    ) -> None:
         self.client = client
         self.sink = sink
+        self.guard = guard
 
     def run(self, change: Change) -> str:
+        if self.guard is not None:
+            self.guard(change)  # raises before any call for a change that breaks a promise
         handler: Callable[[Change], str] = getattr(self, f"_{change.action.value}")
         return handler(change)
 

@@ -1,9 +1,19 @@
-"""Where a new key's raw secret goes, the one time it exists: a 0600 file or a command's stdin."""
+"""Where a new key's raw secret goes, the one time it exists: a 0600 file or a command's stdin.
+
+Guarantees: the file sink writes only to a regular file the user owns and nobody else can
+read (a symlink, a device, a FIFO, a hard-linked or group/world-readable file is refused,
+checked on the open descriptor), or creates it 0600 in one step. The command sink's child sees
+a minimal environment (never LITELLM_* nor the admin key) and runs in its own process group,
+killed whole when it overruns its time.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import stat
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,9 +23,15 @@ from reconciler.core.errors import SecretSinkError
 from reconciler.core.masking import scrub
 
 SINK_COMMAND_TIMEOUT = 60.0
+# What a secrets command may see of our environment; RECONCILER_* carries its own settings.
+_PASSED_ENV = ("PATH", "HOME", "LANG")
+_PASSED_PREFIX = "RECONCILER_"
 
 
 class SecretSink(Protocol):
+    def check(self) -> None:
+        """Raise SecretSinkError now if deliver() would certainly refuse (before any key)."""
+
     def deliver(self, *, agent: str, raw_key: str, token: str) -> None:
         """Store the secret or raise SecretSinkError (whose text never holds the key)."""
 
@@ -25,6 +41,17 @@ class FileSink:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+
+    def check(self) -> None:
+        try:
+            fd = self._open_existing()
+        except FileNotFoundError:
+            if not self.path.parent.is_dir():
+                raise self._error("No such file or directory") from None
+            return
+        except OSError as exc:
+            raise self._error(exc.strerror or str(exc)) from None
+        os.close(fd)
 
     def deliver(self, *, agent: str, raw_key: str, token: str) -> None:
         line = json.dumps(
@@ -38,44 +65,103 @@ class FileSink:
             ensure_ascii=False,
         )
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            # An existing file may have been created with looser rights.
-            os.fchmod(fd, 0o600)
+            fd = self._open()
             with os.fdopen(fd, "a", encoding="utf-8") as out:
                 out.write(line + "\n")
                 out.flush()
                 os.fsync(out.fileno())
         except OSError as exc:
-            raise SecretSinkError(
-                f"cannot write secrets file {self.path}: {exc.strerror}"
-            ) from None
+            raise self._error(exc.strerror or str(exc)) from None
+
+    def _open(self) -> int:
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW
+        try:
+            # Created here: 0600 from the first byte, and O_EXCL means nobody slipped a file in.
+            return os.open(self.path, flags | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return self._open_existing()
+
+    def _open_existing(self) -> int:
+        # O_NOFOLLOW refuses a symlink; O_NONBLOCK keeps a FIFO from hanging the open. What
+        # the path is gets checked on the descriptor, so it cannot be swapped in between.
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
+        try:
+            fd = os.open(self.path, flags)
+        except OSError as exc:
+            if os.path.islink(self.path):
+                raise self._error("it is a symbolic link; give the real file") from None
+            raise exc
+        problem = _unsafe(os.fstat(fd))
+        if problem:
+            os.close(fd)
+            raise self._error(problem)
+        os.set_blocking(fd, True)
+        return fd
+
+    def _error(self, why: str) -> SecretSinkError:
+        return SecretSinkError(f"cannot write secrets file {self.path}: {why}")
+
+
+def _unsafe(info: os.stat_result) -> str | None:
+    if not stat.S_ISREG(info.st_mode):
+        return "it is not a regular file"
+    if info.st_uid != os.geteuid():
+        return "it belongs to another user"
+    if info.st_nlink != 1:
+        return "it has other hard links"
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        mode = stat.S_IMODE(info.st_mode)
+        return f"others can read it (mode {mode:04o}); chmod 600 it or choose a new file"
+    return None
 
 
 class CommandSink:
     """Runs a shell command per key: the key on stdin, the agent in RECONCILER_AGENT."""
 
-    def __init__(self, command: str) -> None:
+    def __init__(self, command: str, *, withhold: tuple[str, ...] = ()) -> None:
         self.command = command
+        self.withhold = tuple(v for v in withhold if v)
+
+    def check(self) -> None:
+        return None  # a command can only be judged by running it
+
+    def environment(self, agent: str, token: str) -> dict[str, str]:
+        env = {
+            name: value
+            for name, value in os.environ.items()
+            if name in _PASSED_ENV or name.startswith(_PASSED_PREFIX)
+        }
+        env = {k: v for k, v in env.items() if not any(s in v for s in self.withhold)}
+        return {**env, "RECONCILER_AGENT": agent, "RECONCILER_KEY_SHA256": token}
 
     def deliver(self, *, agent: str, raw_key: str, token: str) -> None:
-        env = {**os.environ, "RECONCILER_AGENT": agent, "RECONCILER_KEY_SHA256": token}
+        proc = subprocess.Popen(
+            self.command,
+            shell=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.environment(agent, token),
+            start_new_session=True,  # its own process group, so a timeout kills all of it
+        )
         try:
-            result = subprocess.run(
-                self.command,
-                shell=True,
-                input=raw_key,
-                text=True,
-                env=env,
-                capture_output=True,
-                timeout=SINK_COMMAND_TIMEOUT,
-                check=False,
-            )
+            stdout, stderr = proc.communicate(raw_key, timeout=SINK_COMMAND_TIMEOUT)
         except subprocess.TimeoutExpired:
+            _kill_group(proc)
             raise SecretSinkError(
-                f"--secrets-cmd took longer than {SINK_COMMAND_TIMEOUT:.0f}s"
+                f"--secrets-cmd took longer than {SINK_COMMAND_TIMEOUT:g}s; it was killed"
             ) from None
-        if result.returncode != 0:
-            said = scrub((result.stderr or result.stdout).strip().replace(raw_key, "sk-..."))
+        if proc.returncode != 0:
+            said = scrub((stderr or stdout).strip().replace(raw_key, "sk-..."))
             raise SecretSinkError(
-                f"--secrets-cmd exited {result.returncode}" + (f": {said[-300:]}" if said else "")
+                f"--secrets-cmd exited {proc.returncode}" + (f": {said[-300:]}" if said else "")
             )
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    # A grandchild that left the group may still hold the pipes; do not wait for it forever.
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.communicate(timeout=5)

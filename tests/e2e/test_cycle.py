@@ -110,7 +110,7 @@ def test_every_action(gateway: Gateway, desired: Path, tmp_path: Path) -> None:
     ]
     update = data["changes"][1]
     assert update["before"]["max_budget"] == 50 and update["after"]["max_budget"] == 75
-    assert data["summary"]["block_key"] == 2 and data["format_version"] == 1
+    assert data["summary"]["block_key"] == 2 and data["format_version"] == 2
 
     apply(gateway, tmp_path)
     assert_converged(gateway, tmp_path)
@@ -159,7 +159,8 @@ def test_saved_plan_applies_and_goes_stale(gateway: Gateway, desired: Path,
     gateway.call("POST", "/key/block", json={"key": token})  # someone acts behind our back
     stale = run_cli(gateway, tmp_path, "apply", "plan2.json", "--auto-approve")
     assert stale.code == 1
-    assert "changed since plan2.json was made" in stale.err
+    assert "plan2.json is not the plan desired/ and the gateway give now" in stale.err
+    assert "the gateway changed since it was made" in stale.err
     assert gateway.live_keys()[gateway.name("李狗蛋")]["rpm_limit"] == 60
 
 

@@ -82,7 +82,7 @@ def test_matching_live_key_with_server_normalisations_needs_no_change() -> None:
     plan = plan_for(agents(LIGOUDAN), live)
     assert plan.changes == ()
     assert not plan.has_changes
-    assert plan.existing_managed == 1
+    assert (plan.existing_keys, plan.existing_models) == (1, 0)
 
 
 def test_update_key_holds_only_the_fields_that_differ() -> None:

@@ -67,7 +67,7 @@ def test_live_row_hiding_api_key_and_adding_defaults_needs_no_change() -> None:
     plan = plan_for(desired(), row)
     assert plan.changes == ()
     assert plan.warnings == ()
-    assert plan.existing_managed == 1
+    assert (plan.existing_keys, plan.existing_models) == (0, 1)
 
 
 def test_masked_secret_shown_by_the_gateway_is_not_a_change() -> None:

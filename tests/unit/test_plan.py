@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from reconciler.core.changes import BlockKey, Change, CreateKey, UpdateKey
+from reconciler.core.changes import (
+    BlockKey,
+    Change,
+    CreateKey,
+    CreateModel,
+    DeleteKey,
+    DeleteModel,
+    UpdateKey,
+    UpdateModel,
+)
 from reconciler.core.diff import plan_changes
 from reconciler.core.errors import PlanError, UnsafePlanError
 from reconciler.core.live import parse_live
-from reconciler.core.plan import FORMAT_VERSION, Plan, plan_from_data
+from reconciler.core.loader import load_estate
+from reconciler.core.plan import FORMAT_VERSION, Plan, desired_digest, digest_of, plan_from_data
+from reconciler.core.yamlsource import Source
 from tests.unit.builders import estate, key_row, managed_key, managed_model, model_row
 
 ESTATE = """\
@@ -68,8 +80,9 @@ def test_summary_counts_every_action() -> None:
     }
 
 
-def test_existing_managed_counts_managed_keys_and_models_only() -> None:
-    assert mixed_plan().existing_managed == 4
+def test_existing_counts_managed_keys_and_models_of_this_scope_apart() -> None:
+    plan = mixed_plan()
+    assert (plan.existing_keys, plan.existing_models) == (3, 1)
 
 
 def test_plan_sorts_changes_given_in_any_order() -> None:
@@ -81,56 +94,143 @@ def test_plan_sorts_changes_given_in_any_order() -> None:
     ]
 
 
-def _plan(existing: int, updates: int = 0, blocks: int = 0) -> Plan:
-    changes: list[Change] = [UpdateKey(target=f"u{i}") for i in range(updates)]
-    changes += [BlockKey(target=f"b{i}") for i in range(blocks)]
+def _plan(keys: int = 0, models: int = 0, **counts: int) -> Plan:
+    kinds = {"updates": UpdateKey, "blocks": BlockKey, "deletes": DeleteKey,
+             "model_updates": UpdateModel, "model_deletes": DeleteModel}
+    changes: list[Change] = [
+        kinds[kind](target=f"{kind}{i}") for kind, n in counts.items() for i in range(n)
+    ]
     changes += [CreateKey(target=f"c{i}") for i in range(20)]  # creates never count
-    return Plan(changes=tuple(changes), existing_managed=existing)
+    changes += [CreateModel(target=f"m{i}") for i in range(120)]
+    return Plan(changes=tuple(changes), existing_keys=keys, existing_models=models)
 
 
-def test_updates_over_thirty_percent_are_unsafe_with_the_numbers() -> None:
+@pytest.mark.parametrize(
+    ("plan", "message"),
+    [
+        (_plan(keys=10, updates=4), "too many key updates: 40% is over 30% (4/10 managed keys)"),
+        (_plan(keys=20, blocks=4, deletes=3),
+         "too many key blocks and deletes: 35% is over 30% (7/20 managed keys)"),
+        (_plan(keys=10, models=10, model_updates=4),
+         "too many model updates: 40% is over 30% (4/10 managed models)"),
+        (_plan(keys=10, models=10, model_deletes=4),
+         "too many model deletes: 40% is over 30% (4/10 managed models)"),
+    ],
+)
+def test_each_kind_over_thirty_percent_is_unsafe_with_the_numbers(plan: Plan, message: str) -> None:
     with pytest.raises(UnsafePlanError) as caught:
-        _plan(existing=10, updates=4).raise_if_unsafe()
-    assert str(caught.value) == (
-        "too many updates: 40% is over 30% (4/10 managed objects); --force required"
-    )
+        plan.raise_if_unsafe()
+    assert str(caught.value) == message + "; --force required"
 
 
-def test_blocks_and_deletes_over_thirty_percent_are_unsafe_with_the_numbers() -> None:
-    with pytest.raises(UnsafePlanError) as caught:
-        _plan(existing=20, blocks=7).raise_if_unsafe()
-    assert str(caught.value) == (
-        "too many blocks and deletes: 35% is over 30% (7/20 managed objects); --force required"
-    )
+def test_many_models_do_not_dilute_removing_every_key() -> None:
+    # Case 7 of the hardening issue: 120 models, then all 50 agents removed (29 % of 170).
+    with pytest.raises(UnsafePlanError, match=r"key blocks and deletes: 100% .* \(50/50 managed"):
+        _plan(keys=50, models=120, blocks=50).raise_if_unsafe()
 
 
 def test_exactly_at_the_threshold_is_safe() -> None:
-    _plan(existing=10, updates=3, blocks=3).raise_if_unsafe()
+    _plan(keys=10, models=10, updates=3, blocks=3, model_updates=3, model_deletes=3)\
+        .raise_if_unsafe()
 
 
-def test_small_estates_skip_the_check() -> None:
+def test_small_kinds_skip_the_check() -> None:
     assert Plan.MIN_EXISTING_MANAGED == 10
-    _plan(existing=9, updates=9, blocks=9).raise_if_unsafe()
+    _plan(keys=9, models=9, updates=9, blocks=9, model_deletes=9).raise_if_unsafe()
+    with pytest.raises(UnsafePlanError, match="model deletes"):
+        _plan(keys=9, models=10, blocks=9, model_deletes=4).raise_if_unsafe()
 
 
-def test_plan_data_survives_a_json_round_trip() -> None:
-    plan = mixed_plan()
+def _replacement(target: str, *, blocked: bool) -> list[Change]:
+    return [DeleteKey(target=target, key_id=f"tok-{target}", before={"blocked": blocked}),
+            CreateKey(target=target)]
+
+
+def test_replacing_a_blocked_key_whose_secret_was_lost_is_not_destructive() -> None:
+    changes = [c for i in range(10) for c in _replacement(f"a{i}", blocked=True)]
+    Plan(changes=tuple(changes), existing_keys=10).raise_if_unsafe()
+
+
+def test_replacing_an_unblocked_key_counts_as_a_delete() -> None:
+    # Someone set the undelivered marker on working keys: replacing them cuts agents off.
+    changes = [c for i in range(4) for c in _replacement(f"a{i}", blocked=False)]
+    with pytest.raises(UnsafePlanError, match=r"\(4/10 managed keys\)"):
+        Plan(changes=tuple(changes), existing_keys=10).raise_if_unsafe()
+
+
+def test_plan_data_survives_a_json_round_trip_except_the_safety_bases() -> None:
+    plan = replace(mixed_plan(), desired_digest="d" * 64)
     saved = json.loads(json.dumps(plan.data, ensure_ascii=False))
     again = plan_from_data(saved)
-    assert again == plan
-    assert again.data == plan.data
+    assert again == replace(plan, existing_keys=0, existing_models=0)
+    assert saved["existing_managed"] == {"keys": 3, "models": 1}
+    assert again.changes == plan.changes and again.desired_digest == "d" * 64
 
 
-@pytest.mark.parametrize("version", [0, 2, "1", None])
+def test_saved_bases_are_never_read_back() -> None:
+    data = {**mixed_plan().data, "existing_managed": 10**6, "existing_keys": 10**6}
+    again = plan_from_data(data)
+    assert (again.existing_keys, again.existing_models) == (0, 0)
+
+
+def test_changes_digest_catches_an_edited_change() -> None:
+    data = mixed_plan().data
+    data["changes"][0]["target"] = "sileya"
+    with pytest.raises(PlanError) as caught:
+        plan_from_data(data)
+    assert str(caught.value) == (
+        "the plan file's changes were edited after plan wrote them "
+        "(changes_digest does not match); run plan again"
+    )
+
+
+def test_changes_digest_ignores_key_order_only() -> None:
+    data = mixed_plan().data
+    data["changes"] = [dict(reversed(list(c.items()))) for c in data["changes"]]
+    assert plan_from_data(data).changes == mixed_plan().changes
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda c: c.update(target=["x"]),
+        lambda c: c.update(after="models: []"),
+        lambda c: c.update(key_id=7),
+        lambda c: c.update(action="drop_table"),
+    ],
+)
+def test_plan_from_data_refuses_changes_of_the_wrong_shape(mutate: Any) -> None:
+    data = mixed_plan().data
+    mutate(data["changes"][0])
+    data["changes_digest"] = digest_of(data["changes"])
+    with pytest.raises(PlanError, match="plan file is damaged"):
+        plan_from_data(data)
+
+
+def test_desired_digest_ignores_file_layout_and_order() -> None:
+    head, agents = ESTATE.split("agents:\n")
+    lines = agents.rstrip("\n").split("\n")
+    split = load_estate([
+        Source("agents/b.yaml", f"agents:\n{lines[0]}\n"),
+        Source("agents/a.yaml", f"agents:\n{lines[1]}\n"),
+        Source("gateway.yaml", head),
+    ])
+    assert desired_digest(split) == desired_digest(estate(ESTATE))
+    changed = estate(ESTATE.replace("rpm_limit: 5", "rpm_limit: 6"))
+    assert desired_digest(changed) != desired_digest(estate(ESTATE))
+
+
+@pytest.mark.parametrize("version", [0, 1, 3, "2", None])
 def test_plan_from_data_rejects_other_format_versions(version: Any) -> None:
     data = {**mixed_plan().data, "format_version": version}
     with pytest.raises(PlanError, match=f"not a plan file of format_version {FORMAT_VERSION}"):
         plan_from_data(data)
 
 
-def test_plan_from_data_reports_a_damaged_file() -> None:
+@pytest.mark.parametrize("field", ["desired_digest", "changes_digest", "changes"])
+def test_plan_from_data_reports_a_damaged_file(field: str) -> None:
     data = mixed_plan().data
-    del data["live_fingerprint"]
+    del data[field]
     with pytest.raises(PlanError, match="plan file is damaged"):
         plan_from_data(data)
 

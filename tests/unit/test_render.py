@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from io import StringIO
+
+import cmarkgfm
+import pytest
+from cmarkgfm.cmark import Options
 
 from reconciler.core.diff import plan_changes
 from reconciler.core.live import parse_live
 from reconciler.core.plan import Plan
 from reconciler.core.render import render
+from reconciler.core.render.markdown import code_span
 from tests.unit.builders import estate, key_row, managed_key, managed_model, model_row
 
 RAW_KEY = re.compile(r"sk-[A-Za-z0-9_\-]{8,}")
@@ -118,13 +124,13 @@ def test_markdown_has_a_summary_table_and_a_diff_block() -> None:
     assert "! update key 妮可 (sk-...0001)\n" in block
     assert "!     rpm_limit: 10 → 60\n" in block
     assert "- block key 小红 (sk-...et03)\n" in block
-    assert "> ⚠️ pinned key sileya is missing on the gateway" in markdown
+    assert "> ⚠️ `pinned key sileya is missing on the gateway`" in markdown
     assert "<summary>Left untouched (2)</summary>" in markdown
 
 
 def test_json_has_format_version_changes_and_summary() -> None:
     data = json.loads(rendered(busy_plan(), "json"))
-    assert data["format_version"] == 1
+    assert data["format_version"] == 2
     assert data["summary"]["block_key"] == 1
     assert data["summary"]["update_model"] == 0
     for change in data["changes"]:
@@ -143,3 +149,83 @@ def test_json_of_an_empty_plan_is_still_a_plan() -> None:
     data = json.loads(rendered(Plan(), "json"))
     assert data["changes"] == []
     assert set(data["summary"].values()) == {0}
+
+
+# Names a hostile or careless party can give a live key or model, or an agent in desired/.
+HOSTILE = {
+    "ansi": "evil\x1b[2J\x1b[31mred",
+    "newline": "a\nb",
+    "line separator": "a\u2028b",
+    "zero width": "sile\u200bya",
+    "rtl override": "abc\u202edcba",
+    "bidi isolate": "x\u2066y\u2069",
+    "bell": "ding\x07",
+}
+MARKDOWN_HOSTILE = {
+    "fence": "x\n```\n# injected heading",
+    "backticks": "a`b``c",
+    "link": "[click](https://evil.example)",
+    "html": "<img src=x onerror=alert(1)>",
+    "table": "| a | b |",
+    "details": "</details><script>",
+}
+
+
+def hostile_plan(name: str) -> Plan:
+    keys = [
+        managed_key(name, raw="sk-hostileRAWsecret0001", models=["MiniMax-M2.7"]),
+        key_row(name + "-manual", raw="sk-manualRAWsecret0004"),
+    ]
+    models = [model_row("c", name, {"model": "minimax/x"}, db_model=False)]
+    plan = plan_changes(estate("config_models: [MiniMax-M2.7]\n"), parse_live(keys, models))
+    return replace(plan, warnings=(*plan.warnings, f"about {name}"))
+
+
+@pytest.mark.parametrize("name", HOSTILE.values(), ids=HOSTILE.keys())
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_hostile_names_are_escaped_for_people(name: str, fmt: str) -> None:
+    out = rendered(hostile_plan(name), fmt)
+    escaped = name.encode("unicode_escape").decode().replace("\\n", "\\x0a")
+    assert name not in out
+    assert escaped in out
+    assert not any(not c.isprintable() and c != "\n" for c in out)
+    # Exactly the lines the plan has: no name added a line break.
+    plain = rendered(hostile_plan("plain"), fmt)
+    assert out.count("\n") == plain.count("\n")
+
+
+@pytest.mark.parametrize("name", [*HOSTILE.values(), *MARKDOWN_HOSTILE.values()])
+def test_json_keeps_hostile_names_exact(name: str) -> None:
+    data = json.loads(rendered(hostile_plan(name), "json"))
+    assert data["changes"][0]["target"] == name
+    assert {u["name"] for u in data["untouched"]} >= {name, name + "-manual"}
+
+
+def github_html(markdown: str) -> str:
+    """The comment as GitHub renders it (its own cmark fork; raw HTML let through, so any
+    markup a name smuggled in would show)."""
+    return cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
+
+
+@pytest.mark.parametrize("name", [*MARKDOWN_HOSTILE.values(), *HOSTILE.values()],
+                         ids=[*MARKDOWN_HOSTILE.keys(), *HOSTILE.keys()])
+def test_markdown_names_cannot_become_markup(name: str) -> None:
+    html = github_html(rendered(hostile_plan(name), "markdown"))
+    plain = github_html(rendered(hostile_plan("plain"), "markdown"))
+    for tag in ("<a ", "<img", "<script", "<h1", "<table", "<pre", "<details", "</details"):
+        assert html.count(tag) == plain.count(tag), tag
+    # Where the name shows, it is code, never text or markup.
+    assert html.count("<code>") == plain.count("<code>")
+
+
+def test_code_span_survives_backticks() -> None:
+    assert code_span("plain") == "`plain`"
+    assert code_span("a`b``c") == "``` a`b``c ```"
+    assert code_span("`x") == "`` `x ``"
+
+
+def test_names_shaped_like_raw_keys_are_masked_in_text_and_markdown() -> None:
+    name = "sk-LooksLikeARawKey1234"
+    for fmt in ("text", "markdown"):
+        out = rendered(hostile_plan(name), fmt)
+        assert name not in out and "sk-...1234" in out

@@ -6,11 +6,13 @@ import json
 import os
 import stat
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from reconciler.core.errors import SecretSinkError
+from reconciler.gateway import sinks
 from reconciler.gateway.sinks import CommandSink, FileSink
 
 RAW = "sk-SinkTestRawKey0000abcd"
@@ -39,12 +41,90 @@ def test_file_sink_appends_one_json_line_per_key_readable_only_by_its_owner(
     assert _mode(path) == 0o600
 
 
-def test_file_sink_tightens_an_existing_loose_file(tmp_path: Path) -> None:
+def test_file_sink_creates_the_file_0600_whatever_the_umask(tmp_path: Path) -> None:
+    path = tmp_path / "secrets.jsonl"
+    old = os.umask(0)
+    try:
+        FileSink(path).deliver(agent="a", raw_key=RAW, token=TOKEN)
+    finally:
+        os.umask(old)
+    assert _mode(path) == 0o600
+
+
+def _refused(path: Path, why: str) -> None:
+    sink = FileSink(path)
+    for attempt in (sink.check, lambda: sink.deliver(agent="a", raw_key=RAW, token=TOKEN)):
+        with pytest.raises(SecretSinkError) as caught:
+            attempt()
+        assert str(caught.value) == f"cannot write secrets file {path}: {why}"
+
+
+def test_file_sink_refuses_an_existing_file_others_can_read(tmp_path: Path) -> None:
     path = tmp_path / "secrets.jsonl"
     path.write_text("")
     path.chmod(0o644)
+    _refused(path, "others can read it (mode 0644); chmod 600 it or choose a new file")
+    assert path.read_text() == "" and _mode(path) == 0o644
+
+
+def test_file_sink_appends_to_an_existing_private_file(tmp_path: Path) -> None:
+    path = tmp_path / "secrets.jsonl"
+    path.write_text('{"earlier": 1}\n')
+    path.chmod(0o600)
+    FileSink(path).check()
     FileSink(path).deliver(agent="a", raw_key=RAW, token=TOKEN)
-    assert _mode(path) == 0o600
+    assert path.read_text().splitlines()[0] == '{"earlier": 1}'
+    assert json.loads(path.read_text().splitlines()[1])["key"] == RAW
+
+
+@pytest.mark.parametrize("dangling", [False, True])
+def test_file_sink_refuses_a_symlink_and_leaves_its_target_alone(
+    tmp_path: Path, dangling: bool
+) -> None:
+    target = tmp_path / "shared-readable.txt"
+    if not dangling:
+        target.write_text("public\n")
+        target.chmod(0o644)
+    link = tmp_path / "secrets.jsonl"
+    link.symlink_to(target)
+    _refused(link, "it is a symbolic link; give the real file")
+    if dangling:
+        assert not target.exists()
+    else:
+        assert target.read_text() == "public\n" and _mode(target) == 0o644
+
+
+def test_file_sink_refuses_a_device_node_and_never_chmods_it() -> None:
+    before = os.stat("/dev/null")
+    _refused(Path("/dev/null"), "it is not a regular file")
+    after = os.stat("/dev/null")
+    assert (after.st_mode, after.st_uid) == (before.st_mode, before.st_uid)
+
+
+def test_file_sink_refuses_a_fifo_without_hanging(tmp_path: Path) -> None:
+    fifo = tmp_path / "secrets.fifo"
+    os.mkfifo(fifo, 0o600)
+    with pytest.raises(SecretSinkError, match=f"cannot write secrets file {fifo}: "):
+        FileSink(fifo).deliver(agent="a", raw_key=RAW, token=TOKEN)
+
+
+def test_file_sink_refuses_a_hard_linked_file(tmp_path: Path) -> None:
+    path = tmp_path / "secrets.jsonl"
+    path.write_text("")
+    path.chmod(0o600)
+    os.link(path, tmp_path / "elsewhere")
+    _refused(path, "it has other hard links")
+    assert path.read_text() == ""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a file to another user")
+def test_file_sink_refuses_a_file_of_another_user(tmp_path: Path) -> None:
+    path = tmp_path / "secrets.jsonl"
+    path.write_text("")
+    path.chmod(0o600)
+    os.chown(path, 65534, 65534)
+    _refused(path, "it belongs to another user")
+    assert path.read_text() == ""
 
 
 def test_file_sink_failure_names_the_file_not_the_key(tmp_path: Path) -> None:
@@ -107,3 +187,69 @@ def test_command_sink_runs_through_the_shell(tmp_path: Path) -> None:
         agent="妮可", raw_key=RAW, token=TOKEN
     )
     assert out.read_text(encoding="utf-8") == RAW + "妮可\n"
+
+
+def test_command_sink_sees_a_minimal_environment_without_the_admin_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = "sk-admin-master-key-9999"
+    for name in [n for n in os.environ if n.startswith("RECONCILER_")]:
+        monkeypatch.delenv(name)  # this very suite runs with RECONCILER_REAL_GATEWAY_*
+    for name, value in {
+        "LITELLM_ADMIN_KEY": admin,
+        "LITELLM_BASE_URL": "http://gw",
+        "RECONCILER_REAL_GATEWAY_KEY": admin,  # a RECONCILER_* variable holding the admin key
+        "RECONCILER_VAULT_PATH": "kv/agents",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "LANG": "C.UTF-8",
+    }.items():
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "env.json"
+    code = f"import json, os; json.dump(dict(os.environ), open(r'{out}', 'w'))"
+    CommandSink(_python(code), withhold=(admin,)).deliver(agent="a", raw_key=RAW, token=TOKEN)
+    seen = json.loads(out.read_text())
+    assert admin not in out.read_text()
+    assert not any(name.startswith("LITELLM_") for name in seen)
+    assert seen["RECONCILER_VAULT_PATH"] == "kv/agents"
+    assert (seen["RECONCILER_AGENT"], seen["RECONCILER_KEY_SHA256"]) == ("a", TOKEN)
+    assert seen["LANG"] == "C.UTF-8" and "AWS_SECRET_ACCESS_KEY" not in seen
+    assert set(seen) - {"PATH", "HOME", "LANG", "PWD", "SHLVL", "_"} <= {
+        "RECONCILER_VAULT_PATH", "RECONCILER_AGENT", "RECONCILER_KEY_SHA256"}
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process groups")
+def test_command_sink_timeout_kills_the_whole_process_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sinks, "SINK_COMMAND_TIMEOUT", 1.0)
+    pids = tmp_path / "pids"
+    # The shell starts a grandchild that would outlive a kill of the shell alone.
+    command = f'sleep 300 & echo $! > "{pids}"; echo $$ >> "{pids}"; wait'
+    with pytest.raises(SecretSinkError) as caught:
+        CommandSink(command).deliver(agent="a", raw_key=RAW, token=TOKEN)
+    assert str(caught.value) == "--secrets-cmd took longer than 1s; it was killed"
+    for pid in (int(p) for p in pids.read_text().split()):
+        assert _dies(pid), f"process {pid} survived the timeout"
+
+
+def _dies(pid: int) -> bool:
+    # SIGKILL is delivered asynchronously: give the kernel a moment to finish the process.
+    deadline = time.monotonic() + 5
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A killed child not yet reaped is a zombie: dead for our purpose.
+    try:
+        with open(f"/proc/{pid}/stat") as stat_file:
+            return stat_file.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from reconciler.core.masking import safe_text
 from reconciler.core.plan import Plan
 from reconciler.core.render.common import UNTOUCHED_LABELS, field_lines, headline, summary_line
 
@@ -15,16 +16,19 @@ def _paint(text: str, symbol: str, color: bool) -> str:
 
 
 def render(plan: Plan, out: TextIO, *, color: bool = False) -> None:
+    # Every line passes through safe_text before our own colours are added: a name cannot
+    # carry an escape sequence, a line break or a bidi mark onto the terminal.
     for change in plan.changes:
-        out.write(_paint(headline(change), change.action.symbol, color) + "\n")
+        out.write(_paint(safe_text(headline(change)), change.action.symbol, color) + "\n")
         for line in field_lines(change):
-            out.write(f"      {line}\n")
+            out.write(f"      {safe_text(line)}\n")
     if plan.changes:
         out.write("\n")
     for item in plan.untouched:
-        out.write(f"  = {UNTOUCHED_LABELS[item.kind]}: {item.name} {item.detail}".rstrip() + "\n")
+        line = f"  = {UNTOUCHED_LABELS[item.kind]}: {item.name} {item.detail}".rstrip()
+        out.write(safe_text(line) + "\n")
     for warning in plan.warnings:
-        out.write(_paint(f"  ! warning: {warning}", "!", color) + "\n")
+        out.write(_paint(f"  ! warning: {safe_text(warning)}", "!", color) + "\n")
     if plan.untouched or plan.warnings:
         out.write("\n")
     out.write(summary_line(plan) + "\n")

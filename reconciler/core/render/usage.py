@@ -7,6 +7,8 @@ import json
 import unicodedata
 from typing import Any, TextIO
 
+from reconciler.core.masking import safe_text
+from reconciler.core.render.markdown import code_span
 from reconciler.core.usage import KeyClass, KeyUsage, UsageReport
 from reconciler.core.usage_flags import Flag
 
@@ -110,10 +112,11 @@ def _table(data: dict[str, Any], out: TextIO, *, markdown: bool) -> None:
     period = data["period"]
     title = f"Usage, {period['label']}: {period['start']} to {period['end']}"
     out.write(f"## {title}\n\n" if markdown else f"{title}\n\n")
-    rows = [_row(k) for k in data["keys"]]
+    rows = [_names(_row(k), (0, 2, 3), markdown) for k in data["keys"]]
     _grid(list(_COLUMNS), rows, out, markdown)
-    groups = [[k["name"], g, str(t["requests"]), str(t["failures"]), str(t["tokens"]),
-               f"{t['spend']:.6g}"] for k in data["keys"] for g, t in k["by_model_group"].items()]
+    groups = [_names([k["name"], g, str(t["requests"]), str(t["failures"]), str(t["tokens"]),
+                      f"{t['spend']:.6g}"], (0, 1), markdown)
+              for k in data["keys"] for g, t in k["by_model_group"].items()]
     if groups:
         out.write("\nPer model group:\n\n")
         _grid(["name", "model_group", "requests", "failures", "tokens", "spend"], groups,
@@ -148,8 +151,18 @@ def _write_flags(flags: list[dict[str, str]], out: TextIO, markdown: bool) -> No
     out.write(f"\nABNORMAL USAGE ({len(flags)}):\n")
     for flag in flags:
         bullet = "- " if markdown else "  ! "
-        out.write(f"{bullet}{flag['name']} [{flag['kind']}]: {flag['reason']}\n"
-                  f"{'  ' if markdown else '    '}to stop: {flag['stop']}\n")
+        name, reason, stop = (safe_text(flag[f]) for f in ("name", "reason", "stop"))
+        if markdown:
+            name, reason, stop = (code_span(flag[f]) for f in ("name", "reason", "stop"))
+        out.write(f"{bullet}{name} [{flag['kind']}]: {reason}\n"
+                  f"{'  ' if markdown else '    '}to stop: {stop}\n")
+
+
+def _names(row: list[str], columns: tuple[int, ...], markdown: bool) -> list[str]:
+    """Names come from the gateway: escaped for a terminal, code spans in markdown (so a name
+    cannot add a link, HTML or a column); figures stay as they are."""
+    return [(code_span(c) if markdown else safe_text(c)) if i in columns else c
+            for i, c in enumerate(row)]
 
 
 def _grid(header: list[str], rows: list[list[str]], out: TextIO, markdown: bool) -> None:
