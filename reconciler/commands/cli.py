@@ -1,4 +1,5 @@
-"""Command line: validate | plan | show | apply | usage | health | sandbox | schema.
+"""Command line: validate | plan | show | apply | import | block | unblock | usage | health
+| sandbox | schema.
 
 Exit 0 ok, 1 error, 2 changes (plan --detailed-exitcode), 3 abnormal usage or unhealthy.
 """
@@ -18,6 +19,8 @@ from reconciler.commands.apply import run_apply
 from reconciler.commands.audit import DEFAULT_AUDIT_LOG
 from reconciler.commands.connection import admin_key_from_env
 from reconciler.commands.health import add_health_parser, run_health
+from reconciler.commands.import_ import run_import
+from reconciler.commands.incident import run_block, run_unblock
 from reconciler.commands.plan import run_plan, run_schema, run_validate
 from reconciler.commands.show import run_show
 from reconciler.commands.streams import PipeSafeStream
@@ -43,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="print a plan saved by plan --out (no gateway call)")
     show.add_argument("planfile", type=Path)
     _output_flags(show)
+    _add_import(sub.add_parser("import", help="write desired/ files describing the live gateway"))
+    _add_incident(sub)
     _add_sandbox(sub.add_parser("sandbox", help="serve the bundled LiteLLM-compatible sandbox"))
     add_agent_parsers(sub)
     schema = sub.add_parser("schema", help="print the JSON Schema of desired/ files")
@@ -66,7 +71,12 @@ def _add_plan(plan: argparse.ArgumentParser) -> None:
 
 
 def _output_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    parser.add_argument(
+        "--format",
+        choices=["text", "markdown", "json", "drift"],
+        default="text",
+        help="drift: markdown of what changed outside desired/ only",
+    )
     parser.add_argument(
         "--max-chars",
         type=_comment_size,
@@ -109,6 +119,30 @@ def _add_apply(apply: argparse.ArgumentParser) -> None:
         default=DEFAULT_AUDIT_LOG,
         help="append one JSON line per apply to this file (default: %(default)s)",
     )
+
+
+def _add_import(parser: argparse.ArgumentParser) -> None:
+    _desired_flag(parser)
+    _gateway_flags(parser)
+    parser.add_argument("--out", type=Path, help="where to write (default: --desired)")
+    parser.add_argument("--scope", help="scope of a new tree (default: the tree's, or default)")
+    parser.add_argument(
+        "--include",
+        action="append",
+        metavar="GLOB",
+        help="only agents / model ids matching this pattern (repeatable)",
+    )
+
+
+def _add_incident(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    block = sub.add_parser("block", help="block an agent's key now (held until unblock)")
+    block.add_argument("agent")
+    block.add_argument("--reason", required=True, help="why; recorded on the key")
+    unblock = sub.add_parser("unblock", help="lift a block made outside desired/")
+    unblock.add_argument("agent")
+    for parser in (block, unblock):
+        _desired_flag(parser)
+        _gateway_flags(parser)
 
 
 def _add_sandbox(sandbox: argparse.ArgumentParser) -> None:
@@ -164,6 +198,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return run_agent(args)
         if args.command == "schema":
             return run_schema(args)
+        if args.command in _INCIDENT:
+            return _INCIDENT[args.command](args)
         if args.command in ("usage", "health"):
             return _run_observing(args)
         return _run_sandbox(args)
@@ -182,6 +218,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 1
+
+
+_INCIDENT = {"import": run_import, "block": run_block, "unblock": run_unblock}
 
 
 def _run_observing(args: argparse.Namespace) -> int:

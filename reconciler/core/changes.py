@@ -10,10 +10,13 @@ from typing import Any, ClassVar
 class Action(str, Enum):
     # Declaration order is apply order: models exist before the keys that use them; a key whose
     # secret was lost is deleted before its replacement is created (aliases are unique); models
-    # are deleted last, once no key is changed to need them.
+    # are deleted last, once no key is changed to need them. Adoption comes first in its kind:
+    # it only stamps the marker on an existing object, so later changes find it managed.
+    ADOPT_MODEL = "adopt_model"
     CREATE_MODEL = "create_model"
     UPDATE_MODEL = "update_model"
     UPDATE_FALLBACKS = "update_fallbacks"
+    ADOPT_KEY = "adopt_key"
     DELETE_KEY = "delete_key"
     CREATE_KEY = "create_key"
     UPDATE_KEY = "update_key"
@@ -35,6 +38,8 @@ class Action(str, Enum):
 
 
 _SYMBOLS = {
+    Action.ADOPT_MODEL: "@",
+    Action.ADOPT_KEY: "@",
     Action.CREATE_MODEL: "+",
     Action.CREATE_KEY: "+",
     Action.UPDATE_MODEL: "~",
@@ -60,6 +65,8 @@ class Change:
     reason: str | None = None
     # The whole desired object where apply needs more than the differing fields (update_model).
     spec: dict[str, Any] | None = None
+    # The live object no longer matches what the tool last applied: changed outside desired/.
+    drift: bool = False
 
     @property
     def sort_key(self) -> tuple[int, str]:
@@ -72,6 +79,7 @@ class Change:
             "target": self.target,
             "before": self.before,
             "after": self.after,
+            "drift": self.drift,
         }
         for name in ("key_id", "key_name", "reason", "spec"):
             if getattr(self, name) is not None:
@@ -124,6 +132,16 @@ class UpdateFallbacks(Change):
     action = Action.UPDATE_FALLBACKS
 
 
+@dataclass(frozen=True)
+class AdoptKey(Change):
+    action = Action.ADOPT_KEY
+
+
+@dataclass(frozen=True)
+class AdoptModel(Change):
+    action = Action.ADOPT_MODEL
+
+
 CHANGE_TYPES: dict[Action, type[Change]] = {
     cls.action: cls
     for cls in (
@@ -136,6 +154,8 @@ CHANGE_TYPES: dict[Action, type[Change]] = {
         UpdateModel,
         DeleteModel,
         UpdateFallbacks,
+        AdoptKey,
+        AdoptModel,
     )
 }
 
@@ -151,6 +171,7 @@ def change_from_data(data: dict[str, Any]) -> Change:
         key_name=_optional(data.get("key_name"), str, "key_name"),
         reason=_optional(data.get("reason"), str, "reason"),
         spec=_optional(data.get("spec"), dict, "spec"),
+        drift=_typed(data.get("drift", False), bool, "drift"),
     )
 
 

@@ -8,10 +8,19 @@ from typing import TYPE_CHECKING, Any
 from reconciler.core.desired import Estate
 from reconciler.core.errors import Problem
 from reconciler.core.policy import policy_problems
-from reconciler.core.secrets import secret_names_with_literals, secret_shapes
+from reconciler.core.secrets import (
+    ENV_REFERENCE,
+    secret_names_with_literals,
+    secret_shapes,
+    walk,
+)
 
 if TYPE_CHECKING:
     from reconciler.core.loader import LoadedFile
+
+# What `reconciler import` writes where the gateway hides a secret: refused until replaced.
+_PLACEHOLDER = ENV_REFERENCE + "REPLACE_ME_"
+_FILL_IN = "name the environment variable the gateway reads this secret from (or remove it)"
 
 
 def cross_check(files: list[LoadedFile], estate: Estate) -> list[Problem]:
@@ -106,6 +115,9 @@ def _literal_secrets(f: LoadedFile) -> Iterator[Problem]:
                 yield _problem(f, path, message)
     for path, message in secret_shapes(data):
         yield _problem(f, path, message)
+    for path, value in walk(data, ()):
+        if isinstance(value, str) and value.startswith(_PLACEHOLDER):
+            yield _problem(f, path, "placeholder from `reconciler import`: " + _FILL_IN)
 
 
 def _policy(f: LoadedFile, estate: Estate) -> Iterator[Problem]:

@@ -37,6 +37,18 @@ EnvPattern = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_*][A-Za-z0-9_*]
 HostPattern = Annotated[str, StringConstraints(pattern=r"^(\*\.)?[A-Za-z0-9.\-]+(:[0-9]+)?$")]
 
 
+KEY_IGNORABLE = frozenset({"models", "max_budget", "budget_duration", "rpm_limit", "tpm_limit"})
+
+
+def _check_ignored(names: list[str], whole: frozenset[str], prefixes: tuple[str, ...]) -> list[str]:
+    for name in names:
+        inner = next((name[len(p) :] for p in prefixes if name.startswith(p)), None)
+        if name not in whole and not inner:
+            allowed = sorted(whole) + [f"{p}NAME" for p in prefixes]
+            raise ValueError(f"cannot ignore {name!r}; one of: {', '.join(allowed)}")
+    return names
+
+
 class _Strict(BaseModel):
     # strict: "50", "off" or 60.0 are not silently turned into 50, False or 60.
     model_config = ConfigDict(
@@ -79,12 +91,32 @@ class Agent(_Strict):
         default_factory=dict,
         description="free-form key metadata; the tool adds agent, owner and its marker",
     )
+    adopt: bool = Field(
+        default=False,
+        description="take over the unmanaged key that already serves this agent (adopt_key)",
+    )
+    protected: bool = Field(
+        default=False,
+        description="never blocked or deleted by the tool; set false and apply first",
+    )
+    ignore_fields: list[str] = Field(
+        default_factory=list,
+        description="fields another system owns, never compared or written after creation: "
+        "models, max_budget, budget_duration, rpm_limit, tpm_limit, metadata.NAME",
+    )
+
+    @field_validator("ignore_fields")
+    @classmethod
+    def _key_fields(cls, names: list[str]) -> list[str]:
+        return _check_ignored(names, KEY_IGNORABLE, ("metadata.",))
 
     @field_validator("metadata")
     @classmethod
     def _metadata_keys(cls, metadata: dict[str, Any]) -> dict[str, Any]:
         # The tool writes these itself; declaring one would fight every apply.
-        reserved = reserved_keys(metadata, ("managed_by", "agent", "owner"))
+        reserved = reserved_keys(
+            metadata, ("managed_by", "agent", "owner", "reconciler_applied", "reconciler_hold")
+        )
         if reserved:
             raise ValueError(f"reserved keys are set by the tool: {', '.join(reserved)}")
         return clean_keys(metadata)
@@ -121,6 +153,22 @@ class ModelDeployment(_Strict):
     model_info: dict[str, Any] = Field(
         default_factory=dict, description="free-form model_info (e.g. description)"
     )
+    adopt: bool = Field(
+        default=False, description="take over the unmanaged deployment with this id"
+    )
+    protected: bool = Field(
+        default=False, description="never deleted or re-created by the tool"
+    )
+    ignore_fields: list[str] = Field(
+        default_factory=list,
+        description="litellm_params.NAME / model_info.NAME another system owns: never "
+        "compared or written after creation",
+    )
+
+    @field_validator("ignore_fields")
+    @classmethod
+    def _model_fields(cls, names: list[str]) -> list[str]:
+        return _check_ignored(names, frozenset(), ("litellm_params.", "model_info."))
 
     @field_validator("litellm_params")
     @classmethod
@@ -132,7 +180,7 @@ class ModelDeployment(_Strict):
     @field_validator("model_info")
     @classmethod
     def _no_reserved_info(cls, info: dict[str, Any]) -> dict[str, Any]:
-        reserved = reserved_keys(info, ("id", "db_model", "managed_by"))
+        reserved = reserved_keys(info, ("id", "db_model", "managed_by", "reconciler"))
         if reserved:
             raise ValueError(f"reserved keys are set by the tool: {', '.join(reserved)}")
         return clean_keys(info)

@@ -31,6 +31,7 @@ def plan_changes(estate: Estate, live: LiveState) -> Plan:
         changes=tuple(acc.changes),
         untouched=tuple(acc.untouched),
         warnings=tuple(acc.warnings),
+        holds=tuple(acc.holds),
         existing_keys=sum(k.marker == marker for k in keys),
         existing_models=sum(m.marker == marker for m in live.models),
         live_fingerprint=live.fingerprint(),

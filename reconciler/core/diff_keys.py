@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.core.adopt import adopt_key, find_adoptable
 from reconciler.core.changes import BlockKey, Change, CreateKey, DeleteKey, UnblockKey, UpdateKey
 from reconciler.core.desired import Agent, Estate
-from reconciler.core.live import KEY_LIMIT_FIELDS, MARKER_FIELD, LiveKey, marker_for
+from reconciler.core.holds import absorbs_hold, hold_entry, is_held
+from reconciler.core.live import (
+    APPLIED_FIELD,
+    HOLD_FIELD,
+    KEY_LIMIT_FIELDS,
+    MARKER_FIELD,
+    LiveKey,
+    marker_for,
+)
 from reconciler.core.plan import PlanInputs, Untouched
+from reconciler.core.stamps import digest, is_drift, key_content, key_record, user_metadata
 
 DURATION_FIELD = "key_duration"  # in the key's metadata: the lifetime desired/ declared
 
@@ -26,46 +36,80 @@ def desired_metadata(agent: Agent, scope: str) -> dict[str, Any]:
     }
 
 
+def agent_content(agent: Agent, scope: str) -> dict[str, Any]:
+    limits = {name: _whole(getattr(agent, name)) for name in KEY_LIMIT_FIELDS}
+    return key_content(agent.models, limits, desired_metadata(agent, scope), agent.ignore_fields)
+
+
+def live_content(live: LiveKey, ignore: list[str]) -> dict[str, Any]:
+    return key_content(live.models, live.limits, live.metadata, ignore)
+
+
 def key_spec(agent: Agent, scope: str = "default") -> dict[str, Any]:
-    """Everything /key/generate is sent for an agent (key_alias included)."""
+    """Everything /key/generate is sent for an agent (key_alias included). Ignored fields are
+    still sent on creation, as their first value (Terraform's ignore_changes does the same)."""
+    record = key_record(
+        agent_content(agent, scope), blocked=agent.blocked, protected=agent.protected
+    )
     return {
         "key_alias": agent.name,
         "models": list(agent.models),
         **{name: _whole(getattr(agent, name)) for name in KEY_LIMIT_FIELDS},
-        "metadata": desired_metadata(agent, scope),
+        "metadata": {**desired_metadata(agent, scope), APPLIED_FIELD: record},
         "blocked": agent.blocked,
         **({"duration": agent.duration} if agent.duration else {}),
     }
+
+
+def written_metadata(
+    agent: Agent, live: LiveKey, scope: str, want: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The whole metadata the tool writes on a key it updates (/key/update replaces it):
+    desired metadata, values another system owns kept, a live hold kept while it lasts.
+    `want` is agent_content(agent, scope) when the caller has it already."""
+    held = is_held(live, agent.blocked)
+    kept = {k: v for k, v in live.metadata.items() if f"metadata.{k}" in agent.ignore_fields}
+    content = agent_content(agent, scope) if want is None else want
+    record = key_record(content, blocked=agent.blocked, protected=agent.protected)
+    metadata = {**desired_metadata(agent, scope), **kept, APPLIED_FIELD: record}
+    if held and live.hold:
+        metadata[HOLD_FIELD] = live.hold
+    return metadata
 
 
 def diff_keys(estate: Estate, keys: list[LiveKey], acc: PlanInputs) -> list[str]:
     """Add key changes and untouched keys to `acc`; return conflicts that forbid a plan."""
     scope = estate.settings.scope
     mine: dict[str, LiveKey] = {}
-    foreign: set[str | None] = set()
+    foreign: list[LiveKey] = []
     for key in keys:
         if key.marker != marker_for(scope):
-            foreign.add(key.alias)
-            acc.untouched.append(_untouched(key))
+            foreign.append(key)
         elif key.alias in mine:
-            duplicate = _retire(estate, key, f"duplicate managed key for {key.alias!r}")
+            duplicate = _retire(estate, key, f"duplicate managed key for {key.alias!r}", acc)
             acc.changes.extend([duplicate] if duplicate else [])
         else:
             mine[str(key.alias)] = key
-    conflicts = []
+    conflicts: list[str] = []
+    adopted: set[str] = set()
     for agent in estate.agents:
         live = mine.pop(agent.name, None)
-        if live is None and agent.name in foreign:
-            conflicts.append(
-                f"agent {agent.name!r}: the alias is taken by a key this scope did not create; "
-                "rename the agent or remove that key by hand"
-            )
+        if live is not None:
+            acc.changes.extend(_diff_agent(agent, live, scope, acc))
+            continue
+        found, problem = find_adoptable(agent, foreign)
+        if problem:
+            conflicts.append(problem)
+        elif found is not None:
+            adopted.add(found.token)
+            acc.changes.extend(adopt_key(agent, found, scope, acc))
         else:
-            acc.changes.extend(_diff_agent(agent, live, scope))
+            acc.changes.append(CreateKey(target=agent.name, after=key_spec(agent, scope)))
     for live in mine.values():
-        change = _retire(estate, live, "agent removed from desired/")
+        change = _retire(estate, live, "agent removed from desired/", acc)
         if change is not None:
             acc.changes.append(change)
+    acc.untouched.extend(_untouched(k) for k in foreign if k.token not in adopted)
     return conflicts
 
 
@@ -75,11 +119,14 @@ def _untouched(key: LiveKey) -> Untouched:
     return Untouched("other_scope_key", key.alias or "(no alias)", f"{key.key_name} ({key.marker})")
 
 
-def _diff_agent(agent: Agent, live: LiveKey | None, scope: str) -> list[Change]:
-    spec = key_spec(agent, scope)
-    if live is None:
-        return [CreateKey(target=agent.name, after=spec)]
+def _diff_agent(agent: Agent, live: LiveKey, scope: str, acc: PlanInputs) -> list[Change]:
     if live.secret_undelivered:
+        if agent.protected:
+            acc.warnings.append(
+                f"protected agent {agent.name!r}: its key's secret never reached a sink; "
+                "remove protected: true to let the tool replace it"
+            )
+            return []
         return [
             DeleteKey(
                 target=agent.name,
@@ -88,48 +135,91 @@ def _diff_agent(agent: Agent, live: LiveKey | None, scope: str) -> list[Change]:
                 key_name=live.key_name,
                 reason="its secret never reached a sink; the key is replaced",
             ),
-            CreateKey(target=agent.name, after=spec),
+            CreateKey(target=agent.name, after=key_spec(agent, scope)),
         ]
+    if is_held(live, agent.blocked):
+        acc.holds.append(hold_entry(agent.name, live))
+    want = agent_content(agent, scope)
+    have = live_content(live, agent.ignore_fields)
+    metadata = written_metadata(agent, live, scope, want)
+    before, after = field_diff(agent, live, scope, want, have)
+    ident = {"key_id": live.token, "key_name": live.key_name}
     changes: list[Change] = []
-    before, after = _field_diff(spec, live)
+    flip = _flip(agent, live, metadata, ident)
     if after:
+        # Digested only here: most keys have no change, and drift only qualifies a change.
+        recorded = (live.applied or {}).get("sha256")
+        drift = recorded is not None and is_drift(recorded, digest(have))
+        after["metadata"], before["metadata"] = metadata, live.metadata
+        changes.append(
+            UpdateKey(target=agent.name, before=before, after=after, drift=drift, **ident)
+        )
+    elif flip is None and _record_stale(agent, live, metadata):
         changes.append(
             UpdateKey(
                 target=agent.name,
-                before=before,
-                after=after,
-                key_id=live.token,
-                key_name=live.key_name,
+                before={"metadata": live.metadata},
+                after={"metadata": metadata},
+                reason=_record_reason(agent, live),
+                **ident,
             )
         )
-    if agent.blocked != live.blocked:
-        cls = BlockKey if agent.blocked else UnblockKey
-        changes.append(
-            cls(
-                target=agent.name,
-                before={"blocked": live.blocked},
-                after={"blocked": agent.blocked},
-                key_id=live.token,
-                key_name=live.key_name,
-            )
-        )
-    return changes
+    return changes + ([flip] if flip else [])
 
 
-def _field_diff(spec: dict[str, Any], live: LiveKey) -> tuple[dict[str, Any], dict[str, Any]]:
-    current: dict[str, Any] = {
-        "models": list(live.models),
-        **live.limits,
-        "metadata": live.metadata,
-    }
+def _flip(
+    agent: Agent, live: LiveKey, metadata: dict[str, Any], ident: dict[str, Any]
+) -> Change | None:
+    """Block or unblock when desired/ and the gateway disagree, except a held key."""
+    if agent.blocked == live.blocked or is_held(live, agent.blocked):
+        return None
+    recorded = (live.applied or {}).get("blocked")
+    cls = BlockKey if agent.blocked else UnblockKey
+    return cls(
+        target=agent.name,
+        before={"blocked": live.blocked},
+        after={"blocked": agent.blocked},
+        spec={"metadata": metadata},
+        drift=recorded is not None and bool(recorded) != live.blocked,
+        **ident,
+    )
+
+
+def _record_stale(agent: Agent, live: LiveKey, metadata: dict[str, Any]) -> bool:
+    # A key from before records existed is left as is until something else changes on it.
+    return absorbs_hold(live, agent.blocked) or (
+        live.applied is not None and live.applied != metadata[APPLIED_FIELD]
+    )
+
+
+def _record_reason(agent: Agent, live: LiveKey) -> str:
+    if absorbs_hold(live, agent.blocked):
+        return "desired/ now declares the block made outside it: the hold becomes desired state"
+    return "records what desired/ now declares (nothing else changes)"
+
+
+def field_diff(
+    agent: Agent,
+    live: LiveKey,
+    scope: str,
+    want: dict[str, Any] | None = None,
+    have: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Fields desired/ owns (ignored ones left out) that differ; metadata compared without the
+    tool's bookkeeping."""
+    want = agent_content(agent, scope) if want is None else want
+    have = live_content(live, agent.ignore_fields) if have is None else have
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
-    for name, have in current.items():
-        want = spec[name]
-        same = sorted(have) == sorted(want) if name == "models" else _same(have, want)
+    for name, value in want.items():
+        if name == "metadata":
+            continue
+        same = sorted(have[name]) == sorted(value) if name == "models" else _same(have[name], value)
         if not same:
-            before[name], after[name] = have, want
-    had, wants = live.metadata.get(DURATION_FIELD), spec["metadata"].get(DURATION_FIELD)
+            before[name], after[name] = have[name], value
+    if have["metadata"] != want["metadata"]:
+        before["metadata"], after["metadata"] = live.metadata, want["metadata"]
+    had, wants = have["metadata"].get(DURATION_FIELD), want["metadata"].get(DURATION_FIELD)
     if had != wants:
         # null makes the key never expire; a duration counts from this apply.
         before["duration"], after["duration"] = had, wants
@@ -147,23 +237,27 @@ def _same(have: Any, want: Any) -> bool:
     return bool(have == want)
 
 
-def _retire(estate: Estate, live: LiveKey, reason: str) -> Change | None:
+def _retire(estate: Estate, live: LiveKey, reason: str, acc: PlanInputs) -> Change | None:
     """Block (default, reversible) or delete a managed key that no agent claims."""
-    if estate.settings.removed_agents == "delete":
-        return DeleteKey(
-            target=str(live.alias),
-            before={"blocked": live.blocked},
-            key_id=live.token,
-            key_name=live.key_name,
-            reason=reason,
+    if (live.applied or {}).get("protected") is True:
+        acc.warnings.append(
+            f"{live.alias!r} ({live.key_name}) is protected: it stays as it is although "
+            f"{reason}; set protected: false and apply before removing it"
         )
+        return None
+    ident = {"key_id": live.token, "key_name": live.key_name, "reason": reason}
+    if estate.settings.removed_agents == "delete":
+        return DeleteKey(target=str(live.alias), before={"blocked": live.blocked}, **ident)
     if live.blocked:
         return None
+    record = {**(live.applied or {}), "blocked": True}
     return BlockKey(
         target=str(live.alias),
         before={"blocked": False},
         after={"blocked": True},
-        key_id=live.token,
-        key_name=live.key_name,
-        reason=reason,
+        spec={"metadata": {**live.metadata, APPLIED_FIELD: record}},
+        **ident,
     )
+
+
+__all__ = ["desired_metadata", "diff_keys", "key_spec", "user_metadata"]

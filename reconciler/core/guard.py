@@ -6,6 +6,9 @@ live state read at apply time, never against what the change says about itself:
 
 - no write to a pinned key (by live token or alias) or under a pinned alias;
 - no write to a key or model that does not carry this scope's marker on the LIVE object;
+- adoption (adopt_key, adopt_model) only of a live object that carries NO marker at all (never
+  another scope's, never a pinned key, never a config.yaml model), stamping this scope's;
+- no unblock of a key held blocked outside desired/ (core/holds.py);
 - the action and the object agree: a key change's key_id is a live key whose alias is the
   change's target; creates carry no raw key value and no empty model list (LiteLLM reads
   `models: []` as every model); managed metadata keeps this scope's marker; config.yaml
@@ -21,6 +24,7 @@ from typing import Any
 from reconciler.core.changes import Action, Change
 from reconciler.core.desired import Estate
 from reconciler.core.errors import ForbiddenChangeError
+from reconciler.core.holds import is_held
 from reconciler.core.live import (
     KEY_LIMIT_FIELDS,
     MARKER_FIELD,
@@ -105,7 +109,42 @@ def _existing_key(ctx: GuardContext, change: Change) -> str | None:
         return f"that key is not managed by this scope ({_owner(key.marker)})"
     if key.alias != change.target:
         return f"that key_id belongs to the key aliased {key.alias!r}, not {change.target!r}"
+    if change.action is Action.UNBLOCK_KEY and is_held(key, desired_blocked=False):
+        return "that key is held: blocked outside desired/; only `reconciler unblock` lifts it"
     return _key_fields(ctx, change)
+
+
+def _adopt_key(ctx: GuardContext, change: Change) -> str | None:
+    """An unmarked, unpinned live key: marker stamped, alias set or kept, never unblocked."""
+    key = ctx.keys.get(change.key_id or "")
+    if key is None:
+        return "no live key has that key_id"
+    if key.token in ctx.pinned_tokens or {key.alias, change.target} & ctx.pinned_aliases:
+        return "that key is pinned and is never adopted"
+    if key.marker is not None:
+        return f"only a key no scope manages can be adopted ({_owner(key.marker)})"
+    if key.alias not in (None, change.target):
+        return f"that key_id belongs to the key aliased {key.alias!r}, not {change.target!r}"
+    if key.alias is None and change.after.get("key_alias") != change.target:
+        return "it must set the key's alias to its target"
+    if any(k.alias == change.target and k.token != key.token for k in ctx.keys.values()):
+        return "another live key already holds that alias"
+    if change.after.get("blocked") is False:
+        return "adopting never unblocks a key"
+    if "metadata" not in change.after:
+        return f"it must stamp this scope's marker ({ctx.marker})"
+    allowed = _KEY_UPDATE_FIELDS | {"key_alias", "blocked", "duration"}
+    return _key_body(ctx, change.after, allowed)
+
+
+def _adopt_model(ctx: GuardContext, change: Change) -> str | None:
+    live = ctx.models.get(change.target)
+    if live is None:
+        return "no live model has that id"
+    if not live.db_model or live.marker is not None:
+        return f"only a model no scope manages can be adopted ({_model_owner(live)})"
+    problem = _model_body(ctx, change, change.spec or {}, whole=True)
+    return problem or _model_body(ctx, change, change.after, whole=False)
 
 
 def _key_fields(ctx: GuardContext, change: Change) -> str | None:
@@ -116,7 +155,13 @@ def _key_fields(ctx: GuardContext, change: Change) -> str | None:
         Action.DELETE_KEY: {},
     }[change.action]
     if expected is not None:
-        return None if change.after in ({}, expected) else f"it carries {sorted(change.after)}"
+        if change.after not in ({}, expected):
+            return f"it carries {sorted(change.after)}"
+        # Blocks and unblocks also write the tool's record into the key's metadata.
+        metadata = (change.spec or {}).get("metadata", {MARKER_FIELD: ctx.marker})
+        if not isinstance(metadata, dict) or metadata.get(MARKER_FIELD) != ctx.marker:
+            return f"its metadata must keep this scope's marker ({ctx.marker})"
+        return None
     return _key_body(ctx, change.after, _KEY_UPDATE_FIELDS)
 
 
@@ -221,6 +266,8 @@ def _model_owner(live: LiveModel) -> str:
 
 
 _CHECKS: dict[Action, Check] = {
+    Action.ADOPT_KEY: _adopt_key,
+    Action.ADOPT_MODEL: _adopt_model,
     Action.CREATE_KEY: _create_key,
     Action.UPDATE_KEY: _existing_key,
     Action.BLOCK_KEY: _existing_key,

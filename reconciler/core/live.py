@@ -15,6 +15,11 @@ MARKER_VALUE = "reconciler"
 UNDELIVERED_FIELD = "reconciler_secret_undelivered"
 # model_info record of what the tool sent, because /model/info hides secret params.
 MODEL_RECORD_FIELD = "reconciler"
+# Key metadata: what the tool last applied (content hash, blocked, protected), so a plan can
+# tell drift (the gateway moved) from a desired change, and a hand-made block from its own.
+APPLIED_FIELD = "reconciler_applied"
+# Key metadata: why and when `reconciler block` blocked the key (an incident hold).
+HOLD_FIELD = "reconciler_hold"
 
 
 def marker_for(scope: str) -> str:
@@ -49,6 +54,17 @@ class LiveKey:
     @property
     def secret_undelivered(self) -> bool:
         return bool(self.metadata.get(UNDELIVERED_FIELD))
+
+    @property
+    def applied(self) -> dict[str, Any] | None:
+        """What the tool last applied to this key, or None (not recorded: unknown)."""
+        value = self.metadata.get(APPLIED_FIELD)
+        return value if isinstance(value, dict) else None
+
+    @property
+    def hold(self) -> dict[str, Any]:
+        value = self.metadata.get(HOLD_FIELD)
+        return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True)

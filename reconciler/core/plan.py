@@ -39,6 +39,8 @@ class Plan:
     changes: tuple[Change, ...] = ()
     untouched: tuple[Untouched, ...] = ()
     warnings: tuple[str, ...] = ()
+    # Keys blocked outside desired/: apply keeps them blocked (reconciler.core.holds).
+    holds: tuple[Untouched, ...] = ()
     # Managed keys and models of this scope that exist BEFORE the plan, read from the live
     # gateway: the bases of the safety percentages (creates never dilute them).
     existing_keys: int = 0
@@ -62,6 +64,10 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return bool(self.changes)
+
+    @property
+    def drift(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.drift)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -113,6 +119,7 @@ class Plan:
             "summary": self.summary,
             "changes": changes,
             "untouched": [u.data for u in self.untouched],
+            "holds": [h.data for h in self.holds],
             "warnings": list(self.warnings),
         }
 
@@ -169,6 +176,7 @@ def plan_from_data(data: Any) -> Plan:
             changes=tuple(change_from_data(c) for c in raw_changes),
             untouched=tuple(Untouched(**u) for u in data.get("untouched", [])),
             warnings=tuple(str(w) for w in data.get("warnings", [])),
+            holds=tuple(Untouched(**h) for h in data.get("holds", [])),
             live_fingerprint=str(data.get("live_fingerprint", "")),
             manages_fallbacks=data.get("manages_fallbacks") is True,
             desired_digest=str(data["desired_digest"]),
@@ -184,3 +192,4 @@ class PlanInputs:
     changes: list[Change] = field(default_factory=list)
     untouched: list[Untouched] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    holds: list[Untouched] = field(default_factory=list)

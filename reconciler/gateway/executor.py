@@ -18,6 +18,7 @@ from reconciler.core.errors import GatewayError, GatewayHTTPError, ReconcilerErr
 from reconciler.core.live import MARKER_FIELD, MODEL_RECORD_FIELD, UNDELIVERED_FIELD
 from reconciler.core.masking import mask_key
 from reconciler.core.plan import Plan
+from reconciler.core.stamps import user_metadata
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.sinks import SecretSink
 
@@ -132,6 +133,15 @@ class _Executor:
             self.client.delete_model(change.target)
             self.client.create_model(spec)
             return "re-created"
+        self._patch_model(change, spec)
+        return "updated"
+
+    def _adopt_model(self, change: Change) -> str:
+        # Never re-created: adoption must keep the deployment (and its hidden secret) as it is.
+        self._patch_model(change, change.spec or {})
+        return "adopted (marker stamped)"
+
+    def _patch_model(self, change: Change, spec: dict[str, Any]) -> None:
         info = spec.get("model_info", {})
         body: dict[str, Any] = {
             # PATCH merges model_info key by key; without "id" LiteLLM would invent one.
@@ -147,7 +157,6 @@ class _Executor:
         if "model_name" in change.after:
             body["model_name"] = change.after["model_name"]
         self.client.update_model(change.target, body)
-        return "updated"
 
     def _update_fallbacks(self, change: Change) -> str:
         fallbacks = (change.spec or {}).get("fallbacks", [])
@@ -210,16 +219,40 @@ class _Executor:
 
     def _update_key(self, change: Change) -> str:
         self.client.update_key(str(change.key_id), change.after)
-        return "updated " + ", ".join(sorted(change.after))
+        return "updated " + ", ".join(_visible_fields(change))
+
+    def _adopt_key(self, change: Change) -> str:
+        # /key/update keeps the secret and the spend; only the listed fields are written.
+        self.client.update_key(str(change.key_id), change.after)
+        return "adopted (marker stamped; secret and spend kept)"
 
     def _block_key(self, change: Change) -> str:
-        self.client.block_key(str(change.key_id))
+        self._set_blocked(change, True)
         return "blocked"
 
     def _unblock_key(self, change: Change) -> str:
-        self.client.unblock_key(str(change.key_id))
+        self._set_blocked(change, False)
         return "unblocked"
+
+    def _set_blocked(self, change: Change, blocked: bool) -> None:
+        metadata = (change.spec or {}).get("metadata")
+        if metadata is None:
+            (self.client.block_key if blocked else self.client.unblock_key)(str(change.key_id))
+            return
+        # One call records, with the block, that the tool made it (see core/holds.py).
+        self.client.update_key(str(change.key_id), {"blocked": blocked, "metadata": metadata})
 
     def _delete_key(self, change: Change) -> str:
         self.client.delete_key(str(change.key_id))
         return "deleted"
+
+
+def _visible_fields(change: Change) -> list[str]:
+    """The fields a person changed: metadata is always sent (it carries the tool's record),
+    but named only when something besides the tool's bookkeeping in it changed."""
+    names = sorted(change.after)
+    if "metadata" in names and user_metadata(change.before.get("metadata") or {}) == (
+        user_metadata(change.after["metadata"])
+    ):
+        names.remove("metadata")
+    return names or ["the tool's record"]

@@ -156,12 +156,15 @@ def test_saved_plan_applies_and_goes_stale(gateway: Gateway, desired: Path,
     write_desired(desired, estate)
     run_cli(gateway, tmp_path, "plan", "--desired", "desired", "--out", "plan2.json")
     token = gateway.live_keys()[gateway.name("妮可")]["token"]
-    gateway.call("POST", "/key/block", json={"key": token})  # someone acts behind our back
+    # Someone acts behind our back. (A hand-made block would not do: it is held, so the plan
+    # stays the same; a changed budget is drift the saved plan did not review.)
+    gateway.call("POST", "/key/update", json={"key": token, "max_budget": 21})
     stale = run_cli(gateway, tmp_path, "apply", "plan2.json", "--auto-approve")
     assert stale.code == 1
     assert "plan2.json is not the plan desired/ and the gateway give now" in stale.err
     assert "the gateway changed since it was made" in stale.err
     assert gateway.live_keys()[gateway.name("李狗蛋")]["rpm_limit"] == 60
+    assert gateway.live_keys()[gateway.name("妮可")]["max_budget"] == 21
 
 
 def test_removing_a_setting_unsets_it(gateway: Gateway, desired: Path, tmp_path: Path) -> None:

@@ -71,10 +71,15 @@ def key_row(
     return row
 
 
-def managed_key(alias: str, owner: str = "sileya", **kwargs: Any) -> dict[str, Any]:
-    """A key the reconciler created for `alias` (marker + agent + owner metadata)."""
+def managed_key(
+    alias: str, owner: str = "sileya", *, applied: dict[str, Any] | None = None, **kwargs: Any
+) -> dict[str, Any]:
+    """A key the reconciler created for `alias` (marker + agent + owner metadata); `applied`
+    is the record of what the tool last applied (absent on keys from before records)."""
     extra = kwargs.pop("metadata", {})
     metadata = {**extra, "agent": alias, "owner": owner, **MARKER}
+    if applied is not None:
+        metadata["reconciler_applied"] = applied
     return key_row(alias, metadata=metadata, **kwargs)
 
 

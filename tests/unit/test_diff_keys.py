@@ -60,6 +60,9 @@ def test_new_agent_becomes_create_key_with_alias_models_and_marked_metadata() ->
     plan = plan_for(agents(LIGOUDAN))
     (change,) = plan.changes
     assert (change.action, change.target) == (Action.CREATE_KEY, "李狗蛋")
+    record = change.after["metadata"].pop("reconciler_applied")
+    assert set(record) == {"sha256", "blocked", "protected"}
+    assert (record["blocked"], record["protected"]) == (False, False)
     assert change.after == {
         "key_alias": "李狗蛋",
         "models": ["MiniMax-M2.7", "MiniMax-M2.5"],
@@ -89,8 +92,11 @@ def test_update_key_holds_only_the_fields_that_differ() -> None:
     live = managed_key("李狗蛋", blocked=False, **{**LIGOUDAN_LIVE, "rpm_limit": 10})
     (change,) = plan_for(agents(LIGOUDAN), live).changes
     assert change.action is Action.UPDATE_KEY
-    assert change.before == {"rpm_limit": 10}
-    assert change.after == {"rpm_limit": 60}
+    assert change.before == {"rpm_limit": 10, "metadata": live["metadata"]}
+    # /key/update replaces metadata: the whole of it goes along, with the record refreshed.
+    assert change.after["rpm_limit"] == 60
+    assert change.after["metadata"]["reconciler_applied"]["sha256"]
+    assert sorted(change.after) == ["metadata", "rpm_limit"]
     assert change.key_id == live["token"]
     assert change.key_name == live["key_name"]
 
@@ -116,8 +122,9 @@ def test_blocked_agent_blocks_its_key_and_unblocked_agent_unblocks_it() -> None:
         {"blocked": True},
     )
 
-    live = managed_key("李狗蛋", blocked=True, **LIGOUDAN_LIVE)
-    (unblock,) = plan_for(agents(LIGOUDAN), live).changes
+    # Only a block the tool itself recorded is lifted when desired/ says blocked: false.
+    live = managed_key("李狗蛋", blocked=True, applied={"blocked": True}, **LIGOUDAN_LIVE)
+    (*_, unblock) = plan_for(agents(LIGOUDAN), live).changes
     assert (unblock.action, unblock.after, unblock.key_id) == (
         Action.UNBLOCK_KEY,
         {"blocked": False},

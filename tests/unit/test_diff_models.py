@@ -56,7 +56,12 @@ def test_new_model_is_created_with_id_marker_and_record_in_model_info() -> None:
             "description": "MiniMax M2.5, general agent work",
             "id": "minimax-m2-5",
             "managed_by": "reconciler",
-            "reconciler": {"litellm_params": PARAMS, "info_keys": ["description"]},
+            "reconciler": {
+                "litellm_params": PARAMS,
+                "info_keys": ["description"],
+                "sha256": change.after["model_info"]["reconciler"]["sha256"],
+                "protected": False,
+            },
         },
     }
 
@@ -135,8 +140,10 @@ def test_desired_id_taken_by_a_model_the_tool_did_not_create_forbids_a_plan(
         plan_for(desired(), taken)
     message = str(caught.value)
     assert message.startswith("no plan is possible:\n  model 'minimax-m2-5': that id belongs to")
-    assert message.endswith("; choose another id")
+    assert "; choose another id" in message
     assert owner in message
+    # Only an unmarked DB model can be adopted; a config.yaml model never.
+    assert ("adopt: true" in message) is db_model
 
 
 def test_config_model_missing_on_the_gateway_is_a_warning() -> None:

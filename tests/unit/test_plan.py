@@ -68,9 +68,11 @@ def test_changes_are_ordered_models_first_keys_then_model_deletes_last() -> None
 
 def test_summary_counts_every_action() -> None:
     assert mixed_plan().summary == {
+        "adopt_model": 0,
         "create_model": 1,
         "update_model": 0,
         "update_fallbacks": 0,
+        "adopt_key": 0,
         "delete_key": 0,
         "create_key": 0,
         "update_key": 1,

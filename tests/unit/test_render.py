@@ -38,7 +38,13 @@ def busy_plan() -> Plan:
     """create model + create/update/unblock/block key + delete model, plus untouched/warning."""
     keys = [
         managed_key("妮可", raw="sk-nicoleRAWsecret0001", models=["MiniMax-M2.7"], rpm_limit=10),
-        managed_key("阿强", raw="sk-aqiangRAWsecret0002", models=["MiniMax-M2.7"], blocked=True),
+        managed_key(
+            "阿强",
+            raw="sk-aqiangRAWsecret0002",
+            models=["MiniMax-M2.7"],
+            blocked=True,
+            applied={"blocked": True},
+        ),
         managed_key("小红", raw="sk-xiaohongRAWsecret03", models=["MiniMax-M2.7"]),
         key_row("manual", raw="sk-manualRAWsecret0004"),
     ]
@@ -136,11 +142,9 @@ def test_json_has_format_version_changes_and_summary() -> None:
     for change in data["changes"]:
         assert {"action", "target", "before", "after"} <= set(change)
     update = next(c for c in data["changes"] if c["action"] == "update_key")
-    assert (update["target"], update["before"], update["after"]) == (
-        "妮可",
-        {"rpm_limit": 10},
-        {"rpm_limit": 60},
-    )
+    assert update["target"] == "妮可"
+    assert (update["before"]["rpm_limit"], update["after"]["rpm_limit"]) == (10, 60)
+    assert update["drift"] is False
     assert update["key_name"] == "sk-...0001"
     assert data["warnings"] == ["pinned key sileya is missing on the gateway"]
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from reconciler.core.plan import Plan
-from reconciler.core.render import json_, markdown, text
+from reconciler.core.render import drift, json_, markdown, text
 
 Renderer = Callable[..., None]
 
@@ -14,6 +14,7 @@ RENDERERS: dict[str, Renderer] = {
     "text": text.render,
     "markdown": markdown.render,
     "json": json_.render,
+    "drift": drift.render,
 }
 
 

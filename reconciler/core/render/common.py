@@ -6,13 +6,22 @@ import json
 from typing import Any
 
 from reconciler.core.changes import Action, Change
-from reconciler.core.live import MODEL_RECORD_FIELD
+from reconciler.core.live import APPLIED_FIELD, HOLD_FIELD, MODEL_RECORD_FIELD
 from reconciler.core.plan import Plan
 
 # Plumbing the tool writes for itself; showing it would only hide what a reviewer must see.
-_HIDDEN = {f"model_info.{MODEL_RECORD_FIELD}", "model_info.managed_by", "metadata.managed_by"}
+_HIDDEN = {
+    f"model_info.{MODEL_RECORD_FIELD}",
+    "model_info.managed_by",
+    "metadata.managed_by",
+    f"metadata.{APPLIED_FIELD}",
+    f"metadata.{HOLD_FIELD}",
+}
+DRIFT_NOTE = "[drift: changed outside desired/]"
 
 VERBS = {
+    Action.ADOPT_MODEL: "adopt model",
+    Action.ADOPT_KEY: "adopt key",
     Action.CREATE_MODEL: "create model",
     Action.UPDATE_MODEL: "update model",
     Action.UPDATE_FALLBACKS: "update",
@@ -31,6 +40,7 @@ UNTOUCHED_LABELS = {
     "unmanaged_model": "unmanaged model (not created by this tool; left alone)",
     "other_scope_key": "key of another scope (left alone)",
     "other_scope_model": "model of another scope (left alone)",
+    "held_key": "held (blocked outside desired/; apply keeps it blocked)",
 }
 
 
@@ -44,6 +54,8 @@ def headline(change: Change, *, symbol: bool = True) -> str:
         text = f"{change.action.symbol} {text}"
     if change.key_name:
         text += f" ({change.key_name})"
+    if change.drift:
+        text += f" {DRIFT_NOTE}"
     if change.reason:
         text += f"  # {change.reason}"
     return text
@@ -51,10 +63,12 @@ def headline(change: Change, *, symbol: bool = True) -> str:
 
 def field_lines(change: Change) -> list[str]:
     """`field: before → after` for updates; `field: value` for creates; nothing for the rest."""
-    before, after = _flatten(change.before), _flatten(change.after)
+    # Adoption is about the marker: show it being stamped.
+    hidden = _HIDDEN - _MARKERS if change.action in _ADOPTS else _HIDDEN
+    before, after = _flatten(change.before, hidden), _flatten(change.after, hidden)
     if change.action in (Action.CREATE_KEY, Action.CREATE_MODEL):
         return [f"{name}: {show(value)}" for name, value in after.items() if value is not None]
-    if change.action in (Action.UPDATE_KEY, Action.UPDATE_MODEL, Action.UPDATE_FALLBACKS):
+    if change.action in _UPDATES:
         names = sorted(set(before) | set(after))
         return [
             f"{n}: {show(before.get(n))} → {show(after.get(n))}"
@@ -64,26 +78,46 @@ def field_lines(change: Change) -> list[str]:
     return []
 
 
-def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+_MARKERS = {"model_info.managed_by", "metadata.managed_by"}
+_ADOPTS = (Action.ADOPT_KEY, Action.ADOPT_MODEL)
+_UPDATES = (
+    Action.UPDATE_KEY,
+    Action.UPDATE_MODEL,
+    Action.UPDATE_FALLBACKS,
+    Action.ADOPT_KEY,
+    Action.ADOPT_MODEL,
+)
+
+
+def _flatten(data: dict[str, Any], hidden: set[str], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for name, value in data.items():
         path = f"{prefix}{name}"
-        if path in _HIDDEN:
+        if path in hidden:
             continue
         if (
             isinstance(value, dict)
             and value
             and name in ("metadata", "litellm_params", "model_info")
         ):
-            flat.update(_flatten(value, f"{path}."))
+            flat.update(_flatten(value, hidden, f"{path}."))
         else:
             flat[path] = value
     return flat
 
 
 def summary_line(plan: Plan) -> str:
+    held = f" {len(plan.holds)} key(s) held blocked outside desired/." if plan.holds else ""
     if not plan.has_changes:
-        return "No changes. The gateway matches desired/."
+        return "No changes. The gateway matches desired/." + held
     counts = plan.summary
     parts = [f"{n} {action.replace('_', ' ')}" for action, n in counts.items() if n]
-    return f"Plan: {len(plan.changes)} change(s): " + ", ".join(parts) + "."
+    line = f"Plan: {len(plan.changes)} change(s): " + ", ".join(parts) + "."
+    drift = len(plan.drift)
+    if drift:
+        line += f" {drift} of them undo drift (changes made outside desired/)."
+    return line + held
+
+
+def hold_lines(plan: Plan) -> list[str]:
+    return [f"held: {h.name} {h.detail}" for h in plan.holds]

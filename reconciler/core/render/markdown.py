@@ -13,10 +13,16 @@ from typing import TextIO
 
 from reconciler.core.masking import safe_text
 from reconciler.core.plan import Plan
-from reconciler.core.render.common import UNTOUCHED_LABELS, field_lines, headline, summary_line
+from reconciler.core.render.common import (
+    UNTOUCHED_LABELS,
+    field_lines,
+    headline,
+    hold_lines,
+    summary_line,
+)
 
 # GitHub colours diff lines by their first character: + green, - red, ! orange.
-_DIFF_PREFIX = {"+": "+", "~": "!", "-": "-", "⊘": "-", "↺": "+"}
+_DIFF_PREFIX = {"@": "!", "+": "+", "~": "!", "-": "-", "⊘": "-", "↺": "+"}
 
 
 def render(plan: Plan, out: TextIO, *, color: bool = False) -> None:
@@ -34,9 +40,11 @@ def render(plan: Plan, out: TextIO, *, color: bool = False) -> None:
             for line in field_lines(change):
                 out.write(f"{prefix}     {safe_text(line)}\n")
         out.write("```\n\n")
+    for line in hold_lines(plan):
+        out.write(f"> ⏸ {code_span(line)}\n")
     for warning in plan.warnings:
         out.write(f"> ⚠️ {code_span(warning)}\n")
-    if plan.warnings:
+    if plan.warnings or plan.holds:
         out.write("\n")
     if plan.untouched:
         out.write(f"<details><summary>Left untouched ({len(plan.untouched)})</summary>\n\n")

@@ -1,0 +1,76 @@
+"""import: read the live gateway, write desired/ files that describe it (never a raw key)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import yaml
+
+from reconciler.commands.common import EXIT_OK, open_client, read_live
+from reconciler.commands.sources import read_sources
+from reconciler.core.desired import Estate, Settings
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.import_yaml import IMPORTED_FILES, render_files, summary
+from reconciler.core.importer import import_live
+from reconciler.core.loader import load_estate
+from reconciler.core.yamlsource import Source
+
+
+def run_import(args: argparse.Namespace) -> int:
+    if getattr(args, "target", None):
+        raise ReconcilerError(
+            "import writes the shared desired/ tree from the gateway LITELLM_* names: "
+            "run it without --target (use --out for a separate folder)"
+        )
+    out: Path = args.out or args.desired
+    existing, declared_scope = _existing(args.desired, out)
+    scope = declared_scope or args.scope or "default"
+    if declared_scope and args.scope and args.scope != declared_scope:
+        raise ReconcilerError(
+            f"{args.desired} declares scope {declared_scope!r}; --scope {args.scope!r} differs"
+        )
+    existing = existing.model_copy(
+        update={"settings": Settings(scope=scope, removed_agents=existing.settings.removed_agents)}
+    )
+    with open_client(args) as client:
+        live = read_live(client, fallbacks=True)
+    result = import_live(live, existing, write_scope=declared_scope is None, include=args.include)
+    files = render_files(result)
+    written = _write(out, files)
+    for line in summary(result, written):
+        print(line)
+    return EXIT_OK
+
+
+def _existing(desired: Path, out: Path) -> tuple[Estate, str | None]:
+    """The tree already there (without the files a previous import wrote, which this run
+    rewrites) and the scope it declares, if any."""
+    if not desired.is_dir():
+        return Estate(), None
+    ours = {(out / name).resolve() for name in IMPORTED_FILES}
+    sources = [s for s in read_sources(desired) if Path(s.name).resolve() not in ours]
+    estate = load_estate(sources)
+    return estate, (estate.settings.scope if _declares_settings(sources) else None)
+
+
+def _declares_settings(sources: list[Source]) -> bool:
+    for source in sources:
+        data = yaml.safe_load(source.text)
+        if isinstance(data, dict) and data.get("settings") is not None:
+            return True
+    return False
+
+
+def _write(out: Path, files: dict[str, str]) -> list[str]:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name in IMPORTED_FILES:
+            path = out / name
+            if name in files:
+                path.write_text(files[name], encoding="utf-8")
+            elif path.exists():
+                path.unlink()  # a previous import's file this run has nothing for
+    except OSError as exc:
+        raise ReconcilerError(f"cannot write into {out}: {exc.strerror}") from None
+    return [str(out / name) for name in IMPORTED_FILES if name in files]

@@ -1,0 +1,175 @@
+"""import: the live gateway rendered as desired/ YAML (pure), and the files it writes loading
+back into an estate whose plan is adopt-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from reconciler.core.changes import Action
+from reconciler.core.desired import Estate
+from reconciler.core.diff import plan_changes
+from reconciler.core.import_yaml import (
+    AGENTS_FILE,
+    GATEWAY_FILE,
+    MODELS_FILE,
+    render_files,
+    summary,
+)
+from reconciler.core.importer import import_live
+from reconciler.core.live import LiveState, parse_live
+from reconciler.core.loader import load_estate
+from reconciler.core.yamlsource import Source
+from tests.unit.builders import estate, key_row, managed_key, model_row, problems_of
+
+RAW = {
+    "li": "sk-liGouDanRawKey000001",
+    "ni": "sk-nicoleRawKey00000002",
+    "bare": "sk-bareRaw00000003",
+}
+
+
+def live_state(fallbacks: dict[str, list[str]] | None = None) -> LiveState:
+    keys = [
+        key_row(None, raw=RAW["li"], models=["MiniMax-M2.5"],
+                metadata={"agent": "李狗蛋", "owner": "sileya"}),
+        key_row("妮可", raw=RAW["ni"], models=["MiniMax-M2.5"], max_budget=20.0, blocked=True,
+                metadata={"owner": "sileya", "team": "research"}),
+        key_row(None, raw=RAW["bare"], models=["MiniMax-M2.5"]),
+        key_row("sileya", raw="sk-sileya-fixed-00001"),
+        key_row("theirs", raw="sk-otherScope00000004", metadata={"managed_by": "reconciler/b"}),
+    ]
+    models = [
+        model_row("c27", "MiniMax-M2.7", {"model": "minimax/MiniMax-M2.7"}, db_model=False),
+        model_row("0b1f-uuid", "MiniMax-M2.5",
+                  {"model": "minimax/MiniMax-M2.5", "api_key": "hidden", "rpm": 60,
+                   "aws_secret_name": "abcd********wxyz"},
+                  info={"description": "hand made", "max_tokens": 8192,
+                        "input_cost_per_token": 1e-7, "supports_vision": True}),
+    ]
+    router = {"fallbacks": [{"MiniMax-M2.7": ["MiniMax-M2.5"]}, {"gone": ["MiniMax-M2.5"]}]}
+    if fallbacks is not None:
+        router = {"fallbacks": [{group: targets} for group, targets in fallbacks.items()]}
+    return parse_live(keys, models, router)
+
+
+PINNED = estate("pinned: [{alias: sileya}]\n")
+
+
+def imported(existing: Estate = PINNED, **kwargs: Any) -> dict[str, Any]:
+    files = render_files(import_live(live_state(), existing, write_scope=True, **kwargs))
+    return {name: yaml.safe_load(text) for name, text in files.items()} | {"_text": files}
+
+
+def test_one_agent_per_key_named_by_alias_then_agent_then_hash() -> None:
+    result = import_live(live_state(), PINNED, write_scope=True)
+    names = {a.data["name"]: a.source for a in result.agents}
+    bare = live_state().keys[2].token
+    assert names == {
+        "妮可": "key_alias",
+        "李狗蛋": "metadata.agent",
+        f"key-{bare[:12]}": "the key's sha256 (no alias, no metadata.agent)",
+    }
+    ni = next(a.data for a in result.agents if a.data["name"] == "妮可")
+    assert ni == {"name": "妮可", "owner": "sileya", "models": ["MiniMax-M2.5"], "blocked": True,
+                  "max_budget": 20, "metadata": {"team": "research"}, "adopt": True}
+    bare_agent = next(a.data for a in result.agents if a.data["name"].startswith("key-"))
+    assert bare_agent["owner"] == "unknown"
+
+
+def test_pinned_and_other_scope_keys_are_listed_never_declared() -> None:
+    files = imported()
+    assert "sileya" not in {a["name"] for a in files[AGENTS_FILE]["agents"]}
+    assert "theirs" not in {a["name"] for a in files[AGENTS_FILE]["agents"]}
+    gateway = files["_text"][GATEWAY_FILE]
+    assert "#   pinned key sileya" in gateway and "#   key of another scope theirs" in gateway
+    assert files[GATEWAY_FILE]["config_models"] == ["MiniMax-M2.7"]
+    assert files[GATEWAY_FILE]["settings"] == {"scope": "default"}
+
+
+def test_models_keep_declared_params_and_never_a_secret() -> None:
+    (model,) = imported()[MODELS_FILE]["models"]
+    assert model["id"] == "0b1f-uuid" and model["adopt"] is True
+    params = model["litellm_params"]
+    assert params["model"] == "minimax/MiniMax-M2.5" and params["rpm"] == 60
+    assert params["api_key"] == "os.environ/REPLACE_ME_MINIMAX_M2_5_API_KEY"  # hidden upstream
+    assert params["aws_secret_name"] == "os.environ/REPLACE_ME_MINIMAX_M2_5_AWS_SECRET_NAME"
+    assert "use_in_pass_through" not in params  # a server default nobody declared
+    assert model["model_info"] == {"description": "hand made"}  # cost map left out
+
+
+def test_fallbacks_are_imported_whole_or_not_at_all() -> None:
+    whole = import_live(live_state({"MiniMax-M2.7": ["MiniMax-M2.5"]}), PINNED, write_scope=True)
+    assert whole.fallbacks == {"MiniMax-M2.7": ["MiniMax-M2.5"]}
+    # A partial list would make the next plan delete the rest: leave them undeclared.
+    partial = import_live(live_state(), PINNED, write_scope=True)
+    assert partial.fallbacks is None
+    assert any("group(s) gone name models not imported" in n for n in partial.notes)
+
+
+def test_existing_tree_agents_and_scope_are_respected() -> None:
+    existing = estate("settings: {scope: team-a}\npinned: [{alias: sileya}]\n"
+                      "config_models: [MiniMax-M2.5]\n"
+                      "agents: [{name: 妮可, owner: sileya, models: [MiniMax-M2.5]}]\n")
+    result = import_live(live_state(), existing, write_scope=False)
+    assert "妮可" not in {a.data["name"] for a in result.agents}
+    assert any("妮可 is already declared" in n and "adopt: true" in n for n in result.notes)
+    assert result.scope is None
+    assert "settings" not in (yaml.safe_load(render_files(result)[GATEWAY_FILE]) or {})
+
+
+def test_include_filters_agents_and_models() -> None:
+    result = import_live(live_state(), PINNED, write_scope=True, include=["李*"])
+    assert [a.data["name"] for a in result.agents] == ["李狗蛋"] and result.models == []
+
+
+def test_written_files_load_and_plan_only_adoptions_once_filled_in() -> None:
+    live = live_state({"MiniMax-M2.7": ["MiniMax-M2.5"]})
+    text = render_files(import_live(live, PINNED, write_scope=True))
+    sources = [Source(name, body) for name, body in text.items()]
+    problems = problems_of([*sources, Source("pinned.yaml", "pinned: [{alias: sileya}]\n")])
+    assert all("placeholder from `reconciler import`" in p for p in problems) and problems
+    filled = [Source(s.name, s.text.replace("os.environ/REPLACE_ME_", "os.environ/"))
+              for s in sources]
+    desired = load_estate([*filled, Source("pinned.yaml", "pinned: [{alias: sileya}]\n")])
+    assert desired.fallbacks == {"MiniMax-M2.7": ("MiniMax-M2.5",)}
+    plan = plan_changes(desired, live)
+    assert {c.action for c in plan.changes} == {Action.ADOPT_KEY, Action.ADOPT_MODEL}
+    for raw in RAW.values():
+        assert all(raw not in body for body in text.values())
+
+
+def test_already_managed_keys_are_imported_without_adopt() -> None:
+    mine = managed_key("阿强", models=["MiniMax-M2.5"])
+    result = import_live(parse_live([mine], []), Estate(), write_scope=True)
+    (agent,) = result.agents
+    assert agent.data["name"] == "阿强" and "adopt" not in agent.data
+    declared = estate("config_models: [MiniMax-M2.5]\n"
+                      "agents: [{name: 阿强, owner: sileya, models: [MiniMax-M2.5]}]\n")
+    again = import_live(parse_live([mine], []), declared, write_scope=False)
+    assert (again.agents, again.notes) == ([], [])  # a re-run adds nothing, says nothing
+
+
+def test_summary_says_where_each_name_came_from() -> None:
+    result = import_live(live_state(), PINNED, write_scope=True)
+    lines = summary(result, ["desired/imported-agents.yaml"])
+    assert lines[0].startswith("Imported 3 agent(s), 1 model(s), 1 config.yaml model name(s), "
+                               "0 fallback group(s)")
+    assert "  agent 李狗蛋 (sk-...0001): name from metadata.agent" in lines
+    fill = "  fill in: model 0b1f-uuid: litellm_params.api_key"
+    assert any(line.startswith(fill) for line in lines)
+
+
+def test_a_raw_key_pasted_into_metadata_is_masked_in_the_files() -> None:
+    leaky = key_row("妮可", raw="sk-nicoleRawKey00000002", models=["MiniMax-M2.5"],
+                    metadata={"note": "old key was sk-leakedRawValue123456"})
+    files = render_files(import_live(parse_live([leaky], []), Estate(), write_scope=True))
+    assert "sk-leakedRawValue123456" not in files[AGENTS_FILE]
+    assert "sk-...3456" in files[AGENTS_FILE]
+
+
+def test_a_recorded_key_lifetime_is_declared_as_duration() -> None:
+    mine = managed_key("阿强", models=["MiniMax-M2.5"], metadata={"key_duration": "30d"})
+    (agent,) = import_live(parse_live([mine], []), Estate(), write_scope=True).agents
+    assert agent.data["duration"] == "30d" and "metadata" not in agent.data
