@@ -126,6 +126,8 @@ def _add_import(parser: argparse.ArgumentParser) -> None:
     _gateway_flags(parser)
     parser.add_argument("--out", type=Path, help="where to write (default: --desired)")
     parser.add_argument("--scope", help="scope of a new tree (default: the tree's, or default)")
+    parser.add_argument("--format", choices=["text", "json"], default="text",
+                        help="json: the summary as data (schema/outputs/import.schema.json)")
     parser.add_argument(
         "--include",
         action="append",
