@@ -15,7 +15,8 @@ from jsonschema import Draft202012Validator
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schema" / "outputs"
 # Commands whose `--format json` stdout is one document of the named schema.
-JSON_STDOUT = {"plan": "plan", "usage": "usage", "health": "health", "import": "import"}
+JSON_STDOUT = {"plan": "plan", "show": "plan", "usage": "usage", "health": "health",
+               "import": "import"}
 
 
 @cache
