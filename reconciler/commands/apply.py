@@ -21,8 +21,10 @@ from reconciler.commands.common import (
     use_color,
 )
 from reconciler.commands.health import check_ready
+from reconciler.commands.progress import Progress
 from reconciler.commands.targets import desired_estate
 from reconciler.core.changes import Action
+from reconciler.core.desired import Estate
 from reconciler.core.errors import (
     PlanError,
     ReconcilerError,
@@ -30,11 +32,11 @@ from reconciler.core.errors import (
     StalePlanError,
 )
 from reconciler.core.guard import Guard, GuardContext
-from reconciler.core.masking import safe_text
 from reconciler.core.plan import Plan, desired_digest, digest_of, plan_from_data
 from reconciler.core.render import render
 from reconciler.gateway.client import GatewayClient
-from reconciler.gateway.executor import ApplyReport, StepResult, StepStatus, apply_plan
+from reconciler.gateway.executor import ApplyReport, StepStatus, apply_plan
+from reconciler.gateway.lease import Lease
 from reconciler.gateway.sinks import CommandSink, FileSink, SecretSink
 
 
@@ -56,24 +58,56 @@ def run_apply(args: argparse.Namespace) -> int:
         _require_sink(saved, sink)
     with open_client(args) as client:
         _require_ready(client)
-        plan, live = derive_plan(client, estate)
-        if saved is not None:
-            _same_plan(saved, plan, args.planfile)
-        guard = Guard(GuardContext.build(estate, live))
-        for change in plan.changes:
-            guard(change)  # every change is checked again before its own write, too
-        if not plan.has_changes:
-            print("No changes. The gateway matches desired/.")
-            return EXIT_OK
-        if not args.force:
-            plan.raise_if_unsafe()
-        _require_sink(plan, sink)
-        render(plan, sys.stdout, color=use_color(sys.stdout))
-        if not args.auto_approve and not _confirmed():
-            print("Apply cancelled; nothing was changed.")
-            return EXIT_ERROR
-        report = apply_plan(plan, client, sink, on_step=_print_step, guard=guard)
-    return _finish(report, args)
+        # The lease is taken before the gateway is read: two applies must not plan the same
+        # creates from the same live state.
+        with _lease(client, args) as lease:
+            outcome = _plan_and_apply(client, lease, saved, estate, args, sink)
+    if isinstance(outcome, int):
+        return outcome
+    return _finish(*outcome, args)
+
+
+def _plan_and_apply(
+    client: GatewayClient,
+    lease: Lease,
+    saved: Plan | None,
+    estate: Estate,
+    args: argparse.Namespace,
+    sink: SecretSink | None,
+) -> int | tuple[ApplyReport, str]:
+    """An exit code when nothing was applied, else the report and the pace it went at."""
+    plan, live = derive_plan(client, estate)
+    if saved is not None:
+        _same_plan(saved, plan, args.planfile)
+    guard = Guard(GuardContext.build(estate, live))
+    for change in plan.changes:
+        guard(change)  # every change is checked again before its own write, too
+    if not plan.has_changes:
+        print("No changes. The gateway matches desired/.", flush=True)
+        return EXIT_OK
+    if not args.force:
+        plan.raise_if_unsafe()
+    _require_sink(plan, sink)
+    render(plan, sys.stdout, color=use_color(sys.stdout))
+    if not args.auto_approve and not _confirmed():
+        print("Apply cancelled; nothing was changed.")
+        return EXIT_ERROR
+    print(f"\nApplying {len(plan.changes)} change(s), up to {client.pool.parallelism} at once:",
+          flush=True)
+    progress = Progress(len(plan.changes), sys.stdout, live=use_color(sys.stdout))
+    try:
+        report = apply_plan(plan, client, sink, on_step=progress.step, check=lease.check,
+                            guard=guard)
+    finally:
+        progress.close()
+    return report, progress.pace_text()
+
+
+def _lease(client: GatewayClient, args: argparse.Namespace) -> Lease:
+    def say(message: str) -> None:
+        print(message, flush=True)
+
+    return Lease(client, ttl=args.lease_ttl, wait=args.lease_wait, on_wait=say)
 
 
 def _same_plan(saved: Plan, derived: Plan, planfile: Path) -> None:
@@ -135,31 +169,24 @@ def _confirmed() -> bool:
         return False
 
 
-def _print_step(result: StepResult) -> None:
-    marks = {
-        StepStatus.DONE: "ok",
-        StepStatus.FAILED: "FAILED",
-        StepStatus.NOT_ATTEMPTED: "skipped",
-    }
-    change = result.change
-    line = f"  [{marks[result.status]}] {change.action.value} {change.target}"
-    if result.message:
-        line += f": {result.message}"
-    print(safe_text(line), file=sys.stderr if result.status is StepStatus.FAILED else sys.stdout)
-
-
-def _finish(report: ApplyReport, args: argparse.Namespace) -> int:
+def _finish(report: ApplyReport, pace: str, args: argparse.Namespace) -> int:
     path = args.report
     context = run_context(args.base_url, args.desired, args.planfile)
     record_apply(report, context, path, args.audit_log)
     done = report.count(StepStatus.DONE)
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    sys.stdout.flush()  # every step line before the verdict, also when both are piped
     if report.ok:
-        print(f"Apply complete: {done} change(s) done. Report: {path}")
+        print(f"Apply complete: {done} change(s) done. {pace}. Report: {path}",
+              flush=True)
         return EXIT_OK
+    how = "interrupted" if report.interrupted else "stopped"
     print(
-        f"error: apply stopped: {done} done, {report.count(StepStatus.FAILED)} failed, "
+        f"error: apply {how}: {done} done, {report.count(StepStatus.FAILED)} failed, "
         f"{report.count(StepStatus.NOT_ATTEMPTED)} not attempted. Report: {path}. "
         "Fix the cause and run apply again; it continues from the live state.",
         file=sys.stderr,
+        flush=True,
     )
     return EXIT_ERROR

@@ -29,6 +29,8 @@ from reconciler.commands.usage import add_usage_parser, run_usage
 from reconciler.core.errors import DesiredError, ReconcilerError
 from reconciler.core.fit import DEFAULT_NOTE
 from reconciler.core.masking import safe_text
+from reconciler.gateway.lease import DEFAULT_TTL, DEFAULT_WAIT
+from reconciler.gateway.parallel import DEFAULT_PARALLELISM
 
 MIN_MAX_CHARS = 1000  # room for the plan's head and the truncation note
 
@@ -108,6 +110,14 @@ def _add_apply(apply: argparse.ArgumentParser) -> None:
     )
     apply.add_argument("--secrets-cmd", help="run this command per new key, the key on stdin")
     apply.add_argument(
+        "--lease-ttl", type=float, default=DEFAULT_TTL,
+        help="seconds the gateway's apply lease outlives a crashed apply (default: %(default)s)",
+    )
+    apply.add_argument(
+        "--lease-wait", type=float, default=DEFAULT_WAIT,
+        help="seconds to wait for another apply to finish (default: %(default)s)",
+    )
+    apply.add_argument(
         "--report",
         type=Path,
         default=Path("apply-report.json"),
@@ -152,6 +162,8 @@ def _add_sandbox(sandbox: argparse.ArgumentParser) -> None:
     sandbox.add_argument("--master-key", default=os.environ.get("SANDBOX_MASTER_KEY"))
     sandbox.add_argument("--state", type=Path, help="keep the sandbox's state in this JSON file")
     sandbox.add_argument("--no-seed", action="store_true", help="start empty")
+    sandbox.add_argument("--latency", type=float, default=0.0,
+                         help="seconds added to every answer, to play a gateway far away")
 
 
 def _desired_flag(parser: argparse.ArgumentParser) -> None:
@@ -170,6 +182,26 @@ def _gateway_flags(parser: argparse.ArgumentParser) -> None:
         help="admin key (default: $LITELLM_ADMIN_KEY, else $LITELLM_API_KEY; prefer them)",
     )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    parser.add_argument(
+        "--parallelism", type=_positive_int, default=DEFAULT_PARALLELISM,
+        help="gateway requests in flight at once (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--retries", type=int, default=5,
+        help="retries of a request that met a timeout, a dropped connection, 429, 500, 502, "
+        "503, 504 or 529 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--retry-budget", type=float, default=60.0,
+        help="seconds after which a failing request is not retried again (default: %(default)s)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,6 +270,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
             master_key=args.master_key or DEFAULT_MASTER_KEY,
             state_file=args.state,
             seed=not args.no_seed,
+            latency=args.latency,
         )
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:

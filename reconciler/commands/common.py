@@ -14,11 +14,18 @@ from reconciler.core.address import normalize_base_url
 from reconciler.core.desired import Estate
 from reconciler.core.diff import plan_changes
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.live import LiveState, parse_live
+from reconciler.core.live import KEY_LIMIT_FIELDS, LiveState, parse_live
 from reconciler.core.plan import Plan, desired_digest
 from reconciler.gateway.client import GatewayClient
+from reconciler.gateway.lease import without_lease_rows
+from reconciler.gateway.parallel import DEFAULT_PARALLELISM
+from reconciler.gateway.retry import RetryPolicy
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+# Seconds before the first retry (doubling from there); tests set it small.
+RETRY_BASE_ENV = "RECONCILER_RETRY_BASE"
+# What parse_live reads of a key row (the rest of its ~60 fields is dropped on arrival).
+LIVE_KEY_FIELDS = ("key_alias", "key_name", "models", "blocked", "metadata", *KEY_LIMIT_FIELDS)
 
 
 def open_client(args: argparse.Namespace) -> GatewayClient:
@@ -29,12 +36,27 @@ def open_client(args: argparse.Namespace) -> GatewayClient:
     base_url, note = normalize_base_url(args.base_url)
     if note:
         print(note, file=sys.stderr)
-    return GatewayClient(base_url, args.admin_key, timeout=args.timeout)
+    # Commands without the retry and parallelism flags get the defaults.
+    retry = RetryPolicy(
+        attempts=max(1, getattr(args, "retries", 5) + 1),
+        budget=getattr(args, "retry_budget", RetryPolicy.budget),
+        base=float(os.environ.get(RETRY_BASE_ENV) or RetryPolicy.base),
+    )
+    return GatewayClient(
+        base_url, args.admin_key, timeout=args.timeout, retry=retry,
+        parallelism=getattr(args, "parallelism", DEFAULT_PARALLELISM),
+    )
 
 
 def read_live(client: GatewayClient, *, fallbacks: bool) -> LiveState:
-    router = client.router_settings() if fallbacks else None
-    return parse_live(client.list_keys(), client.list_models(), router)
+    # Models and router settings are read while the key pages come in.
+    models = client.pool.submit(client.list_models)
+    router = client.pool.submit(client.router_settings) if fallbacks else None
+    rows = client.list_keys(fields=LIVE_KEY_FIELDS)
+    # The apply lease is a key of the gateway's but never part of any plan.
+    return parse_live(
+        without_lease_rows(rows), models.result(), router.result() if router else None
+    )
 
 
 def derive_plan(client: GatewayClient, estate: Estate) -> tuple[Plan, LiveState]:

@@ -9,6 +9,7 @@
     ├── ForbiddenChangeError    a change would break a promise (pinned key, foreign object,
     │                           action and object that disagree); refused at the point of change
     ├── SecretSinkError         the chosen secret sink could not take a new key
+    ├── LeaseError              another apply holds the gateway, or this one lost its lease
     └── GatewayError            anything from talking to the gateway (see reconciler.gateway.client)
         ├── GatewayUnreachable  connection refused, DNS, TLS
         ├── GatewayTimeout      no answer in time
@@ -75,6 +76,10 @@ class SecretSinkError(ReconcilerError):
     pass
 
 
+class LeaseError(ReconcilerError):
+    pass
+
+
 class GatewayError(ReconcilerError):
     pass
 
@@ -88,8 +93,12 @@ class GatewayTimeout(GatewayError):
 
 
 class GatewayHTTPError(GatewayError):
-    def __init__(self, *, status: int, method: str, path: str, message: str) -> None:
+    def __init__(
+        self, *, status: int, method: str, path: str, message: str,
+        retry_after: float | None = None,
+    ) -> None:
         self.status = status
+        self.retry_after = retry_after  # seconds the gateway asked us to wait (429/503)
         self.method = method
         self.path = path
         # A server's message is one line; whatever it echoes (names included) stays one line.

@@ -7,7 +7,12 @@ appear in an exception (request bodies are not echoed, response text is scrubbed
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
+from collections.abc import Collection
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -22,12 +27,18 @@ from reconciler.core.errors import (
     NotFound,
 )
 from reconciler.gateway.answers import hint_for, non_json_summary, not_json_error
+from reconciler.gateway.parallel import DEFAULT_PARALLELISM, Pool
+from reconciler.gateway.retry import RetryPolicy
 
 PAGE_SIZE = 100  # /key/list refuses more than 100 per page
+LIST_ATTEMPTS = 3  # reads of a key list that keeps changing underneath before giving up
 SPEND_LOG_PAGE = 1000  # /spend/logs/v2 refuses more than 1000 per page
 
 
 class GatewayClient:
+    """Reads are retried freely; writes are retried only where a retry cannot do the thing
+    twice: idempotent ones as they are, creates and deletes after looking the object up."""
+
     def __init__(
         self,
         base_url: str,
@@ -35,14 +46,21 @@ class GatewayClient:
         *,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        parallelism: int = DEFAULT_PARALLELISM,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.request_count = 0
+        self.retry = retry or RetryPolicy()
+        self.pool = Pool(parallelism)
+        self._count_lock = threading.Lock()
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {admin_key}"},
             timeout=timeout,
             transport=transport,
+            # One connection per call in flight, so parallel calls do not queue for a socket.
+            limits=httpx.Limits(max_connections=max(10, parallelism + 2)),
         )
 
     def __enter__(self) -> GatewayClient:
@@ -52,84 +70,160 @@ class GatewayClient:
         self.close()
 
     def close(self) -> None:
+        self.pool.close()
         self._http.close()
 
     # -- reads -------------------------------------------------------------------------------
-    def list_keys(self) -> list[dict[str, Any]]:
-        """Every live key as a full object, all pages, checked against total_count."""
-        rows: list[dict[str, Any]] = []
-        page, pages, total = 1, 1, 0
-        while page <= pages:
-            body = self._call(
-                "GET",
-                "/key/list",
-                params={"return_full_object": "true", "size": PAGE_SIZE, "page": page},
-            )
-            rows.extend(k for k in body.get("keys", []) if isinstance(k, dict))
-            total = int(body.get("total_count") or 0)
-            pages = max(int(body.get("total_pages") or 0), math.ceil(total / PAGE_SIZE))
-            page += 1
+    def list_keys(self, fields: Collection[str] | None = None) -> list[dict[str, Any]]:
+        """Every live key as a full object: page 1 says how many pages; the rest are read
+        `parallelism` at a time. A list that changed while read is read again (twice).
+        With `fields`, each row keeps only those (and its token) as soon as its page is in:
+        a full row is ~60 fields, and 10,000 of them would dominate a plan's memory."""
+        for attempt in range(LIST_ATTEMPTS):
+            try:
+                return self._list_keys_once(fields)
+            except ListChangedError:
+                if attempt == LIST_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _list_keys_once(self, fields: Collection[str] | None) -> list[dict[str, Any]]:
+        keep = None if fields is None else {"token", *fields}
+
+        def page_rows(page: int) -> tuple[int, list[dict[str, Any]]]:
+            body = self._key_page(page)
+            rows = [k for k in body.get("keys", []) if isinstance(k, dict)]
+            if keep is not None:
+                rows = [{f: row.get(f) for f in keep} for row in rows]
+            return int(body.get("total_count") or 0), rows
+
+        total, first = page_rows(1)
+        pages = math.ceil(total / PAGE_SIZE)
+        rows = first + [r for _, more in self.pool.map(page_rows, range(2, pages + 1))
+                        for r in more]
         # Offset paging over a list that changes while read can skip or repeat rows.
         unique = {r["token"]: r for r in rows}
         if len(unique) != total:
-            raise GatewayError(
+            raise ListChangedError(
                 f"/key/list changed while it was read ({len(unique)} keys seen, "
                 f"total_count {total}); run again"
             )
         return list(unique.values())
 
+    def _key_page(self, page: int) -> dict[str, Any]:
+        params = {"return_full_object": "true", "size": PAGE_SIZE, "page": page}
+        return dict(self._read("GET", "/key/list", params=params))
+
     def list_models(self) -> list[dict[str, Any]]:
-        body = self._call("GET", "/model/info")
+        body = self._read("GET", "/model/info")
         return [m for m in body.get("data", []) if isinstance(m, dict)]
 
-    def find_keys_by_alias(self, alias: str) -> list[dict[str, Any]]:
-        body = self._call(
-            "GET",
-            "/key/list",
-            params={"return_full_object": "true", "key_alias": alias, "size": PAGE_SIZE},
-        )
+    def find_keys_by_alias(self, alias: str, *, substring: bool = False) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {
+            "return_full_object": "true", "key_alias": alias, "size": PAGE_SIZE
+        }
+        if substring:
+            params["substring_matching"] = "true"  # case-insensitive "contains"
+        body = self._read("GET", "/key/list", params=params)
         return [k for k in body.get("keys", []) if isinstance(k, dict)]
+
+    def key_by_token(self, token: str) -> dict[str, Any] | None:
+        """The live key with this sha256, or None (never created, or deleted)."""
+        try:
+            body = self._read("GET", "/key/info", params={"key": token})
+        except NotFound:
+            return None
+        info = dict(body.get("info") or {})
+        # A deleted key still answers, from the archive, with status "deleted".
+        return None if info.get("status") == "deleted" else {**info, "token": token}
+
+    def model_by_id(self, model_id: str) -> dict[str, Any] | None:
+        try:
+            body = self._read("GET", "/model/info", params={"litellm_model_id": model_id})
+        except GatewayHTTPError as exc:
+            if exc.status in (400, 404) and "not found" in exc.detail.lower():
+                return None
+            raise
+        rows = [m for m in body.get("data", []) if isinstance(m, dict)]
+        return rows[0] if rows else None
 
     def router_settings(self) -> dict[str, Any]:
         """The live router's settings (fallbacks included), as the proxy reports them."""
-        body = self._call("GET", "/get/config/callbacks")
+        body = self._read("GET", "/get/config/callbacks")
         return dict(body.get("router_settings") or {})
 
     def update_router_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
-        return dict(self._call("POST", "/config/update", json={"router_settings": settings}))
+        return dict(self._read("POST", "/config/update", json={"router_settings": settings}))
 
     def readiness(self) -> dict[str, Any]:
+        # A probe asks once: "not ready now" is its answer, not a failure to retry.
         return dict(self._call("GET", "/health/readiness"))
 
     # -- key writes --------------------------------------------------------------------------
     def generate_key(self, body: dict[str, Any]) -> dict[str, Any]:
-        return dict(self._call("POST", "/key/generate", json=body))
+        """Create a key whose raw value the caller chose (body["key"]). After an unclear
+        outcome the key is looked up by its sha256 before the create is sent again."""
+        raw = str(body["key"])
+        token = hashlib.sha256(raw.encode()).hexdigest()
+
+        def created() -> dict[str, Any] | None:
+            return {"key": raw, "token": token} if self.key_by_token(token) else None
+
+        return dict(
+            self.retry.call(lambda: self._call("POST", "/key/generate", json=body), verify=created)
+        )
 
     def update_key(self, token: str, fields: dict[str, Any]) -> dict[str, Any]:
-        return dict(self._call("POST", "/key/update", json={"key": token, **fields}))
+        return dict(self._read("POST", "/key/update", json={"key": token, **fields}))
 
     def block_key(self, token: str) -> dict[str, Any]:
-        return dict(self._call("POST", "/key/block", json={"key": token}))
+        return dict(self._read("POST", "/key/block", json={"key": token}))
 
     def unblock_key(self, token: str) -> dict[str, Any]:
-        return dict(self._call("POST", "/key/unblock", json={"key": token}))
+        return dict(self._read("POST", "/key/unblock", json={"key": token}))
 
     def delete_key(self, token: str) -> dict[str, Any]:
-        return dict(self._call("POST", "/key/delete", json={"keys": [token]}))
+        def gone() -> dict[str, Any] | None:
+            return None if self.key_by_token(token) else {"deleted_keys": [token]}
+
+        return dict(
+            self.retry.call(
+                lambda: self._call("POST", "/key/delete", json={"keys": [token]}), verify=gone
+            )
+        )
 
     # -- model writes ------------------------------------------------------------------------
     def create_model(self, body: dict[str, Any]) -> dict[str, Any]:
-        return dict(self._call("POST", "/model/new", json=body))
+        model_id = str((body.get("model_info") or {}).get("id") or "")
+
+        def created() -> dict[str, Any] | None:
+            return self.model_by_id(model_id) if model_id else None
+
+        return dict(
+            self.retry.call(lambda: self._call("POST", "/model/new", json=body), verify=created)
+        )
 
     def update_model(self, model_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return dict(self._call("PATCH", f"/model/{model_id}/update", json=body))
+        return dict(self._read("PATCH", f"/model/{model_id}/update", json=body))
 
     def delete_model(self, model_id: str) -> dict[str, Any]:
-        return dict(self._call("POST", "/model/delete", json={"id": model_id}))
+        def gone() -> dict[str, Any] | None:
+            return None if self.model_by_id(model_id) else {"deleted": model_id}
+
+        return dict(
+            self.retry.call(
+                lambda: self._call("POST", "/model/delete", json={"id": model_id}), verify=gone
+            )
+        )
 
     # -- the seam ----------------------------------------------------------------------------
+    def _read(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A call that is safe to repeat as it is: reads and idempotent writes."""
+        return self.retry.call(lambda: self._call(method, path, **kwargs))
+
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        self.request_count += 1
+        with self._count_lock:
+            self.request_count += 1
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TimeoutException:
@@ -186,6 +280,10 @@ class GatewayClient:
         return dict(self._call("GET", "/health"))
 
 
+class ListChangedError(GatewayError):
+    pass
+
+
 def _http_error(method: str, path: str, response: httpx.Response) -> GatewayHTTPError:
     status = response.status_code
     message = error_message(response)
@@ -195,7 +293,30 @@ def _http_error(method: str, path: str, response: httpx.Response) -> GatewayHTTP
     elif status == 404:
         cls = NotFound
     message += hint_for(status, message)
-    return cls(status=status, method=method, path=path, message=message)
+    return cls(
+        status=status,
+        method=method,
+        path=path,
+        message=message,
+        retry_after=retry_after(response.headers.get("Retry-After")),
+    )
+
+
+def retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def error_message(response: httpx.Response) -> str:

@@ -1,4 +1,4 @@
-"""Carry out a Plan through the gateway client, in order; stop at the first failure.
+"""Carry out a Plan through the gateway client, phase by phase; stop at the first failure.
 
 The report says, for every change, whether it was done, failed, or not attempted, so a failed
 apply can be read, fixed and re-run: the next plan starts from the live state and converges.
@@ -7,15 +7,17 @@ apply can be read, fixed and re-run: the next plan starts from the live state an
 from __future__ import annotations
 
 import hashlib
+import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from reconciler.core.changes import Action, Change
+from reconciler.core.changes import Action, Change, DeleteKey
 from reconciler.core.diff_models import needs_recreate
-from reconciler.core.errors import GatewayError, GatewayHTTPError, ReconcilerError, SecretSinkError
-from reconciler.core.live import MARKER_FIELD, MODEL_RECORD_FIELD, UNDELIVERED_FIELD
+from reconciler.core.errors import GatewayError, ReconcilerError, SecretSinkError
+from reconciler.core.live import MARKER_FIELD, MODEL_RECORD_FIELD
 from reconciler.core.masking import mask_key
 from reconciler.core.plan import Plan
 from reconciler.core.stamps import user_metadata
@@ -48,10 +50,12 @@ class StepResult:
 @dataclass
 class ApplyReport:
     results: list[StepResult] = field(default_factory=list)
+    interrupted: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return all(r.status is StepStatus.DONE for r in self.results)
+        return not self.interrupted and all(r.status is StepStatus.DONE for r in self.results)
 
     def count(self, status: StepStatus) -> int:
         return sum(r.status is status for r in self.results)
@@ -63,6 +67,8 @@ class ApplyReport:
             "done": self.count(StepStatus.DONE),
             "failed": self.count(StepStatus.FAILED),
             "not_attempted": self.count(StepStatus.NOT_ATTEMPTED),
+            "interrupted": self.interrupted,
+            "warnings": self.warnings,
             "steps": [r.data for r in self.results],
         }
 
@@ -73,37 +79,93 @@ def apply_plan(
     sink: SecretSink | None,
     *,
     on_step: Callable[[StepResult], None] = lambda _: None,
+    check: Callable[[], None] = lambda: None,
     guard: Callable[[Change], None] | None = None,
 ) -> ApplyReport:
+    """Run the plan phase by phase (one phase per Action, in Action order), up to the client's
+    parallelism at once within a phase. The first hard failure, a lost lease (`check`) or
+    Ctrl-C starts nothing more; calls in flight finish and are reported as they ended."""
     if sink is None and any(c.action is Action.CREATE_KEY for c in plan.changes):
         # Checked before the first call: a key nobody can hold the secret of must never exist.
         raise SecretSinkError(
             "the plan creates keys: choose --secrets-out FILE or --secrets-cmd CMD"
         )
-    executor = _Executor(client, sink, guard)
+    executor = _Executor(client, sink, check, guard)
+    changes = list(plan.changes)
+    results: list[StepResult | None] = [None] * len(changes)
     report = ApplyReport()
-    failed = False
-    for change in plan.changes:
-        if failed:
-            result = StepResult(change, StepStatus.NOT_ATTEMPTED)
-        else:
-            try:
-                message = executor.run(change)
-                result = StepResult(change, StepStatus.DONE, message)
-            except ReconcilerError as exc:
-                failed = True
-                result = StepResult(change, StepStatus.FAILED, str(exc))
-            except KeyboardInterrupt:
-                # Ctrl-C still leaves a report; the next plan shows what really happened.
-                failed = True
-                result = StepResult(
-                    change,
-                    StepStatus.FAILED,
-                    "interrupted: this change may or may not have been made",
-                )
-        report.results.append(result)
-        on_step(result)
+    for phase in _phases(changes):
+
+        def done(index: int, result: StepResult, phase: list[int] = phase) -> None:
+            results[phase[index]] = result
+            on_step(result)
+
+        def abandoned(index: int, phase: list[int] = phase) -> None:
+            done(index, StepResult(changes[phase[index]], StepStatus.FAILED, INTERRUPTED))
+
+        if executor.stop.is_set():
+            break
+        if client.pool.run_bounded(
+            [changes[i] for i in phase], executor.attempt, stop=executor.stop,
+            on_result=done, on_abandoned=abandoned, on_interrupt=client.retry.halt.set,
+        ):
+            report.interrupted = True
+    for index, result in enumerate(results):
+        if result is None:
+            results[index] = StepResult(changes[index], StepStatus.NOT_ATTEMPTED)
+            on_step(results[index])  # type: ignore[arg-type]
+    report.results.extend(r for r in results if r is not None)
+    if executor.created and not executor.stop.is_set():
+        try:
+            report.results.extend(retire_duplicates(executor, changes, on_step))
+        except GatewayError as exc:  # the next plan retires duplicates all the same
+            report.warnings.append(f"could not check for duplicate keys: {exc}")
     return report
+
+
+INTERRUPTED = "interrupted: this change may or may not have been made"
+
+
+def _phases(changes: list[Change]) -> list[list[int]]:
+    """Indexes of the plan's changes grouped by action, in apply order."""
+    phases: dict[Action, list[int]] = {}
+    for index, change in enumerate(changes):
+        phases.setdefault(change.action, []).append(index)
+    return [phases[action] for action in sorted(phases, key=lambda a: a.order)]
+
+
+def retire_duplicates(
+    executor: _Executor, changes: list[Change], on_step: Callable[[StepResult], None]
+) -> list[StepResult]:
+    """After creating keys: no alias may have two managed keys (e.g. an apply of an older
+    version ran at the same time). The key this run created stays; extras are deleted."""
+    markers = {
+        (c.after.get("metadata") or {}).get(MARKER_FIELD)
+        for c in changes
+        if c.action is Action.CREATE_KEY
+    }
+    by_alias: dict[str, list[dict[str, Any]]] = {}
+    for row in executor.client.list_keys():
+        if (row.get("metadata") or {}).get(MARKER_FIELD) in markers and row.get("key_alias"):
+            by_alias.setdefault(str(row["key_alias"]), []).append(row)
+    results = []
+    for alias, rows in sorted(by_alias.items()):
+        if len(rows) < 2:
+            continue
+        keep = executor.created.get(alias) or min(
+            rows, key=lambda r: (r.get("blocked") is True, str(r.get("created_at")))
+        )["token"]
+        for row in rows:
+            if row["token"] == keep:
+                continue
+            extra = DeleteKey(
+                target=alias, key_id=str(row["token"]), key_name=row.get("key_name"),
+                before={"blocked": row.get("blocked") is True},
+                reason="a second managed key for this alias (another apply ran at the same time)",
+            )
+            results.append(executor.attempt(extra))
+            on_step(results[-1])
+    return results
 
 
 class _Executor:
@@ -111,11 +173,26 @@ class _Executor:
         self,
         client: GatewayClient,
         sink: SecretSink | None,
+        check: Callable[[], None] = lambda: None,
         guard: Callable[[Change], None] | None = None,
     ) -> None:
         self.client = client
         self.sink = sink
+        self.check = check
         self.guard = guard
+        self.stop = threading.Event()
+        self.created: dict[str, str] = {}  # alias -> token of the key this run created
+        # Sinks (a file, a vault command) are not assumed to take two secrets at once.
+        self._sink_lock = threading.Lock()
+
+    def attempt(self, change: Change) -> StepResult:
+        """One change on a worker thread: its result, never an exception."""
+        try:
+            self.check()
+            return StepResult(change, StepStatus.DONE, self.run(change))
+        except ReconcilerError as exc:
+            self.stop.set()
+            return StepResult(change, StepStatus.FAILED, str(exc))
 
     def run(self, change: Change) -> str:
         if self.guard is not None:
@@ -169,53 +246,26 @@ class _Executor:
         return "deleted"
 
     def _create_key(self, change: Change) -> str:
+        """Secret first: the raw key is chosen here and stored in the sink BEFORE the gateway
+        hears of it, so the gateway never holds a key whose secret the sink lacks. A sink
+        failure creates nothing; an unclear create is looked up by token, never repeated."""
         assert self.sink is not None  # apply_plan checked this before any call
+        raw = "sk-" + secrets.token_urlsafe(32)
+        token = hashlib.sha256(raw.encode()).hexdigest()
         body = {k: v for k, v in change.after.items() if v is not None}
         if body.get("blocked") is False:
             body.pop("blocked")  # LiteLLM's default (null) already means "not blocked"
-        try:
-            created = self.client.generate_key(body)
-        except GatewayError as exc:
-            self._quarantine_if_created(change, exc)
-            raise
-        raw = str(created["key"])
-        token = str(created.get("token") or hashlib.sha256(raw.encode()).hexdigest())
-        try:
+        with self._sink_lock:
             self.sink.deliver(agent=change.target, raw_key=raw, token=token)
-        except SecretSinkError as exc:
-            lost = f"key {mask_key(raw)} was created but its secret could not be stored ({exc})"
-            try:
-                self._quarantine(token, change.after.get("metadata", {}))
-            except GatewayError as block_exc:
-                raise SecretSinkError(
-                    f"{lost}, and blocking it failed too ({block_exc}): delete the key with "
-                    f"sha256 {token} by hand"
-                ) from None
-            raise SecretSinkError(
-                f"{lost}; it is now blocked and the next apply replaces it"
-            ) from None
-        return f"created {mask_key(raw)}; secret delivered"
-
-    def _quarantine_if_created(self, change: Change, exc: ReconcilerError) -> None:
-        """After an unclear failure the key may exist anyway: block it if so, secret unknown."""
-        if isinstance(exc, GatewayHTTPError) and exc.status < 500:
-            return
         try:
-            rows = self.client.find_keys_by_alias(change.target)
-        except GatewayError:
-            return
-        marker = change.after.get("metadata", {}).get(MARKER_FIELD)
-        for row in rows:
-            if (row.get("metadata") or {}).get(MARKER_FIELD) == marker:
-                try:
-                    self._quarantine(str(row["token"]), change.after.get("metadata", {}))
-                except GatewayError:
-                    return  # the original error is what the operator needs to see
-
-    def _quarantine(self, token: str, metadata: dict[str, Any]) -> None:
-        self.client.update_key(
-            token, {"blocked": True, "metadata": {**metadata, UNDELIVERED_FIELD: True}}
-        )
+            self.client.generate_key({**body, "key": raw})
+        except GatewayError as exc:
+            raise GatewayError(
+                f"{exc} (the secret of {mask_key(raw)} is already in the sink: if the gateway "
+                "made the key it is usable, if not the next apply creates it)"
+            ) from None
+        self.created[change.target] = token
+        return f"created {mask_key(raw)}; secret delivered"
 
     def _update_key(self, change: Change) -> str:
         self.client.update_key(str(change.key_id), change.after)

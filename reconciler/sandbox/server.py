@@ -22,18 +22,26 @@ DEFAULT_MASTER_KEY = "sk-sandbox-master-key"
 _BIND_HOST = "127.0.0.1"
 
 
+class _Server(ThreadingHTTPServer):
+    # The stdlib's listen backlog of 5 drops connections when a client opens 8+ at once (the
+    # client then waits a 1 s SYN retransmit); a real proxy's uvicorn listens with 2048.
+    request_queue_size = 128
+
+
 class SandboxGateway:
     """In-memory LiteLLM-compatible admin API, served on 127.0.0.1 from a daemon thread."""
 
     def __init__(self, *, host: str = _BIND_HOST, port: int = 0,
                  master_key: str = DEFAULT_MASTER_KEY, state_file: pathlib.Path | None = None,
-                 seed: bool = True) -> None:
+                 seed: bool = True, latency: float = 0.0) -> None:
         if host not in (_BIND_HOST, "localhost"):
             raise ValueError("the sandbox gateway only binds to 127.0.0.1")
         self._port = port
         self._master_key = master_key
         self._state_file = pathlib.Path(state_file) if state_file else None
         self._seed = seed
+        # Seconds added to every answer, outside the state lock: plays a gateway far away.
+        self.latency = latency
         self.state = State()
         self.requests: list[tuple[str, str]] = []
         self._faults = FaultSchedule()
@@ -49,7 +57,7 @@ class SandboxGateway:
 
     def start(self) -> SandboxGateway:
         self.state = self._initial_state()
-        self._server = ThreadingHTTPServer((_BIND_HOST, self._port), _handler_for(self))
+        self._server = _Server((_BIND_HOST, self._port), _handler_for(self))
         self._server.daemon_threads = True
         port = self._server.server_address[1]
         self.base_url = f"http://{_BIND_HOST}:{port}"
@@ -90,6 +98,8 @@ class SandboxGateway:
     # -- request handling (called from server threads) ---------------------------------------
     def handle(self, req: Incoming) -> tuple[int, Any]:
         self.requests.append((req.method, req.path))
+        if self.latency:
+            time.sleep(self.latency)
         fault = self._faults.take(req.method, req.path)
         if fault is not None:
             if fault.delay > 0:
@@ -138,10 +148,11 @@ def _handler_for(gateway: SandboxGateway) -> type[BaseHTTPRequestHandler]:
 
 
 def serve(*, host: str = _BIND_HOST, port: int = 4001, master_key: str = DEFAULT_MASTER_KEY,
-          state_file: pathlib.Path | None = None, seed: bool = True) -> None:
+          state_file: pathlib.Path | None = None, seed: bool = True,
+          latency: float = 0.0) -> None:
     """Blocking server for demos; SIGINT/SIGTERM stop it cleanly."""
     gateway = SandboxGateway(host=host, port=port, master_key=master_key,
-                             state_file=state_file, seed=seed).start()
+                             state_file=state_file, seed=seed, latency=latency).start()
     stopping = threading.Event()
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:

@@ -67,6 +67,10 @@ class Gateway:
         """Live keys of this namespace by alias (all pages)."""
         return {k["key_alias"]: k for k in self._all_keys() if self._mine(k.get("key_alias"))}
 
+    def namespace_keys(self) -> list[dict[str, Any]]:
+        """Every live key of this namespace, duplicates of an alias included."""
+        return [k for k in self._all_keys() if self._mine(k.get("key_alias"))]
+
     def keys_by_alias(self, alias: str) -> list[dict[str, Any]]:
         return [k for k in self._all_keys() if k.get("key_alias") == alias]
 

@@ -79,6 +79,7 @@ def run_cli(gw: Gateway | None, cwd: Path, *args: str, admin_key: str | None = N
             base_url: str | None = None, stdin: str | None = None) -> Result:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LITELLM_")}
     env["NO_COLOR"] = "1"
+    env.setdefault("RECONCILER_RETRY_BASE", "0.05")  # short backoffs keep the suite fast
     if gw is not None or base_url:
         env["LITELLM_BASE_URL"] = base_url or (gw.base_url if gw else "")
     if gw is not None or admin_key:

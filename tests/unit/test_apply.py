@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import httpx
@@ -24,7 +25,7 @@ from reconciler.core.plan import Plan
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.executor import StepStatus, apply_plan
 from tests.unit.builders import estate, managed_model
-from tests.unit.fake_gateway import NEW_RAW_KEY, NEW_TOKEN, FakeGateway
+from tests.unit.fake_gateway import FakeGateway
 
 KEY_SPEC: dict[str, Any] = {
     "key_alias": "李狗蛋",
@@ -75,6 +76,7 @@ def test_changes_run_in_plan_order_with_the_right_bodies() -> None:
     report = apply_plan(plan, fake.client(), sink)
 
     assert report.ok
+    raw = next(body["key"] for _, path, body in fake.calls if path == "/key/generate")
     assert fake.calls == [
         (
             "POST",
@@ -90,17 +92,19 @@ def test_changes_run_in_plan_order_with_the_right_bodies() -> None:
                 "models": ["MiniMax-M2.5"],
                 "max_budget": 50,
                 "metadata": KEY_SPEC["metadata"],
+                "key": raw,
             },
         ),
         ("POST", "/key/update", {"key": "tok-aqiang", "rpm_limit": 60}),
         ("POST", "/key/unblock", {"key": "tok-red"}),
         ("POST", "/key/block", {"key": "tok-nicole"}),
         ("POST", "/model/delete", {"id": "old"}),
+        ("GET", "/key/list", None),  # after creates: no alias may have two managed keys
     ]
-    assert sink.delivered == [("李狗蛋", NEW_RAW_KEY, NEW_TOKEN)]
+    assert sink.delivered == [("李狗蛋", raw, hashlib.sha256(raw.encode()).hexdigest())]
     assert report.data["done"] == 7
     created = next(s for s in report.data["steps"] if s["action"] == "create_key")
-    assert created["message"] == "created sk-...2345; secret delivered"
+    assert created["message"] == f"created sk-...{raw[-4:]}; secret delivered"
 
 
 def test_update_model_patches_with_its_id_and_only_the_changed_params() -> None:
@@ -157,44 +161,18 @@ def test_first_failure_stops_the_run_and_later_steps_are_not_attempted() -> None
     assert (report.count(StepStatus.FAILED), report.count(StepStatus.NOT_ATTEMPTED)) == (1, 2)
 
 
-def test_failing_sink_blocks_the_new_key_and_reports_only_its_masked_name() -> None:
+def test_failing_sink_creates_nothing_and_reports_no_secret() -> None:
     fake = FakeGateway()
     plan = Plan(
         changes=(CreateKey(target="李狗蛋", after=KEY_SPEC), BlockKey(target="x", key_id="tok-x"))
     )
     report = apply_plan(plan, fake.client(), RecordingSink(error="disk full"))
 
-    assert fake.routes == ["POST /key/generate", "POST /key/update"]
-    _, _, quarantine = fake.calls[1]
-    assert quarantine == {
-        "key": NEW_TOKEN,
-        "blocked": True,
-        "metadata": {**KEY_SPEC["metadata"], "reconciler_secret_undelivered": True},
-    }
+    assert fake.routes == []  # the secret goes to the sink first; no sink, no key
     failed, skipped = report.results
     assert failed.status is StepStatus.FAILED
-    assert failed.message == (
-        "key sk-...2345 was created but its secret could not be stored (disk full); "
-        "it is now blocked and the next apply replaces it"
-    )
-    assert NEW_RAW_KEY not in str(report.data)
+    assert failed.message == "disk full"
     assert skipped.status is StepStatus.NOT_ATTEMPTED
-
-
-def test_server_error_on_generate_blocks_a_key_that_was_created_anyway() -> None:
-    fake = FakeGateway(
-        fail={"POST /key/generate": (500, {"error": {"message": "db timeout"}})},
-        alias_rows=[
-            {"token": "tok-ghost", "key_alias": "李狗蛋", "metadata": {"managed_by": "reconciler"}}
-        ],
-    )
-    report = apply_plan(
-        Plan(changes=(CreateKey(target="李狗蛋", after=KEY_SPEC),)), fake.client(), RecordingSink()
-    )
-    assert fake.routes == ["POST /key/generate", "GET /key/list", "POST /key/update"]
-    assert fake.calls[2][2]["key"] == "tok-ghost"
-    assert fake.calls[2][2]["blocked"] is True
-    assert report.results[0].message == "POST /key/generate answered 500: db timeout"
 
 
 def test_client_error_on_generate_does_not_look_for_a_created_key() -> None:
@@ -252,7 +230,7 @@ def test_ctrl_c_mid_apply_still_reports_what_was_and_was_not_done() -> None:
         return fake.handle(request)
 
     client = GatewayClient("http://fake", "sk-admin-0000000000",
-                           transport=httpx.MockTransport(interrupt_second))
+                           transport=httpx.MockTransport(interrupt_second), parallelism=1)
     plan = Plan(changes=(BlockKey(target="a", key_id="tok-a"), BlockKey(target="b", key_id="tok-b"),
                          BlockKey(target="c", key_id="tok-c")))
     report = apply_plan(plan, client, None)
@@ -260,16 +238,3 @@ def test_ctrl_c_mid_apply_still_reports_what_was_and_was_not_done() -> None:
         ("a", "done"), ("b", "failed"), ("c", "not_attempted")]
     assert report.data["steps"][1]["message"] == (
         "interrupted: this change may or may not have been made")
-
-
-def test_sink_failure_when_the_key_cannot_be_blocked_either_says_what_to_do() -> None:
-    fake = FakeGateway(fail={"POST /key/update": (500, {"detail": "db down"})})
-    plan = Plan(changes=(CreateKey(target="李狗蛋", after=KEY_SPEC),))
-    report = apply_plan(plan, fake.client(), RecordingSink(error="vault sealed"))
-    message = report.data["steps"][0]["message"]
-    assert message == (
-        "key sk-...2345 was created but its secret could not be stored (vault sealed), and "
-        "blocking it failed too (POST /key/update answered 500: db down): delete the key with "
-        f"sha256 {NEW_TOKEN} by hand"
-    )
-    assert NEW_RAW_KEY not in message

@@ -17,6 +17,7 @@ from reconciler.core.errors import (
     NotFound,
 )
 from reconciler.gateway.client import GatewayClient
+from reconciler.gateway.retry import NO_RETRY
 from tests.unit.builders import key_row
 
 BASE = "http://gateway.test"
@@ -27,7 +28,8 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def client(handler: Handler) -> GatewayClient:
-    return GatewayClient(BASE, ADMIN, transport=httpx.MockTransport(handler))
+    # One try: these tests are about what a single failure looks like (retries: test_retry).
+    return GatewayClient(BASE, ADMIN, transport=httpx.MockTransport(handler), retry=NO_RETRY)
 
 
 def paged_key_list(rows: list[dict[str, Any]], seen: list[httpx.Request]) -> Handler:
@@ -209,3 +211,13 @@ def test_no_raw_key_when_a_transport_error_quotes_one() -> None:
         gw.list_models()
     assert ADMIN not in str(caught.value)
     assert "sk-...1234" in str(caught.value)
+
+
+def test_list_keys_can_keep_only_the_fields_a_plan_reads() -> None:
+    rows = [key_row(f"a{i:03d}") for i in range(150)]
+    seen: list[httpx.Request] = []
+    got = client(paged_key_list(rows, seen)).list_keys(fields=("key_alias",))
+    assert sorted(got, key=lambda r: r["key_alias"]) == sorted(
+        ({"token": r["token"], "key_alias": r["key_alias"]} for r in rows),
+        key=lambda r: r["key_alias"])
+    assert len(seen) == 2

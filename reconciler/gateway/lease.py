@@ -1,0 +1,221 @@
+"""One writer per gateway: a lease kept in the gateway itself, as a blocked virtual key.
+
+LiteLLM enforces exactly one thing atomically that fits: a key's token (the sha256 of its raw
+value) is the primary key of its table, and /key/generate with a custom `key` is an upsert that
+never overwrites (`update={}`). So the lease of generation n is the key whose raw value is
+derived from n alone: every contender for generation n creates the SAME key, the database keeps
+the first, and /key/info on that token names the one holder. (The alias check is not atomic;
+it only makes some losers see a 400 instead of a silent 200.)
+
+- acquire: read the lease rows; if the newest is live and held by someone else, wait (up to
+  `wait` seconds) or fail; else create generation newest+1 and read back who holds it. The
+  holder must also still be the newest generation, so a contender that read stale rows loses.
+  Older generations are then deleted; the newest row is never deleted (released instead), so
+  generations only grow.
+- hold: a heartbeat thread pushes `expires_at` forward every ttl/4. `check()` (before every
+  change) fails once the last confirmed renewal is older than 3/4 ttl: past that point another
+  apply may rightly take over, e.g. after this process was stopped (SIGSTOP) or lost the network.
+- die: kill -9 leaves the row; it expires after ttl and the next apply takes over.
+- release: `expires_at` set to now, so the next apply need not wait.
+
+The lease key is blocked, allowed no real model and has a budget of 0, so knowing its derived
+raw value grants nothing. Plans never show it: `without_lease_rows` drops it from live state.
+`expires_at` is wall-clock time, so hosts running apply need roughly synchronised clocks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.core.errors import GatewayError, GatewayHTTPError, LeaseError
+from reconciler.gateway.client import GatewayClient
+
+LEASE_ALIAS = "reconciler-lease"
+LEASE_FIELD = "reconciler_lease"
+DEFAULT_TTL = 60.0
+DEFAULT_WAIT = 120.0
+
+
+def is_lease_row(row: dict[str, Any]) -> bool:
+    metadata = row.get("metadata")
+    alias = str(row.get("key_alias") or "")
+    return isinstance(metadata, dict) and LEASE_FIELD in metadata and alias.startswith(
+        LEASE_ALIAS + "/"
+    )
+
+
+def without_lease_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rows if not is_lease_row(r)]
+
+
+def lease_raw_key(generation: int) -> str:
+    return "sk-reconciler-lease-" + hashlib.sha256(
+        f"{LEASE_ALIAS}/{generation}".encode()
+    ).hexdigest()[:32]
+
+
+def lease_token(generation: int) -> str:
+    return hashlib.sha256(lease_raw_key(generation).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class LeaseRow:
+    generation: int
+    holder: str
+    expires_at: float
+
+    @classmethod
+    def parse(cls, row: dict[str, Any]) -> LeaseRow:
+        meta = row.get("metadata") or {}
+        return cls(int(meta.get("generation", 0)), str(meta.get("holder", "")),
+                   float(meta.get("expires_at", 0.0)))
+
+    def describe(self) -> str:
+        when = time.strftime("%H:%M:%S", time.localtime(self.expires_at))
+        return f"held by {self.holder} until {when} unless renewed"
+
+
+class Lease:
+    def __init__(
+        self,
+        client: GatewayClient,
+        *,
+        ttl: float = DEFAULT_TTL,
+        wait: float = DEFAULT_WAIT,
+        on_wait: Callable[[str], None] = lambda _: None,
+        wall: Callable[[], float] = time.time,
+        mono: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client, self.ttl, self.wait, self.on_wait = client, ttl, wait, on_wait
+        self.wall, self.mono, self.sleep = wall, mono, sleep
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.generation = 0
+        self.lost = False
+        self._confirmed = 0.0
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
+
+    def __enter__(self) -> Lease:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    # -- taking it ---------------------------------------------------------------------------
+    def acquire(self) -> None:
+        deadline = self.mono() + self.wait
+        told = False
+        while True:
+            busy = self._try_acquire()
+            if busy is None:
+                break
+            if self.mono() >= deadline:
+                raise LeaseError(
+                    f"another apply is writing to this gateway ({busy.describe()}); "
+                    "run again when it is done"
+                )
+            if not told:
+                self.on_wait(f"Waiting for another apply to finish ({busy.describe()})...")
+                told = True
+            self.sleep(min(1.0, max(0.0, deadline - self.mono())))
+        self._heartbeat = threading.Thread(target=self._beat, daemon=True, name="lease")
+        self._heartbeat.start()
+
+    def _try_acquire(self) -> LeaseRow | None:
+        """None once held; else the row that stands in the way."""
+        rows = self._rows()
+        top = max(rows, key=lambda r: r.generation, default=None)
+        if top is not None and top.expires_at > self.wall() and top.holder != self.holder:
+            return top
+        generation = top.generation + 1 if top else 1
+        try:
+            self.client.generate_key(self._body(generation))
+        except GatewayHTTPError as exc:
+            if exc.status != 400:  # 400: a contender's create of this generation came first
+                raise
+        row = self.client.key_by_token(lease_token(generation))
+        winner = LeaseRow.parse(row) if row else None
+        if winner is None or winner.holder != self.holder:
+            return winner or LeaseRow(generation, "another apply", self.wall() + self.ttl)
+        newer = [r for r in self._rows() if r.generation > generation]
+        if newer:
+            return newer[0]
+        self.generation, self._confirmed = generation, self.mono()
+        for old in rows:
+            if old.generation < generation:
+                self._forget(old.generation)
+        return None
+
+    def _body(self, generation: int) -> dict[str, Any]:
+        return {
+            "key": lease_raw_key(generation),
+            "key_alias": f"{LEASE_ALIAS}/{generation:010d}",
+            "blocked": True,
+            "models": ["reconciler-lease-no-model"],
+            "max_budget": 0,
+            "metadata": self._metadata(generation, self.wall() + self.ttl),
+        }
+
+    def _metadata(self, generation: int, expires_at: float) -> dict[str, Any]:
+        return {LEASE_FIELD: "apply", "generation": generation, "holder": self.holder,
+                "expires_at": expires_at}
+
+    def _rows(self) -> list[LeaseRow]:
+        found = self.client.find_keys_by_alias(LEASE_ALIAS + "/", substring=True)
+        return [LeaseRow.parse(r) for r in found if is_lease_row(r)]
+
+    def _forget(self, generation: int) -> None:
+        # An old generation left behind is harmless: only the newest counts.
+        with contextlib.suppress(GatewayError):
+            self.client.delete_key(lease_token(generation))
+
+    # -- holding it --------------------------------------------------------------------------
+    def check(self) -> None:
+        """Raise LeaseError when this apply may no longer be the only writer."""
+        if self.lost:
+            raise LeaseError("another apply took over this gateway's lease; stopped")
+        if self.generation and self.mono() - self._confirmed > self.ttl * 0.75:
+            raise LeaseError(
+                "the lease on the gateway could not be renewed in time (was this process "
+                "paused, or the gateway unreachable?); stopped so that two applies never write"
+            )
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.ttl / 4):
+            self.renew()
+
+    def renew(self) -> None:
+        try:
+            if any(r.generation > self.generation for r in self._rows()):
+                self.lost = True
+                return
+            self._write(self.wall() + self.ttl)
+            self._confirmed = self.mono()
+        except GatewayError:
+            pass  # check() notices once renewals have failed for too long
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join(timeout=5)
+        if self.generation and not self.lost:
+            with contextlib.suppress(GatewayError):  # else it expires by itself after ttl
+                self._write(self.wall())
+        self.generation = 0
+
+    def _write(self, expires_at: float) -> None:
+        self.client.update_key(
+            lease_token(self.generation),
+            {"metadata": self._metadata(self.generation, expires_at)},
+        )
