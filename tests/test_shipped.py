@@ -116,9 +116,12 @@ def test_readme_demo_on_the_sandbox(sandbox_process: str, tmp_path: Path) -> Non
     first = _cli(sandbox_process, tmp_path, "plan", "--detailed-exitcode")
     assert first.returncode == 2, first.stderr
     assert "+ create key 李狗蛋" in first.stdout and "+ create key 妮可" in first.stdout
-    assert "pinned key (never changed): sileya" in first.stdout
-    assert "unmanaged key (not created by this tool; left alone): legacy-batch-job" in first.stdout
-    assert "config.yaml model (read-only): MiniMax-M2.7" in first.stdout
+    assert "  = Left untouched: 1 pinned key(s), 1 unmanaged key(s), 1 config.yaml model(s) " \
+        "(--show-untouched lists them)\n" in first.stdout
+    listed = _cli(sandbox_process, tmp_path, "plan", "--show-untouched")
+    assert "pinned key (never changed): sileya" in listed.stdout
+    assert "unmanaged key (not created by this tool; left alone): legacy-batch-job" in listed.stdout
+    assert "config.yaml model (read-only): MiniMax-M2.7" in listed.stdout
     applied = _cli(sandbox_process, tmp_path, "apply", "--auto-approve",
                    "--secrets-out", "secrets.jsonl")
     assert applied.returncode == 0, applied.stderr

@@ -13,6 +13,8 @@ import yaml
 
 WORKFLOWS = Path(__file__).resolve().parents[1] / ".github" / "workflows"
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+# A reusable workflow of this repository, at the caller's own commit.
+LOCAL = re.compile(r"^\$/\.github/workflows/[\w.-]+\.yml$")
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -28,7 +30,7 @@ ALL = sorted(p.name for p in WORKFLOWS.glob("*.yml"))
 
 
 def test_the_pull_request_apply_and_ci_workflows_exist() -> None:
-    assert {"apply.yml", "ci.yml", "plan.yml"} <= set(ALL)
+    assert {"apply.yml", "apply-gateway.yml", "ci.yml", "plan.yml"} <= set(ALL)
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -36,7 +38,7 @@ def test_actions_are_pinned_by_commit_with_a_version_comment(name: str) -> None:
     lines = (WORKFLOWS / name).read_text(encoding="utf-8").splitlines()
     uses = [line.split("uses:", 1)[1].strip() for line in lines if "uses:" in line]
     assert uses
-    assert [u for u in uses if not PINNED.match(u)] == []
+    assert [u for u in uses if not PINNED.match(u) and not LOCAL.match(u)] == []
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -46,6 +48,9 @@ def test_least_privilege_and_no_persisted_credentials(name: str) -> None:
     assert True in workflow and "pull_request_target" not in workflow[True]
     for job_name, job in workflow["jobs"].items():
         assert "permissions" in job, job_name
+        if "uses" in job:  # a call: the called workflow's jobs are checked as its own file
+            assert "secrets" not in job, f"{job_name} passes secrets on"
+            continue
         uses_secrets = "secrets." in yaml.safe_dump(job)
         assert not uses_secrets or "environment" in job, f"{job_name} holds secrets outside an env"
         # A job that can write to the repository never also holds a gateway credential.
@@ -63,7 +68,8 @@ def test_pull_request_code_never_runs_with_a_credential() -> None:
     assert fork_guard in jobs["plan"]["if"] and fork_guard in jobs["comment"]["if"]
     assert "secrets." not in yaml.safe_dump(jobs["validate"])
     assert "secrets." not in yaml.safe_dump(jobs["comment"])
-    assert jobs["plan"]["environment"] == "gateway-read"
+    assert jobs["plan"]["environment"] == (
+        "${{ matrix.target && format('gateway-read-{0}', matrix.target) || 'gateway-read' }}")
     assert jobs["plan"]["permissions"] == {"contents": "read"}
     for job in ("validate", "plan"):
         checkouts = [s["with"] for s in _steps(plan, job) if "checkout" in s.get("uses", "")]
@@ -81,17 +87,60 @@ def test_pull_request_code_never_runs_with_a_credential() -> None:
 
 def test_apply_takes_the_reviewed_plan_at_mains_tip_only() -> None:
     apply = _load("apply.yml")
-    job = apply["jobs"]["apply"]
     default_branch = "format('refs/heads/{0}', github.event.repository.default_branch)"
-    assert job["if"] == f"github.ref == {default_branch}"
-    assert job["environment"] == "production"
+    assert apply["jobs"]["targets"]["if"] == f"github.ref == {default_branch}"
+    assert apply["concurrency"]["cancel-in-progress"] is False
+    gateway = _load("apply-gateway.yml")
+    assert set(gateway[True]) == {"workflow_call"}
+    job = gateway["jobs"]["apply"]
+    assert job["environment"] == "${{ inputs.environment }}"
+    assert job["concurrency"] == {"group": "reconciler-apply-${{ inputs.environment }}",
+                                  "cancel-in-progress": False}
     names = [s.get("name", s.get("uses", s.get("run"))) for s in job["steps"]]
     fetch = names.index("fetch the plan reviewed on the merged pull request, at main's tip only")
     assert job["steps"][fetch]["run"] == "bash scripts/ci/fetch-reviewed-plan.sh"
+    assert job["steps"][fetch]["env"]["TARGET"] == "${{ inputs.target }}"
     assert fetch < names.index("apply")
     run = next(s for s in job["steps"] if s.get("name") == "apply")["run"]
-    assert 'reconciler apply "${RUNNER_TEMP}/reviewed/plan.json" --desired desired' in run
-    assert apply["concurrency"]["cancel-in-progress"] is False
+    assert 'reconciler apply "${RUNNER_TEMP}/reviewed/plan.json" --desired desired ' \
+        '"${TARGET_ARGS[@]}"' in run
+    # A large change goes through only as desired/ approves it: never --force in CI.
+    assert all("--force" not in yaml.safe_dump(_load(n)) for n in ALL)
+
+
+def test_every_target_is_planned_with_its_own_comment() -> None:
+    jobs = _load("plan.yml")["jobs"]
+    assert jobs["targets"]["steps"][-1]["run"] == "bash tool/scripts/ci/targets.sh"
+    assert "secrets." not in yaml.safe_dump(jobs["targets"])
+    for name in ("plan", "comment"):
+        assert jobs[name]["strategy"]["matrix"]["target"] == (
+            "${{ fromJSON(needs.targets.outputs.targets) }}")
+        assert jobs[name]["strategy"]["fail-fast"] is False
+    plan_step = next(s for s in _steps(_load("plan.yml"), "plan") if s.get("name") == "plan")
+    assert plan_step["env"]["TARGET"] == "${{ matrix.target }}"
+    upload = _steps(_load("plan.yml"), "plan")[-1]["with"]["name"]
+    download = _steps(_load("plan.yml"), "comment")[0]["with"]["name"]
+    assert upload == download == ("plan-${{ github.event.pull_request.head.sha }}${{ "
+                                  "matrix.target && format('-{0}', matrix.target) || '' }}")
+    script = _steps(_load("plan.yml"), "comment")[-1]["with"]["script"]
+    assert "`<!-- reconciler-plan:${target} -->`" in script
+
+
+def test_apply_runs_staging_then_production_each_in_its_environment() -> None:
+    jobs = _load("apply.yml")["jobs"]
+    assert jobs["targets"]["steps"][-1]["env"]["ONLY"] == "staging production"
+    called = {name: job for name, job in jobs.items() if "uses" in job}
+    assert set(called) == {"apply", "staging", "production"}
+    assert {n: j["with"] for n, j in called.items()} == {
+        "apply": {"environment": "production"},
+        "staging": {"target": "staging", "environment": "staging"},
+        "production": {"target": "production", "environment": "production"},
+    }
+    assert jobs["apply"]["if"] == "needs.targets.outputs.targets == '[\"\"]'"
+    assert jobs["production"]["needs"] == ["targets", "staging"]
+    # production waits for staging, and never runs after a failed staging apply
+    assert "needs.staging.result == 'success' || needs.staging.result == 'skipped'" \
+        in jobs["production"]["if"]
 
 
 def test_ci_runs_the_suite_and_the_linters() -> None:

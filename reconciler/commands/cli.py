@@ -80,6 +80,11 @@ def _output_flags(parser: argparse.ArgumentParser) -> None:
         help="drift: markdown of what changed outside desired/ only",
     )
     parser.add_argument(
+        "--show-untouched",
+        action="store_true",
+        help="list every object left alone (pinned, unmanaged, config.yaml) instead of a count",
+    )
+    parser.add_argument(
         "--max-chars",
         type=_comment_size,
         help="cut the printed plan to this many characters, with a note (e.g. 60000 for a "

@@ -41,10 +41,12 @@ def run_plan(args: argparse.Namespace) -> int:
     with open_client(args) as client:
         plan, _ = derive_plan(client, estate)
     if getattr(args, "max_chars", None):
-        write_fitted(plan, args.format, args.max_chars, args.truncation_note)
+        write_fitted(plan, args.format, args.max_chars, args.truncation_note,
+                     show_untouched=args.show_untouched)
     else:
         color = args.format == "text" and use_color(sys.stdout)
-        render(plan, sys.stdout, fmt=args.format, color=color)
+        render(plan, sys.stdout, fmt=args.format, color=color,
+               show_untouched=args.show_untouched)
     if args.out:
         write_json(args.out, plan.data)
         print(
@@ -54,12 +56,13 @@ def run_plan(args: argparse.Namespace) -> int:
     return EXIT_CHANGES if args.detailed_exitcode and plan.has_changes else EXIT_OK
 
 
-def write_fitted(plan: Plan, fmt: str, max_chars: int, note: str) -> None:
+def write_fitted(plan: Plan, fmt: str, max_chars: int, note: str, *,
+                 show_untouched: bool = False) -> None:
     """The rendered plan cut to max_chars at a line boundary (JSON cannot be cut)."""
     if fmt == "json":
         raise ReconcilerError("--max-chars works with --format text or markdown, not json")
     buffer = io.StringIO()
-    render(plan, buffer, fmt=fmt, color=False)
+    render(plan, buffer, fmt=fmt, color=False, show_untouched=show_untouched)
     sys.stdout.write(fit_markdown(buffer.getvalue(), max_chars, note=note))
 
 

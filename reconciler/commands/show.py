@@ -18,8 +18,10 @@ from reconciler.core.render import render
 def run_show(args: argparse.Namespace) -> int:
     plan = load_saved_plan(args.planfile)
     if args.max_chars:
-        write_fitted(plan, args.format, args.max_chars, args.truncation_note)
+        write_fitted(plan, args.format, args.max_chars, args.truncation_note,
+                     show_untouched=args.show_untouched)
     else:
         color = args.format == "text" and use_color(sys.stdout)
-        render(plan, sys.stdout, fmt=args.format, color=color)
+        render(plan, sys.stdout, fmt=args.format, color=color,
+               show_untouched=args.show_untouched)
     return EXIT_OK

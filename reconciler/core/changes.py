@@ -160,6 +160,16 @@ CHANGE_TYPES: dict[Action, type[Change]] = {
 }
 
 
+def needs_recreate(after: dict[str, Any]) -> bool:
+    """True when a param or model_info key goes away: PATCH ignores nulls, so only a fresh
+    deployment (same id) can drop it."""
+    return any(
+        value is None
+        for section in ("litellm_params", "model_info")
+        for value in (after.get(section) or {}).values()
+    )
+
+
 def change_from_data(data: dict[str, Any]) -> Change:
     """Inverse of Change.data, for saved plans; TypeError/ValueError on a wrong shape."""
     cls = CHANGE_TYPES[Action(data["action"])]

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from reconciler.core.names import clean_keys, clean_name, colliding_keys, reserved_keys
+from reconciler.core.safety import Safety
 from reconciler.core.yamlscalars import MAX_INT
 
 # LiteLLM accepts these suffixes for durations (s, m, h, d, w, mo); anything else fails server-side
@@ -219,6 +220,10 @@ class Settings(_Strict):
         description="several desired/ trees can share a gateway: each changes only the "
         "objects of its own scope",
     )
+    safety: Safety = Field(
+        default_factory=Safety,
+        description="limits on how much of the estate one plan may change (see Safety rails)",
+    )
 
 
 class Policy(_Strict):
@@ -325,6 +330,8 @@ class Estate(BaseModel):
     settings: Settings = Settings()
     policy: Policy | None = None
     fallbacks: dict[str, tuple[str, ...]] | None = None
+    # file:line of settings.safety.approve_large_change, for the plan's approval line.
+    approval_at: str = ""
 
     @property
     def manages_fallbacks(self) -> bool:

@@ -36,6 +36,8 @@ def plan_changes(estate: Estate, live: LiveState) -> Plan:
         existing_models=sum(m.marker == marker for m in live.models),
         live_fingerprint=live.fingerprint(),
         manages_fallbacks=estate.manages_fallbacks,
+        safety=estate.settings.safety,
+        approval_at=estate.approval_at,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.core.adopt import adopt_model
-from reconciler.core.changes import CreateModel, DeleteModel, UpdateModel
+from reconciler.core.changes import CreateModel, DeleteModel, UpdateModel, needs_recreate
 from reconciler.core.desired import Estate, ModelDeployment
 from reconciler.core.live import MARKER_FIELD, MODEL_RECORD_FIELD, LiveModel, marker_for
 from reconciler.core.plan import PlanInputs, Untouched
@@ -169,16 +169,6 @@ def _diff_model(
             target=model.id, before=before, after=after, spec=spec, reason=reason, drift=drift
         )
     ]
-
-
-def needs_recreate(after: dict[str, Any]) -> bool:
-    """True when a param or model_info key goes away: PATCH ignores nulls, so only a fresh
-    deployment (same id) can drop it."""
-    return any(
-        value is None
-        for section in ("litellm_params", "model_info")
-        for value in (after.get(section) or {}).values()
-    )
 
 
 def _effective_params(live: LiveModel) -> dict[str, Any]:

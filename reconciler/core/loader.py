@@ -153,9 +153,20 @@ def _merge(files: list[LoadedFile]) -> tuple[Estate, list[Problem]]:
         settings=settings if isinstance(settings, Settings) else Settings(),
         policy=single_section(files, "policy", problems),
         fallbacks=single_section(files, "fallbacks", problems),
+        approval_at=_approval_at(files),
     )
     problems.extend(_duplicates(files))
     return estate, problems
+
+
+def _approval_at(files: list[LoadedFile]) -> str:
+    """file:line of the large-change approval, so the plan can say where it was declared."""
+    path = ("settings", "safety", "approve_large_change")
+    for f in files:
+        settings = f.content.settings
+        if settings is not None and settings.safety.approve_large_change is not None:
+            return str(f.where(path))
+    return ""
 
 
 def single_section(files: list[LoadedFile], section: str, problems: list[Problem]) -> Any:

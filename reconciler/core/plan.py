@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.core.changes import Action, Change, change_from_data
 from reconciler.core.desired import Estate
 from reconciler.core.errors import PlanError, UnsafePlanError
+from reconciler.core.rails import REFUSED, RailCheck, evaluate, rails_from_data, totals
+from reconciler.core.safety import Safety
 
 FORMAT_VERSION = 2
 
@@ -50,13 +51,11 @@ class Plan:
     # must read the same things to check the fingerprint.
     manages_fallbacks: bool = False
     desired_digest: str = ""
-
-    # A large share of the estate changing at once is more often a mistake (a deleted file,
-    # a bad merge) than an intent; above these, apply wants --force.
-    MAX_SAFE_UPDATE_PCENT = 0.30
-    MAX_SAFE_DESTRUCTIVE_PCENT = 0.30
-    # Below this many managed objects of a kind a percentage says little; the check is skipped.
-    MIN_EXISTING_MANAGED = 10
+    # The rails' limits and any approval come from desired/ (settings.safety).
+    safety: Safety = field(default_factory=Safety)
+    approval_at: str = ""
+    # A saved plan's evaluation, shown by `show`; never used to decide anything.
+    recorded_rails: RailCheck | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "changes", tuple(sorted(self.changes, key=lambda c: c.sort_key)))
@@ -74,36 +73,28 @@ class Plan:
         counts = Counter(c.action for c in self.changes)
         return {action.value: counts.get(action, 0) for action in Action}
 
+    @property
+    def rails(self) -> RailCheck:
+        """The safety rails over this plan; the bases come from the live gateway."""
+        bases = {"key": self.existing_keys, "model": self.existing_models}
+        return evaluate(self.changes, self.safety, bases, self.approval_at)
+
+    @property
+    def shown_rails(self) -> RailCheck:
+        """What the renderers print: the recorded evaluation of a saved plan, else this one."""
+        return self.recorded_rails or self.rails
+
     def raise_if_unsafe(self) -> None:
-        """Raise UnsafePlanError naming the numbers when a threshold of a kind is crossed.
+        """UnsafePlanError naming the numbers when a rail is exceeded and no approval in
+        desired/ covers a change of this size.
 
         Keys count against the managed keys that exist now, models against the managed models;
         so a plan (or an earlier apply) adding many objects of one kind cannot dilute the
         share of another kind it removes.
         """
-        for kind, existing, updates, destructive in self._risks():
-            if existing < self.MIN_EXISTING_MANAGED:
-                continue
-            for what, count, limit in (
-                (f"{kind} updates", updates, self.MAX_SAFE_UPDATE_PCENT),
-                (_DESTRUCTIVE[kind], destructive, self.MAX_SAFE_DESTRUCTIVE_PCENT),
-            ):
-                share = count / existing
-                if share > limit:
-                    raise UnsafePlanError(
-                        f"too many {what}: {share:.0%} is over {limit:.0%} "
-                        f"({count}/{existing} managed {kind}s); --force required"
-                    )
-
-    def _risks(self) -> list[tuple[str, int, int, int]]:
-        counts = Counter(c.action for c in self.changes)
-        replaced = len(harmless_replacements(self.changes))
-        key_destructive = counts[Action.BLOCK_KEY] + counts[Action.DELETE_KEY] - replaced
-        model_destructive = counts[Action.DELETE_MODEL]
-        return [
-            ("key", self.existing_keys, counts[Action.UPDATE_KEY], key_destructive),
-            ("model", self.existing_models, counts[Action.UPDATE_MODEL], model_destructive),
-        ]
+        check = self.rails
+        if check.verdict == REFUSED:
+            raise UnsafePlanError(check.refusal())
 
     @property
     def data(self) -> dict[str, Any]:
@@ -117,26 +108,14 @@ class Plan:
             "existing_managed": {"keys": self.existing_keys, "models": self.existing_models},
             "manages_fallbacks": self.manages_fallbacks,
             "summary": self.summary,
+            "totals": totals(self.changes),
+            # For people only, like existing_managed: apply evaluates the rails again.
+            "safety": self.shown_rails.data,
             "changes": changes,
             "untouched": [u.data for u in self.untouched],
             "holds": [h.data for h in self.holds],
             "warnings": list(self.warnings),
         }
-
-
-_DESTRUCTIVE = {"key": "key blocks and deletes", "model": "model deletes"}
-
-
-def harmless_replacements(changes: Iterable[Change]) -> list[Change]:
-    """Deletes of a blocked key that the same plan re-creates (its secret never reached a
-    sink): nobody can use that key, so removing it is not counted as destructive."""
-    changes = list(changes)
-    created = {c.target for c in changes if c.action is Action.CREATE_KEY}
-    return [
-        c
-        for c in changes
-        if c.action is Action.DELETE_KEY and c.target in created and c.before.get("blocked") is True
-    ]
 
 
 def digest_of(data: Any) -> str:
@@ -148,6 +127,7 @@ def digest_of(data: Any) -> str:
 def desired_digest(estate: Estate) -> str:
     """What desired/ declares, independent of how it is split into files or ordered."""
     data = estate.model_dump(mode="json")
+    del data["approval_at"]  # where a declaration sits is not what it declares
     # Names and ids are unique (the loader checks), so they order the lists fully.
     data["agents"] = sorted(data["agents"], key=lambda a: a["name"])
     data["models"] = sorted(data["models"], key=lambda m: m["id"])
@@ -159,7 +139,8 @@ def desired_digest(estate: Estate) -> str:
 def plan_from_data(data: Any) -> Plan:
     """Rebuild a saved plan; PlanError on anything that is not one this version wrote.
 
-    The safety bases are not read back: apply recounts them from the live gateway.
+    The safety bases are not read back: apply recounts them from the live gateway. The
+    rails' evaluation is kept apart, for `show` to print as it was planned.
     """
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
         raise PlanError(f"not a plan file of format_version {FORMAT_VERSION}; run plan again")
@@ -180,6 +161,7 @@ def plan_from_data(data: Any) -> Plan:
             live_fingerprint=str(data.get("live_fingerprint", "")),
             manages_fallbacks=data.get("manages_fallbacks") is True,
             desired_digest=str(data["desired_digest"]),
+            recorded_rails=rails_from_data(data.get("safety")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanError(f"plan file is damaged: {exc}") from None

@@ -83,12 +83,35 @@ def list_keys(state: State, call: Call) -> Response:
     page = query_int(call.query, "page", 1, ge=1)
     size = query_int(call.query, "size", 10, ge=1, le=100)
     full = query_bool(call.query, "return_full_object", False)
-    rows = _sorted(_filtered(_candidates(state, call.query.get("status")), call.query), call.query)
-    window = rows[(page - 1) * size : page * size]
+    if _plain_listing(call.query):
+        order = _default_order(state)
+        window = [state.keys[t] for t in order[(page - 1) * size : page * size]]
+        total = len(order)
+    else:
+        rows = _sorted(_filtered(_candidates(state, call.query.get("status")), call.query),
+                       call.query)
+        window, total = rows[(page - 1) * size : page * size], len(rows)
     keys: list[Any] = [R.list_view(r) for r in window] if full else [r["token"] for r in window]
     return 200, {
         "keys": keys,
-        "total_count": len(rows),
+        "total_count": total,
         "current_page": page,
-        "total_pages": math.ceil(len(rows) / size),
+        "total_pages": math.ceil(total / size),
     }
+
+
+_PAGING_PARAMS = {"page", "size", "return_full_object"}
+
+
+def _plain_listing(query: dict[str, str]) -> bool:
+    """No filter, status or sort: the default order, which only adding or removing changes."""
+    return set(query) <= _PAGING_PARAMS
+
+
+def _default_order(state: State) -> list[str]:
+    version, order = state.key_order
+    if version != state.keys_version or len(order) != len(state.keys):
+        rows = _sorted(list(state.keys.values()), {})
+        order = [r["token"] for r in rows]
+        state.key_order = (state.keys_version, order)
+    return order

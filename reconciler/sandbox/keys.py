@@ -133,7 +133,7 @@ def generate(state: State, call: Call) -> Response:
         # Upstream upsert(update={}) bug: 200, response from the request, nothing persisted.
         row.update(created_at=existing["created_at"], updated_at=existing["updated_at"])
     else:
-        state.keys[row["token"]] = row
+        state.add_key(row)
     return 200, R.generate_view(row, raw, body)
 
 
@@ -238,6 +238,6 @@ def delete(state: State, call: Call) -> Response:
         raise internal_wrapped(404, {"error": "No keys found"})
     deleted = utc_now()
     for token in matched:
-        row = state.keys.pop(token)
+        row = state.remove_key(token)
         state.deleted_keys.append(R.archived_row(row, str(uuid.uuid4()), deleted))
     return 200, {"deleted_keys": keys if keys else aliases}

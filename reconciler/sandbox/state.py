@@ -41,6 +41,18 @@ class State:
     # Keys used on LLM routes whose `last_active` the "batch writer" has not flushed yet.
     pending_active: set[str] = field(default_factory=set, repr=False, compare=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    # Bumped whenever a key is added or removed, so /key/list can keep its default order
+    # between pages instead of sorting every key for every page.
+    keys_version: int = field(default=0, repr=False, compare=False)
+    key_order: tuple[int, list[str]] = field(default=(-1, []), repr=False, compare=False)
+
+    def add_key(self, row: Row) -> None:
+        self.keys[row["token"]] = row
+        self.keys_version += 1
+
+    def remove_key(self, token: str) -> Row:
+        self.keys_version += 1
+        return self.keys.pop(token)
 
     def live_by_alias(self, alias: str) -> list[Row]:
         return [row for row in self.keys.values() if row.get("key_alias") == alias]
@@ -67,7 +79,7 @@ def seeded_state() -> State:
     legacy = blank_row("sk-" + secrets.token_urlsafe(16), created)
     legacy.update(key_alias=LEGACY_ALIAS, models=["MiniMax-M2.7"], metadata={"owner": "ops"})
     for row in (sileya, legacy):
-        state.keys[row["token"]] = row
+        state.add_key(row)
     state.config_models.append(config_model(
         "MiniMax-M2.7",
         {

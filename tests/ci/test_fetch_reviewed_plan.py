@@ -37,7 +37,8 @@ def _api(**changes: Any) -> dict[str, Any]:
     return api
 
 
-def _run(tmp_path: Path, api: dict[str, Any], artifact: dict[str, str] | None):
+def _run(tmp_path: Path, api: dict[str, Any], artifact: dict[str, str] | None,
+         target: str = ""):
     fake = tmp_path / "fake"
     (fake / "bin").mkdir(parents=True)
     (fake / "api.json").write_text(json.dumps(api), encoding="utf-8")
@@ -46,13 +47,13 @@ def _run(tmp_path: Path, api: dict[str, Any], artifact: dict[str, str] | None):
                   '"$@"\n', encoding="utf-8")
     gh.chmod(0o755)
     if artifact is not None:
-        folder = fake / "artifacts" / f"plan-{HEAD}"
+        folder = fake / "artifacts" / f"plan-{HEAD}{'-' + target if target else ''}"
         folder.mkdir(parents=True)
         for name, text in artifact.items():
             (folder / name).write_text(text, encoding="utf-8")
     env = {**os.environ, "PATH": f"{fake / 'bin'}:{os.environ['PATH']}", "FAKE_GH": str(fake),
            "GITHUB_REPOSITORY": REPO, "GITHUB_SHA": SHA, "BRANCH": "main",
-           "DEST": str(tmp_path / "reviewed")}
+           "DEST": str(tmp_path / "reviewed"), "TARGET": target}
     return subprocess.run(["bash", str(SCRIPT)], env=env, capture_output=True, text=True,
                           timeout=60, check=False)
 
@@ -68,6 +69,20 @@ def test_the_merged_pull_requests_plan_is_fetched(tmp_path: Path) -> None:
         f"Applying the plan reviewed on pull request #7 ({HEAD}), plan run 99")
 
 
+def test_a_target_fetches_its_own_plan_only(tmp_path: Path) -> None:
+    staging = {"plan.json": '{"target": "staging"}'}
+    api = _api(**{f"{R}/actions/artifacts?name=plan-{HEAD}-staging": {
+        "artifacts": [{"name": f"plan-{HEAD}-staging", "workflow_run": {"id": 99}}]}})
+    done = _run(tmp_path, api, staging, target="staging")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "reviewed" / "plan.json").read_text() == staging["plan.json"]
+    none = _api(**{f"{R}/actions/artifacts?name=plan-{HEAD}-production": {"artifacts": []}})
+    missing = _run(tmp_path / "p", none, PLAN, target="production")
+    assert missing.returncode == 1
+    assert missing.stdout.startswith(f"::error::refusing to apply {SHA}: no "
+                                     f"plan-{HEAD}-production artifact for pull request #7")
+
+
 @pytest.mark.parametrize(
     ("api", "artifact", "why"),
     [
@@ -79,7 +94,7 @@ def test_the_merged_pull_requests_plan_is_fetched(tmp_path: Path) -> None:
             {"number": 6, "merged_at": None, "head": {"sha": HEAD}}]}), PLAN,
          "it did not come from a merged pull request"),
         (_api(**{f"{R}/actions/artifacts?name=plan-{HEAD}": {"artifacts": []}}), PLAN,
-         f"no plan artifact for pull request #7 at {HEAD}"),
+         f"no plan-{HEAD} artifact for pull request #7 at {HEAD}"),
         (_api(**{f"{R}/actions/runs/99": {"path": ".github/workflows/evil.yml"}}), PLAN,
          f"plan-{HEAD} was made by .github/workflows/evil.yml, not plan.yml"),
         (_api(), {"plan.err": "error: desired state is invalid", "exit-code": "1"},

@@ -39,7 +39,7 @@ def test_validate_plan_apply_plan_again(gateway: Gateway, desired: Path, tmp_pat
     assert plan.code == 2, plan.both
     assert f"+ create key {gateway.name('李狗蛋')}" in plan.out
     assert f"+ create model {gateway.name('m25')}" in plan.out
-    assert "Plan: 4 change(s): 2 create model, 2 create key." in plan.out
+    assert "Plan: 4 to add, 0 to change, 0 to destroy." in plan.out
 
     apply(gateway, tmp_path)
     assert_converged(gateway, tmp_path)

@@ -87,7 +87,7 @@ def test_one_slow_answer_is_retried(gateway: Gateway, desired: Path, tmp_path: P
         result = run_cli(gateway, tmp_path, "plan", "--desired", "desired", "--timeout", "0.5",
                          base_url=proxy.base_url)
     assert result.code == 0, result.both
-    assert "Plan: 4 change(s)" in result.out
+    assert "Plan: 4 to add, 0 to change, 0 to destroy." in result.out
 
 
 def test_a_key_an_older_version_marked_undelivered_is_replaced(gateway: Gateway, desired: Path,

@@ -25,7 +25,7 @@ def test_hostile_live_names_are_escaped_for_people_and_exact_for_machines(
         "model_info": {"id": model_id}})
     live_name = gateway.models()[model_id]["model_name"]  # as the gateway keeps it
 
-    text = run_cli(gateway, tmp_path, "plan", "--desired", "desired")
+    text = run_cli(gateway, tmp_path, "plan", "--desired", "desired", "--show-untouched")
     assert text.code == 0, text.both
     line = next(ln for ln in text.out.splitlines() if model_id in ln)
     assert line.startswith(
@@ -33,7 +33,8 @@ def test_hostile_live_names_are_escaped_for_people_and_exact_for_machines(
     assert "evil\\x1b[2J\\x1b[31m\\u2028" in line and "\\u202egnp.exe\\u200b" in line
     assert all(c.isprintable() for c in text.out.replace("\n", ""))
 
-    markdown = run_cli(gateway, tmp_path, "plan", "--desired", "desired", "--format", "markdown")
+    markdown = run_cli(gateway, tmp_path, "plan", "--desired", "desired", "--format", "markdown",
+                       "--show-untouched")
     assert markdown.code == 0, markdown.both
     assert all(c.isprintable() for c in markdown.out.replace("\n", ""))
     html = cmarkgfm.github_flavored_markdown_to_html(

@@ -63,12 +63,13 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "ci" / "plan-comment.
 RUN_URL = "https://github.example/acme/gateway/actions/runs/42"
 
 
-def _plan_comment(tmp_path: Path, base_url: str, key: str) -> subprocess.CompletedProcess[str]:
+def _plan_comment(tmp_path: Path, base_url: str, key: str,
+                  target: str = "") -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LITELLM_")}
     env.update({"PATH": f"{Path(sys.executable).parent}:{env['PATH']}", "NO_COLOR": "1",
                 "LITELLM_BASE_URL": base_url, "LITELLM_API_KEY": key,
                 "PR_DESIRED": "desired", "OUT": "out", "HEAD_SHA": "f00d" * 10,
-                "RUN_URL": RUN_URL})
+                "RUN_URL": RUN_URL, "TARGET": target})
     return subprocess.run(["bash", str(SCRIPT)], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=300, check=False)
 
@@ -112,3 +113,30 @@ def test_an_unreachable_gateway_is_an_error_comment_too(gateway: Gateway, desire
     assert done.returncode == 1
     comment = (tmp_path / "out" / "comment.md").read_text(encoding="utf-8")
     assert "answered 401" in comment and "sk-wrong-key-for-this-gateway" not in comment
+
+
+def test_a_targets_plan_reads_the_environments_secrets_under_the_targets_names(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    # The job's environment holds LITELLM_BASE_URL / LITELLM_API_KEY; the target declares
+    # other names, so the script hands the values over under those (and only those) names.
+    estate = standard_estate(gateway)
+    write_desired(tmp_path / "desired", estate)
+    target = tmp_path / "desired" / "targets" / "staging"
+    target.mkdir(parents=True)
+    (target / "target.yaml").write_text(
+        "gateway: {base_url_env: STAGING_URL, admin_key_env: STAGING_KEY}\n", encoding="utf-8")
+    done = _plan_comment(tmp_path, gateway.base_url, gateway.admin_key, target="staging")
+    assert done.returncode == 0, done.stderr
+    comment = (tmp_path / "out" / "comment.md").read_text(encoding="utf-8")
+    assert comment.startswith("Target: `staging`\n### reconciler plan\n")
+    assert "**Plan: 4 to add, 0 to change, 0 to destroy.**" in comment
+    assert comment.endswith(f"Plan for {'f00d' * 10} on target staging: {RUN_URL}\n")
+    err = (tmp_path / "out" / "plan.err").read_text(encoding="utf-8")
+    assert "target staging: gateway from $STAGING_URL" in err
+
+    (target / "target.yaml").write_text("agents: [{name: x}]\n", encoding="utf-8")
+    failed = _plan_comment(tmp_path, gateway.base_url, gateway.admin_key, target="staging")
+    assert failed.returncode == 1
+    error = (tmp_path / "out" / "comment.md").read_text(encoding="utf-8")
+    assert error.startswith("### reconciler plan failed on target staging\n")

@@ -20,7 +20,7 @@ def test_pinned_and_unmanaged_keys_stay_byte_identical(gateway: Gateway, desired
                for alias in (gateway.pinned_alias, gateway.unmanaged_alias)]
     before = [gateway.key_info(t) for t in watched]
 
-    plan = run_cli(gateway, tmp_path, "plan", "--desired", "desired")
+    plan = run_cli(gateway, tmp_path, "plan", "--desired", "desired", "--show-untouched")
     assert f"pinned key (never changed): {gateway.pinned_alias}" in plan.out
     assert f"unmanaged key (not created by this tool; left alone): {gateway.unmanaged_alias}" \
         in plan.out

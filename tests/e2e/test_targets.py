@@ -80,7 +80,7 @@ def test_each_target_plans_and_applies_its_own_estate_on_its_own_gateway(
     assert plan.code == 2, plan.both
     assert f"+ create key {gateway.name('tester')}" in plan.out
     assert "target staging: gateway from $STAGING_URL" in plan.err
-    assert "Plan: 5 change(s): 2 create model, 3 create key." in plan.out
+    assert "Plan: 5 to add, 0 to change, 0 to destroy." in plan.out
     applied = _run(tmp_path, env, "apply", "staging-plan.json", "--target", "staging",
                    "--auto-approve", "--secrets-out", "staging.jsonl")
     assert applied.code == 0, applied.both
@@ -92,7 +92,7 @@ def test_each_target_plans_and_applies_its_own_estate_on_its_own_gateway(
     prod = _run(tmp_path, env, "plan", "--target", "production", "--detailed-exitcode")
     assert prod.code == 2, prod.both
     assert "tester" not in prod.out
-    assert "Plan: 4 change(s): 2 create model, 2 create key." in prod.out
+    assert "Plan: 4 to add, 0 to change, 0 to destroy." in prod.out
     applied = _run(tmp_path, env, "apply", "--target", "production", "--auto-approve",
                    "--secrets-out", "production.jsonl")
     assert applied.code == 0, applied.both

@@ -23,6 +23,7 @@ from reconciler.core.errors import PlanError, UnsafePlanError
 from reconciler.core.live import parse_live
 from reconciler.core.loader import load_estate
 from reconciler.core.plan import FORMAT_VERSION, Plan, desired_digest, digest_of, plan_from_data
+from reconciler.core.safety import Safety
 from reconciler.core.yamlsource import Source
 from tests.unit.builders import estate, key_row, managed_key, managed_model, model_row
 
@@ -116,7 +117,7 @@ def _plan(keys: int = 0, models: int = 0, **counts: int) -> Plan:
         (_plan(keys=10, models=10, model_updates=4),
          "too many model updates: 40% is over 30% (4/10 managed models)"),
         (_plan(keys=10, models=10, model_deletes=4),
-         "too many model deletes: 40% is over 30% (4/10 managed models)"),
+         "too many model deletes and re-creates: 40% is over 30% (4/10 managed models)"),
     ],
 )
 def test_each_kind_over_thirty_percent_is_unsafe_with_the_numbers(plan: Plan, message: str) -> None:
@@ -137,7 +138,7 @@ def test_exactly_at_the_threshold_is_safe() -> None:
 
 
 def test_small_kinds_skip_the_check() -> None:
-    assert Plan.MIN_EXISTING_MANAGED == 10
+    assert Safety().min_existing == 10
     _plan(keys=9, models=9, updates=9, blocks=9, model_deletes=9).raise_if_unsafe()
     with pytest.raises(UnsafePlanError, match="model deletes"):
         _plan(keys=9, models=10, blocks=9, model_deletes=4).raise_if_unsafe()

@@ -55,9 +55,9 @@ def busy_plan() -> Plan:
     return plan_changes(estate(ESTATE + "pinned: [{alias: sileya}]\n"), parse_live(keys, models))
 
 
-def rendered(plan: Plan, fmt: str, *, color: bool = False) -> str:
+def rendered(plan: Plan, fmt: str, *, color: bool = False, show_untouched: bool = False) -> str:
     out = StringIO()
-    render(plan, out, fmt=fmt, color=color)
+    render(plan, out, fmt=fmt, color=color, show_untouched=show_untouched)
     return out.getvalue()
 
 
@@ -89,12 +89,17 @@ def test_text_shows_fields_of_creates_and_before_after_of_updates() -> None:
 
 def test_text_lists_untouched_warnings_and_the_summary_line() -> None:
     text = rendered(busy_plan(), "text")
-    assert "  = unmanaged key (not created by this tool; left alone): manual sk-...0004\n" in text
+    assert "  = Left untouched: 1 unmanaged key(s), 1 config.yaml model(s) " \
+        "(--show-untouched lists them)\n" in text
+    assert "manual" not in text
     assert "  ! warning: pinned key sileya is missing on the gateway\n" in text
     assert text.endswith(
-        "Plan: 6 change(s): 1 create model, 1 create key, 1 update key, 1 unblock key, "
-        "1 block key, 1 delete model.\n"
+        "Plan: 2 to add, 1 to change, 1 to destroy, 1 to block, 1 to unblock.\n"
     )
+    shown = StringIO()
+    render(busy_plan(), shown, show_untouched=True)
+    assert "  = unmanaged key (not created by this tool; left alone): manual sk-...0004\n" \
+        in shown.getvalue()
 
 
 def test_no_renderer_shows_a_raw_key() -> None:
@@ -121,7 +126,8 @@ def test_empty_plan_says_no_changes_in_every_human_format() -> None:
 
 def test_markdown_has_a_summary_table_and_a_diff_block() -> None:
     markdown = rendered(busy_plan(), "markdown")
-    assert markdown.startswith("### reconciler plan\n\n**Plan: 6 change(s):")
+    assert markdown.startswith("### reconciler plan\n\n**Plan: 2 to add, 1 to change, "
+                               "1 to destroy, 1 to block, 1 to unblock.**")
     assert "| action | count |\n|---|---:|\n" in markdown
     assert "| `create_key` | 1 |\n" in markdown
     assert "| `update_model` |" not in markdown  # zero counts are left out
@@ -131,7 +137,9 @@ def test_markdown_has_a_summary_table_and_a_diff_block() -> None:
     assert "!     rpm_limit: 10 → 60\n" in block
     assert "- block key 小红 (sk-...et03)\n" in block
     assert "> ⚠️ `pinned key sileya is missing on the gateway`" in markdown
-    assert "<summary>Left untouched (2)</summary>" in markdown
+    assert "Left untouched: 1 unmanaged key(s), 1 config.yaml model(s)" in markdown
+    assert "<summary>Left untouched (2)</summary>" in rendered(busy_plan(), "markdown",
+                                                               show_untouched=True)
 
 
 def test_json_has_format_version_changes_and_summary() -> None:

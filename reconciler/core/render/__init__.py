@@ -1,4 +1,5 @@
-"""Interchangeable plan renderers sharing one signature: render(plan, out, *, color=False)."""
+"""Interchangeable plan renderers sharing one signature:
+render(plan, out, *, color=False, show_untouched=False)."""
 
 from __future__ import annotations
 
@@ -18,5 +19,6 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
-def render(plan: Plan, out: TextIO, *, fmt: str = "text", color: bool = False) -> None:
-    RENDERERS[fmt](plan, out, color=color)
+def render(plan: Plan, out: TextIO, *, fmt: str = "text", color: bool = False,
+           show_untouched: bool = False) -> None:
+    RENDERERS[fmt](plan, out, color=color, show_untouched=show_untouched)

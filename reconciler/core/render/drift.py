@@ -13,7 +13,8 @@ from reconciler.core.render.markdown import code_span
 _DIFF_PREFIX = {"@": "!", "+": "+", "~": "!", "-": "-", "⊘": "-", "↺": "+"}
 
 
-def render(plan: Plan, out: TextIO, *, color: bool = False) -> None:
+def render(plan: Plan, out: TextIO, *, color: bool = False, show_untouched: bool = False) -> None:
+    # show_untouched: every renderer takes it (render.render passes it); a drift report lists none.
     out.write("### reconciler drift\n\n")
     if not plan.drift and not plan.holds:
         out.write("**No drift: the gateway matches what desired/ last applied.**\n")

@@ -8,6 +8,7 @@ from typing import TextIO
 from reconciler.core.plan import Plan
 
 
-def render(plan: Plan, out: TextIO, *, color: bool = False) -> None:
+def render(plan: Plan, out: TextIO, *, color: bool = False, show_untouched: bool = False) -> None:
+    # JSON lists every untouched object and carries the rails' evaluation (Plan.data).
     json.dump(plan.data, out, indent=2, ensure_ascii=False, sort_keys=False)
     out.write("\n")

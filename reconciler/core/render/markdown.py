@@ -14,44 +14,75 @@ from typing import TextIO
 from reconciler.core.masking import safe_text
 from reconciler.core.plan import Plan
 from reconciler.core.render.common import (
+    REPLACE,
     UNTOUCHED_LABELS,
-    field_lines,
-    headline,
     hold_lines,
+    items,
     summary_line,
+    untouched_counts,
 )
 
 # GitHub colours diff lines by their first character: + green, - red, ! orange.
-_DIFF_PREFIX = {"@": "!", "+": "+", "~": "!", "-": "-", "⊘": "-", "↺": "+"}
+_DIFF_PREFIX = {"@": "!", "+": "+", "~": "!", "-": "-", "-/+": "!", "⊘": "-", "↺": "+"}
 
 
-def render(plan: Plan, out: TextIO, *, color: bool = False) -> None:
+def render(plan: Plan, out: TextIO, *, color: bool = False, show_untouched: bool = False) -> None:
     out.write("### reconciler plan\n\n")
     out.write(f"**{summary_line(plan)}**\n\n")
+    headline = plan.shown_rails.headline() if plan.changes else None
+    if headline:
+        out.write(f"> ⚠️ **{code_span(headline)}**\n\n")
     if plan.changes:
         out.write("| action | count |\n|---|---:|\n")
         for action, count in plan.summary.items():
             if count:
                 out.write(f"| `{action}` | {count} |\n")
         out.write("\n```diff\n")
-        for change in plan.changes:
-            prefix = _DIFF_PREFIX[change.action.symbol]
-            out.write(f"{prefix} {safe_text(headline(change, symbol=False))}\n")
-            for line in field_lines(change):
+        for item in items(plan):
+            prefix = _DIFF_PREFIX[item.symbol]
+            # One diff character per line; a replacement keeps its -/+ in the text as well.
+            head = f"{item.symbol} {item.headline}" if item.symbol == REPLACE else item.headline
+            out.write(f"{prefix} {safe_text(head)}\n")
+            for line in item.lines:
                 out.write(f"{prefix}     {safe_text(line)}\n")
         out.write("```\n\n")
+        _rails(plan, out)
     for line in hold_lines(plan):
         out.write(f"> ⏸ {code_span(line)}\n")
     for warning in plan.warnings:
         out.write(f"> ⚠️ {code_span(warning)}\n")
     if plan.warnings or plan.holds:
         out.write("\n")
-    if plan.untouched:
-        out.write(f"<details><summary>Left untouched ({len(plan.untouched)})</summary>\n\n")
-        for item in plan.untouched:
-            detail = f" {code_span(item.detail)}" if item.detail else ""
-            out.write(f"- {UNTOUCHED_LABELS[item.kind]}: {code_span(item.name)}{detail}\n")
-        out.write("\n</details>\n")
+    _untouched(plan, out, show_untouched)
+
+
+def _rails(plan: Plan, out: TextIO) -> None:
+    check = plan.shown_rails
+    # Folded when every rail passes: the numbers are there, the reviewer's eye is not needed.
+    if check.exceeded:
+        out.write(f"**Safety rails: {check.verdict}**\n\n")
+    else:
+        out.write(f"<details><summary>Safety rails: {check.verdict}</summary>\n\n")
+    out.write("| rail | count | of managed | share | limit | result |\n"
+              "|---|---:|---:|---:|---:|---|\n")
+    for rail in check.rails:
+        result = "exceeded" if rail.exceeded else "ok" if rail.checked else "not checked"
+        out.write(f"| {rail.label} | {rail.count} | {rail.base} | {rail.share:.0%} | "
+                  f"{rail.limit:.0%} | {result} |\n")
+    out.write("\n</details>\n\n" if not check.exceeded else "\n")
+
+
+def _untouched(plan: Plan, out: TextIO, show_untouched: bool) -> None:
+    if not plan.untouched:
+        return
+    if not show_untouched:
+        out.write(f"{untouched_counts(plan)}\n")
+        return
+    out.write(f"<details><summary>Left untouched ({len(plan.untouched)})</summary>\n\n")
+    for item in plan.untouched:
+        detail = f" {code_span(item.detail)}" if item.detail else ""
+        out.write(f"- {UNTOUCHED_LABELS[item.kind]}: {code_span(item.name)}{detail}\n")
+    out.write("\n</details>\n")
 
 
 def code_span(text: str) -> str:
