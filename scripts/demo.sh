@@ -45,21 +45,34 @@ for _ in range(100):
 PY
 fi
 
+# A tiny --budget-alert below: the sandbox traffic costs a few millionths of a budget.
+# The demo works on a copy of desired/, so its `agent add` never edits the shipped tree.
+rm -rf .sandbox/desired && cp -r desired .sandbox/desired
+cd .sandbox
 echo "== reconciler validate"; reconciler validate
 echo; echo "== reconciler plan"; reconciler plan
-echo; echo "== reconciler apply"; reconciler apply --auto-approve --secrets-out .sandbox/secrets.jsonl --report .sandbox/apply-report.json
+echo; echo "== reconciler apply"; reconciler apply --auto-approve --secrets-out secrets.jsonl --report apply-report.json
 echo; echo "== reconciler plan (again: must be empty)"; reconciler plan --detailed-exitcode
 
+# SKILL.md's four scenes, with the commands it gives the admin agent.
+echo; echo "== scene 1, a new agent: reconciler agent add 王五, plan, apply with a secrets sink"
+reconciler agent add 王五 --models MiniMax-M2.5,MiniMax-M2.5-Lightning --owner sileya \
+  --budget 30 --budget-duration 30d --rpm 60
+reconciler plan --format json --detailed-exitcode > plan.json || [ $? -eq 2 ]
+python3 -c 'import json; p = json.load(open("plan.json")); print("  plan:", [(c["action"], c["target"]) for c in p["changes"]])'
+reconciler apply --auto-approve --secrets-out secrets.jsonl --report apply-report.json
+
 if [ "$mode" != "--real" ]; then
-  # Some traffic through the agents' new keys (the sandbox answers without calling an LLM; the
-  # real proxy would call MiniMax). Keys come from the secrets file, never the screen.
+  # Traffic through the agents' keys (the sandbox answers without calling an LLM; the real
+  # proxy would call MiniMax). Keys come from the secrets file, never the screen.
   echo; echo "== traffic: the agents call the gateway with their own keys"
   python3 - <<'PY'
 import json, os, urllib.request
 base = os.environ["LITELLM_BASE_URL"]
-for line in open(".sandbox/secrets.jsonl", encoding="utf-8"):
+calls = {"李狗蛋": ["MiniMax-M2.7"] * 3 + ["MiniMax-M2.5"], "妮可": ["MiniMax-M2.5"] * 2,
+         "王五": ["MiniMax-M2.5-Lightning"] * 20}
+for line in open("secrets.jsonl", encoding="utf-8"):
     entry = json.loads(line)
-    calls = {"李狗蛋": ["MiniMax-M2.7"] * 3 + ["MiniMax-M2.5"], "妮可": ["MiniMax-M2.5"] * 2}
     for model in calls.get(entry["agent"], []):
         request = urllib.request.Request(
             base + "/chat/completions", method="POST",
@@ -70,6 +83,16 @@ for line in open(".sandbox/secrets.jsonl", encoding="utf-8"):
 PY
 fi
 # usage and health exit 3 when they find something for a person to look at; show it, go on.
-echo; echo "== reconciler usage"; reconciler usage || echo "(usage exited $?)"
-echo; echo "== reconciler health"; reconciler health || echo "(health exited $?)"
+echo; echo "== scene 2, abnormal usage: usage --format json flags (exit 3), block, then desired/"
+code=0; reconciler usage --format json --budget-alert 0.000005 > usage.json || code=$?
+python3 -c 'import json; print("  flags:", [(f["name"], f["kind"]) for f in json.load(open("usage.json"))["flags"]])'
+echo "  (usage exited $code)"
+reconciler block 王五 --reason "abnormal usage in the demo"
+reconciler agent set 王五 --blocked true
+reconciler apply --auto-approve --report apply-report.json
+reconciler plan --detailed-exitcode
+echo; echo "== scene 3, the month: usage --month $(date -u +%Y-%m) --format markdown"
+reconciler usage --month "$(date -u +%Y-%m)" --format markdown || echo "(usage exited $?)"
+echo; echo "== scene 4, 529 peak: health --format json (fallbacks in force, fallback activity)"
+reconciler health --format json || echo "(health exited $?)"
 echo; echo "New keys' secrets are in .sandbox/secrets.jsonl (mode 0600); they were never printed."

@@ -25,6 +25,8 @@ from reconciler.gateway.executor import ApplyReport
 
 DEFAULT_AUDIT_LOG = Path(".reconciler/audit.jsonl")
 _GIT_TIMEOUT = 10.0
+# Bumped when a field is removed or changes meaning (schema/outputs/apply-report.schema.json).
+REPORT_FORMAT_VERSION = 1
 
 
 def run_context(
@@ -57,7 +59,7 @@ def record_apply(
     report: ApplyReport, context: dict[str, Any], report_path: Path, audit_log: Path | None
 ) -> None:
     """Write the report and append the audit line; warn (never raise) when either fails."""
-    data = {**context, **report.data}
+    data = {"format_version": REPORT_FORMAT_VERSION, **context, **report.data}
     text = scrub(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
     _best_effort(report_path, "report", lambda: report_path.write_text(text, encoding="utf-8"))
     if audit_log is not None:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from reconciler import __version__
+from reconciler.commands.agent import add_agent_parsers, run_agent
 from reconciler.commands.apply import run_apply
 from reconciler.commands.audit import DEFAULT_AUDIT_LOG
 from reconciler.commands.connection import admin_key_from_env
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_import(sub.add_parser("import", help="write desired/ files describing the live gateway"))
     _add_incident(sub)
     _add_sandbox(sub.add_parser("sandbox", help="serve the bundled LiteLLM-compatible sandbox"))
+    add_agent_parsers(sub)
     schema = sub.add_parser("schema", help="print the JSON Schema of desired/ files")
     schema.add_argument("--out", type=Path)
     # -- observing commands: usage and health
@@ -139,6 +141,8 @@ def _add_import(parser: argparse.ArgumentParser) -> None:
     _gateway_flags(parser)
     parser.add_argument("--out", type=Path, help="where to write (default: --desired)")
     parser.add_argument("--scope", help="scope of a new tree (default: the tree's, or default)")
+    parser.add_argument("--format", choices=["text", "json"], default="text",
+                        help="json: the summary as data (schema/outputs/import.schema.json)")
     parser.add_argument(
         "--include",
         action="append",
@@ -229,6 +233,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return run_apply(args)
         if args.command == "show":
             return run_show(args)
+        if args.command == "agent":
+            return run_agent(args)
         if args.command == "schema":
             return run_schema(args)
         if args.command in _INCIDENT:

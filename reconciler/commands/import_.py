@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import yaml
@@ -11,7 +12,7 @@ from reconciler.commands.common import EXIT_OK, open_client, read_live
 from reconciler.commands.sources import read_sources
 from reconciler.core.desired import Estate, Settings
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.import_yaml import IMPORTED_FILES, render_files, summary
+from reconciler.core.import_yaml import IMPORTED_FILES, render_files, summary, summary_data
 from reconciler.core.importer import import_live
 from reconciler.core.loader import load_estate
 from reconciler.core.yamlsource import Source
@@ -38,6 +39,9 @@ def run_import(args: argparse.Namespace) -> int:
     result = import_live(live, existing, write_scope=declared_scope is None, include=args.include)
     files = render_files(result)
     written = _write(out, files)
+    if getattr(args, "format", "text") == "json":
+        print(json.dumps(summary_data(result, written), indent=2, ensure_ascii=False))
+        return EXIT_OK
     for line in summary(result, written):
         print(line)
     return EXIT_OK

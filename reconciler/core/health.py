@@ -90,9 +90,14 @@ class HealthReport:
 
     @property
     def data(self) -> dict[str, Any]:
-        return {"healthy": self.healthy, "checks": [c.data for c in self.checks],
+        return {"format_version": FORMAT_VERSION, "healthy": self.healthy,
+                "checks": [c.data for c in self.checks],
                 "window": self.window.data,
                 "fallback_activity": {g: a.data for g, a in sorted(self.activity.items())}}
+
+
+# Bumped when a field is removed or changes meaning (schema/outputs/health.schema.json).
+FORMAT_VERSION = 1
 
 
 def assess(estate: Estate, probe: Probe, window: Period) -> HealthReport:

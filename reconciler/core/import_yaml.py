@@ -99,3 +99,23 @@ def summary(result: ImportResult, written: list[str]) -> list[str]:
     if result.placeholders:
         lines.append("Then: reconciler validate && reconciler plan (only adopt changes).")
     return lines
+
+
+# Bumped when a field is removed or changes meaning (schema/outputs/import.schema.json).
+FORMAT_VERSION = 1
+
+
+def summary_data(result: ImportResult, written: list[str]) -> dict[str, Any]:
+    """The summary as data for `import --format json`: what was written, what needs a hand."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "written": list(written),
+        "agents": [{"name": a.data["name"], "key": a.key_name, "name_from": a.source}
+                   for a in result.agents],
+        "models": [str(m.get("id", "")) for m in result.models],
+        "config_models": list(result.config_models),
+        "fallback_groups": sorted(result.fallbacks or {}),
+        "left_alone": list(result.listed),
+        "fill_in": list(result.placeholders),
+        "notes": list(result.notes),
+    }

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from tests.e2e.gateways import Gateway
+from tests.output_schemas import check_cli_outputs
 
 
 @dataclass
@@ -88,6 +89,8 @@ def run_cli(gw: Gateway | None, cwd: Path, *args: str, admin_key: str | None = N
         cwd=cwd, env=env, text=True, capture_output=True, timeout=300,
         input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
     )
+    # Every JSON the CLI prints or writes is held to its published schema (schema/outputs/).
+    check_cli_outputs(args, cwd, proc.returncode, proc.stdout)
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 

@@ -17,9 +17,14 @@ _COLUMNS = ("name", "kind", "owner", "key", "requests", "failures", "tokens", "s
             "budget_spend", "max_budget", "budget_used", "blocked")
 
 
+# Bumped when a field is removed or changes meaning (schema/outputs/usage.schema.json).
+FORMAT_VERSION = 1
+
+
 def report_data(report: UsageReport, flags: list[Flag]) -> dict[str, Any]:
     total = report.total_spend
     data: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
         "period": report.period.data,
         "keys": [_key_data(k) for k in report.keys],
         "totals": {"spend": round(total, 10),
