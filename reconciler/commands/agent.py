@@ -76,7 +76,8 @@ def run_agent(args: argparse.Namespace) -> int:
     print(f"{'Added' if args.verb == 'add' else 'Changed'} agent {args.name!r} in {path}; "
           "desired/ is valid.")
     if args.no_plan or not (args.base_url and args.admin_key):
-        print("Plan not shown (no gateway given); run: reconciler plan")
+        why = "--no-plan" if args.no_plan else "no gateway given"
+        print(f"Plan not shown ({why}); run: reconciler plan")
         return EXIT_OK
     if target_names(args.desired) and not args.target:
         print("Plan not shown: desired/ has targets; run: reconciler plan --target NAME")
