@@ -40,13 +40,7 @@ def run_plan(args: argparse.Namespace) -> int:
     estate = desired_estate(args)
     with open_client(args) as client:
         plan, _ = derive_plan(client, estate)
-    if getattr(args, "max_chars", None):
-        write_fitted(plan, args.format, args.max_chars, args.truncation_note,
-                     show_untouched=args.show_untouched)
-    else:
-        color = args.format == "text" and use_color(sys.stdout)
-        render(plan, sys.stdout, fmt=args.format, color=color,
-               show_untouched=args.show_untouched)
+    print_plan(plan, args)
     if args.out:
         write_json(args.out, plan.data)
         print(
@@ -73,3 +67,14 @@ def run_schema(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_OK
+
+
+def print_plan(plan: Plan, args: argparse.Namespace) -> None:
+    """A plan on stdout in the chosen format, cut to --max-chars when asked (plan and show)."""
+    if getattr(args, "max_chars", None):
+        write_fitted(plan, args.format, args.max_chars, args.truncation_note,
+                     show_untouched=args.show_untouched)
+    else:
+        color = args.format == "text" and use_color(sys.stdout)
+        render(plan, sys.stdout, fmt=args.format, color=color,
+               show_untouched=args.show_untouched)

@@ -7,21 +7,12 @@ artifact, a cut one for the pull-request comment), so both always describe the s
 from __future__ import annotations
 
 import argparse
-import sys
 
 from reconciler.commands.apply import load_saved_plan
-from reconciler.commands.common import EXIT_OK, use_color
-from reconciler.commands.plan import write_fitted
-from reconciler.core.render import render
+from reconciler.commands.common import EXIT_OK
+from reconciler.commands.plan import print_plan
 
 
 def run_show(args: argparse.Namespace) -> int:
-    plan = load_saved_plan(args.planfile)
-    if args.max_chars:
-        write_fitted(plan, args.format, args.max_chars, args.truncation_note,
-                     show_untouched=args.show_untouched)
-    else:
-        color = args.format == "text" and use_color(sys.stdout)
-        render(plan, sys.stdout, fmt=args.format, color=color,
-               show_untouched=args.show_untouched)
+    print_plan(load_saved_plan(args.planfile), args)
     return EXIT_OK
