@@ -12,11 +12,11 @@ import hashlib
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from reconciler.commands.common import EXIT_OK, open_client, read_live, use_color
-from reconciler.commands.connection import admin_key_from_env
 from reconciler.commands.sources import read_sources, target_names
 from reconciler.commands.targets import add_desired_flags, desired_estate, load_tree
 from reconciler.core.diff import plan_changes
@@ -39,7 +39,10 @@ FIELD_FLAGS = {
 _SAFE_FILE_NAME = re.compile(r"^[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]{0,99}$")
 
 
-def add_agent_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_agent_parsers(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    gateway_flags: Callable[[argparse.ArgumentParser], None],
+) -> None:
     agent = sub.add_parser("agent", help="add an agent to desired/ or change one")
     verbs = agent.add_subparsers(dest="verb", required=True)
     add = verbs.add_parser("add", help="declare a new agent in desired/agents/NAME.yaml")
@@ -55,9 +58,7 @@ def add_agent_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         parser.add_argument("--blocked", type=_bool, help="true or false")
         add_desired_flags(parser)
         parser.add_argument("--no-plan", action="store_true", help="validate only")
-        parser.add_argument("--base-url", default=os.environ.get("LITELLM_BASE_URL"))
-        parser.add_argument("--admin-key", default=admin_key_from_env())
-        parser.add_argument("--timeout", type=float, default=30.0)
+        gateway_flags(parser)  # the same address, key, timeout and retry flags as plan
 
 
 def run_agent(args: argparse.Namespace) -> int:

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_import(sub.add_parser("import", help="write desired/ files describing the live gateway"))
     _add_incident(sub)
     _add_sandbox(sub.add_parser("sandbox", help="serve the bundled LiteLLM-compatible sandbox"))
-    add_agent_parsers(sub)
+    add_agent_parsers(sub, _gateway_flags)
     schema = sub.add_parser("schema", help="print the JSON Schema of desired/ files")
     schema.add_argument("--out", type=Path)
     # -- observing commands: usage and health
