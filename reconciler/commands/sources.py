@@ -44,7 +44,7 @@ def read_sources(directory: Path) -> list[Source]:
         if total > MAX_TREE_BYTES:
             problems.append(_problem(path, f"desired/ is larger than {MAX_TREE_BYTES // _MIB} MiB"))
             break
-        sources.append(Source(str(path), text))
+        sources.append(Source(path, text))
     if problems:
         raise DesiredError(problems)
     return sources
@@ -83,13 +83,16 @@ def read_target(directory: Path, name: str) -> list[Source]:
 
 def _entries(
     directory: Path, problems: list[Problem], skip: Path | None = None
-) -> list[tuple[Path, str]]:
-    """Every file-like entry below `directory` (sorted) and its kind (file, symlink, other),
-    from the directory listing itself: no symlink is followed, no extra system call made."""
-    found: list[tuple[Path, str]] = []
+) -> list[tuple[str, str]]:
+    """Every file-like entry below `directory` (sorted as paths) and its kind (file, symlink,
+    other), from the directory listing itself: no symlink is followed, no extra system call
+    made. Files are plain strings: a desired/ of one file per agent has thousands of them."""
+    found: list[tuple[str, str]] = []
     pending = [directory]
     while pending:
         current = pending.pop()
+        # What str(current / name) gives, without building a Path per file.
+        prefix = "" if str(current) == "." else os.path.join(str(current), "")
         try:
             with os.scandir(current) as listing:
                 children = sorted(listing, key=lambda e: e.name)
@@ -103,8 +106,9 @@ def _entries(
                 if Path(child.path) != skip:
                     pending.append(Path(child.path))
             elif not child.name.lower().endswith(".md"):
-                found.append((Path(child.path), _kind(child)))
-    return sorted(found)
+                found.append((prefix + child.name, _kind(child)))
+    # The order of Path objects (part by part), e.g. a/x.yaml before a-b.yaml.
+    return sorted(found, key=lambda entry: entry[0].split(os.sep))
 
 
 def _kind(entry: os.DirEntry[str]) -> str:
@@ -113,7 +117,7 @@ def _kind(entry: os.DirEntry[str]) -> str:
     return "file" if entry.is_file(follow_symlinks=False) else "other"
 
 
-def _read_entry(path: Path, kind: str, root: Path, problems: list[Problem]) -> str | None:
+def _read_entry(path: str, kind: str, root: Path, problems: list[Problem]) -> str | None:
     reason = _refusal(path, kind, root)
     if reason is not None:
         problems.append(_problem(path, reason))
@@ -126,15 +130,15 @@ def _read_entry(path: Path, kind: str, root: Path, problems: list[Problem]) -> s
         return None
 
 
-def _refusal(path: Path, kind: str, root: Path) -> str | None:
+def _refusal(path: str, kind: str, root: Path) -> str | None:
     """Why this entry is not read, or None when it is a YAML file to read."""
-    if not path.name.lower().endswith(YAML_SUFFIXES):
+    if not os.path.basename(path).lower().endswith(YAML_SUFFIXES):
         return "not a YAML file: desired/ holds *.yaml / *.yml files only (and *.md notes)"
     if kind == "file":
         return None  # _read_regular checks again on the open file
     if kind == "symlink":
         try:
-            target = path.resolve(strict=True)
+            target = Path(path).resolve(strict=True)
         except FileNotFoundError:
             return "symlink to nothing (dangling)"
         except (RuntimeError, OSError) as exc:  # a loop
@@ -142,7 +146,7 @@ def _refusal(path: Path, kind: str, root: Path) -> str | None:
         if not target.is_relative_to(root):
             return f"symlink leads outside desired/ (to {target})"
     try:
-        mode = path.stat().st_mode
+        mode = os.stat(path).st_mode
     except OSError as exc:
         return f"cannot read: {exc.strerror}"
     if not stat.S_ISREG(mode):
@@ -150,17 +154,25 @@ def _refusal(path: Path, kind: str, root: Path) -> str | None:
     return None
 
 
-def _read_regular(path: Path) -> str:
+def _read_regular(path: str) -> str:
     # O_NONBLOCK: should the entry have become a FIFO since it was checked, open still returns.
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise ValueError("not a regular file")
-        data = handle.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
+        # Sized by the file, not by the limit: a 10 MiB buffer per file is slow to allocate.
+        chunks = [os.read(fd, min(info.st_size, MAX_FILE_BYTES) + 1)]
+        size = len(chunks[0])
+        while chunks[-1] and size <= MAX_FILE_BYTES:  # the file grew since fstat
+            chunks.append(os.read(fd, _MIB))
+            size += len(chunks[-1])
+    finally:
+        os.close(fd)
+    if size > MAX_FILE_BYTES:
         raise ValueError(f"larger than {MAX_FILE_BYTES // _MIB} MiB")
-    return data.decode("utf-8")
+    return b"".join(chunks).decode("utf-8")
 
 
-def _problem(path: Path, message: str) -> Problem:
+def _problem(path: Path | str, message: str) -> Problem:
     return Problem(str(path), 1, "(file)", message)

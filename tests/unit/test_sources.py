@@ -57,3 +57,11 @@ def test_file_that_is_not_utf8_is_reported_with_its_path(tmp_path: Path) -> None
     assert problem.file == str(tmp_path / "latin1.yaml")
     assert problem.field == "(file)"
     assert problem.message.startswith("cannot read:")
+
+
+def test_files_are_sorted_as_paths_part_by_part(tmp_path: Path) -> None:
+    # "a/x.yaml" sorts before "a-b.yaml" as paths, after it as plain text ('-' < '/').
+    for relative in ("a-b.yaml", "a/x.yaml", "a.yaml", "a/b/c.yml"):
+        _write(tmp_path, relative, "agents: []\n")
+    names = [Path(s.name).relative_to(tmp_path).as_posix() for s in read_sources(tmp_path)]
+    assert names == ["a/b/c.yml", "a/x.yaml", "a-b.yaml", "a.yaml"]
