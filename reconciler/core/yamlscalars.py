@@ -40,15 +40,21 @@ def resolve_tag(event: yaml.ScalarEvent) -> str:
     """The tag PyYAML would give this scalar (explicit, quoted -> str, or by its plain form)."""
     if event.tag not in (None, "!"):
         return str(event.tag)
-    if event.style:  # quoted or block scalar: always text
+    value = event.value
+    if event.style or (value and value[0] not in _IMPLICIT_FIRST):
+        # Quoted and block scalars are text; so is a plain one no implicit type can start
+        # with (what Resolver.resolve concludes too, without its lookups or the cache).
         return STR
-    return plain_tag(event.value)
+    return plain_tag(value)
+
+
+_IMPLICIT_FIRST = frozenset(k for k in _RESOLVER.yaml_implicit_resolvers if k)
 
 
 @functools.lru_cache(maxsize=4096)  # the same owners, limits and durations recur thousands of times
 def plain_tag(value: str) -> str:
     if value[:1] not in _RESOLVER.yaml_implicit_resolvers and value:
-        return STR  # what Resolver.resolve concludes too, without its lookups
+        return STR
     tag = str(_RESOLVER.resolve(yaml.ScalarNode, value, (True, False)))
     if tag == STR and _YAML12_NUMBER.match(value):
         raise ScalarProblem(
@@ -95,7 +101,12 @@ def _bool(raw: str) -> bool:
     return raw.lower() == "true"
 
 
+_DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+
+
 def _int(raw: str) -> int:
+    if _DECIMAL.fullmatch(raw) and len(raw) < 19:
+        return int(raw)  # the common case, well inside 64 bits: what construct_yaml_int gives
     digits = raw.lstrip("+-").replace("_", "")
     octal = len(digits) > 1 and digits[0] == "0" and digits[1] not in "xbo"
     if ":" in raw or octal:

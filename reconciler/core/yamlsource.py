@@ -8,7 +8,6 @@ a RecursionError or minutes of CPU.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,9 +24,6 @@ MAX_DEPTH = 64
 MAX_ALIASES = 1_000
 MAX_VALUES = 1_000_000
 
-_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 @dataclass(frozen=True)
 class Source:
     """One desired/ file's name (as shown in errors) and its text."""
@@ -42,6 +38,7 @@ class Located:
 
     data: Any
     lines: dict[Path_, int] = field(default_factory=dict)
+    aliases: int = 0  # how many aliases the document used (0: no value is shared)
 
     def line_of(self, path: Path_) -> int:
         """Line of the deepest known prefix of `path` (1 if nothing matches)."""
@@ -68,26 +65,34 @@ class YamlProblem(Exception):
 _MERGE_KEY = object()  # the pending key of a `<<:` entry
 
 
-@dataclass
 class _Frame:
-    """A mapping or sequence being built."""
+    """A mapping or sequence being built (slots: one is made per collection of every file)."""
 
-    path: Path_
-    value: dict[str, Any] | list[Any]
-    anchor: str | None
-    size: int = 1
-    key: Any = None  # pending mapping key (str or _MERGE_KEY), None when a key comes next
-    key_line: int = 0
-    merges: list[tuple[int, Any]] = field(default_factory=list)
+    __slots__ = ("anchor", "is_map", "key", "key_line", "merges", "path", "size", "value")
+
+    def __init__(self, path: Path_, is_map: bool, anchor: str | None) -> None:
+        self.path = path
+        self.value: dict[str, Any] | list[Any] = {} if is_map else []
+        self.is_map = is_map
+        self.anchor = anchor
+        self.size = 1
+        self.key: Any = None  # pending mapping key (str or _MERGE_KEY); None: a key comes next
+        self.key_line = 0
+        self.merges: list[tuple[int, Any]] = []
+
+
+# The C parser alone: CSafeLoader would also build a constructor and a resolver per file,
+# which the builder below never uses.
+_PARSER: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None) or yaml.SafeLoader
 
 
 def parse(text: str) -> Located:
     """Parse one YAML document; raise YamlProblem with a line number on any error."""
     if len(text) > MAX_FILE_BYTES:
         raise YamlProblem(1, f"file is larger than {MAX_FILE_BYTES // 1024 // 1024} MiB")
-    loader = _LOADER(text)
+    parser = _PARSER(text)
     try:
-        return _Builder().run(_events(loader))
+        return _Builder().run(parser.get_event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -100,21 +105,13 @@ def parse(text: str) -> Located:
     except yaml.YAMLError as exc:
         raise YamlProblem(1, f"invalid YAML: {str(exc).splitlines()[0]}") from None
     finally:
-        loader.dispose()
+        parser.dispose()
 
 
-def _events(loader: Any) -> Iterator[yaml.Event]:
-    # get_event alone (no check_event per event as yaml.parse does): a third less overhead.
-    get_event = loader.get_event
-    while True:
-        event = get_event()
-        if event is None or type(event) is yaml.StreamEndEvent:
-            return
-        yield event
-
-
-_STARTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_SCALAR, _ALIAS = yaml.ScalarEvent, yaml.AliasEvent
+_STARTS = {yaml.MappingStartEvent: True, yaml.SequenceStartEvent: False}
 _ENDS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+_STR = sc.STR
 
 
 class _Builder:
@@ -126,33 +123,75 @@ class _Builder:
         self.values = 0
         self.documents = 0
 
-    def run(self, events: Iterator[yaml.Event]) -> Located:
-        scalar, start, end = yaml.ScalarEvent, _STARTS, _ENDS
-        for event in events:
-            line = event.start_mark.line + 1
+    def run(self, get_event: Any) -> Located:
+        stack = self.stack
+        while True:
+            event = get_event()
             kind = type(event)
-            if kind is scalar:
-                self._scalar(event, line)
-            elif kind in start:
-                self._start(event, line)
-            elif kind in end:
-                self._end(line)
-            elif kind is yaml.AliasEvent:
-                self._alias(event, line)
+            if kind is _SCALAR:
+                if stack and not event.anchor:
+                    self._plain(stack[-1], event, event.start_mark.line + 1)
+                else:
+                    self._scalar(event, event.start_mark.line + 1)
+            elif kind in _STARTS:
+                self._start(event, event.start_mark.line + 1, _STARTS[kind])
+            elif kind in _ENDS:
+                self._end(event.start_mark.line + 1)
+            elif kind is _ALIAS:
+                self._alias(event, event.start_mark.line + 1)
             elif kind is yaml.DocumentStartEvent:
                 self.documents += 1
                 if self.documents > 1:
-                    raise YamlProblem(line, "one YAML document per file (found a second ---)")
-        return self.located
+                    raise YamlProblem(event.start_mark.line + 1,
+                                      "one YAML document per file (found a second ---)")
+            elif event is None or kind is yaml.StreamEndEvent:
+                self.located.aliases = self.aliases
+                return self.located
+
+    def _plain(self, parent: _Frame, event: yaml.ScalarEvent, line: int) -> None:
+        """The hot path of every load (nine events in ten): a text key, or a scalar value in
+        a list or under a key. Anything unusual goes the general way (_scalar, _key)."""
+        key, raw = parent.key, event.value
+        if parent.is_map and key is None:
+            try:
+                text = sc.resolve_tag(event) == _STR
+            except sc.ScalarProblem:
+                text = False
+            if not text or raw in parent.value:
+                self._key(parent, event, line)
+                return
+            parent.key, parent.key_line = raw, line
+            self.located.lines[(*parent.path, raw)] = line
+            return
+        if key is _MERGE_KEY:
+            self._scalar(event, line)
+            return
+        if key is None:
+            path = (*parent.path, len(parent.value))
+            self.located.lines.setdefault(path, line)
+        try:
+            tag = sc.resolve_tag(event)
+            value = raw if tag == _STR else sc.scalar_value(tag, raw)
+        except sc.ScalarProblem as exc:
+            raise YamlProblem(line, str(exc), self._child_path(line)) from None
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise YamlProblem(line, f"more than {MAX_VALUES} values (aliases included)")
+        parent.size += 1
+        if key is None:
+            parent.value.append(value)  # type: ignore[union-attr]
+        else:
+            parent.value[key] = value  # type: ignore[call-overload]
+            parent.key = None
 
     def _scalar(self, event: yaml.ScalarEvent, line: int) -> None:
         parent = self.stack[-1] if self.stack else None
-        if parent is not None and parent.key is None and type(parent.value) is dict:
+        if parent is not None and parent.key is None and parent.is_map:
             self._key(parent, event, line)
             if event.anchor:
                 self.anchors[event.anchor] = (event.value, 1)
             return
-        if parent is not None and type(parent.value) is list:
+        if parent is not None and not parent.is_map:
             self.located.lines.setdefault((*parent.path, len(parent.value)), line)
         try:
             value = sc.scalar_value(sc.resolve_tag(event), event.value)
@@ -178,17 +217,17 @@ class _Builder:
         parent.key, parent.key_line = raw, line
         self.located.lines[(*parent.path, raw)] = line
 
-    def _start(self, event: yaml.CollectionStartEvent, line: int) -> None:
+    def _start(self, event: yaml.CollectionStartEvent, line: int, is_map: bool) -> None:
         path = self._child_path(line)
         if len(self.stack) >= MAX_DEPTH:
             raise YamlProblem(line, f"nested deeper than {MAX_DEPTH} levels", path)
-        try:
-            sc.check_collection_tag(event.tag)
-        except sc.ScalarProblem as exc:
-            raise YamlProblem(line, str(exc), path) from None
-        is_map = isinstance(event, yaml.MappingStartEvent)
+        if event.tag is not None:
+            try:
+                sc.check_collection_tag(event.tag)
+            except sc.ScalarProblem as exc:
+                raise YamlProblem(line, str(exc), path) from None
         self.located.lines.setdefault(path, line)
-        self.stack.append(_Frame(path, {} if is_map else [], event.anchor))
+        self.stack.append(_Frame(path, is_map, event.anchor))
 
     def _end(self, line: int) -> None:
         frame = self.stack.pop()
@@ -210,7 +249,7 @@ class _Builder:
         if not self.stack:
             return ()
         parent = self.stack[-1]
-        if isinstance(parent.value, list):
+        if not parent.is_map:
             path = (*parent.path, len(parent.value))
             self.located.lines.setdefault(path, line)
             return path
@@ -232,13 +271,13 @@ class _Builder:
             return
         parent = self.stack[-1]
         parent.size += size
-        if isinstance(parent.value, list):
-            parent.value.append(value)
+        if not parent.is_map:
+            parent.value.append(value)  # type: ignore[union-attr]
         elif parent.key is _MERGE_KEY:
             parent.merges.append((parent.key_line, value))
             parent.key = None
         else:
-            parent.value[parent.key] = value
+            parent.value[parent.key] = value  # type: ignore[call-overload]
             parent.key = None
 
     def _merged(self, frame: _Frame) -> dict[str, Any]:
