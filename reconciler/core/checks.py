@@ -10,9 +10,9 @@ from reconciler.core.errors import Problem
 from reconciler.core.policy import policy_problems
 from reconciler.core.secrets import (
     ENV_REFERENCE,
+    leaves_where,
     secret_names_with_literals,
     secret_shapes,
-    walk,
 )
 
 if TYPE_CHECKING:
@@ -25,12 +25,21 @@ _FILL_IN = "name the environment variable the gateway reads this secret from (or
 
 def cross_check(files: list[LoadedFile], estate: Estate) -> list[Problem]:
     problems: list[Problem] = []
+    known = estate.model_names()
+    pinned = {p.alias for p in estate.pinned if p.alias}
     for f in files:
-        problems.extend(_unknown_models(f, estate))
-        problems.extend(_fallback_problems(f, estate))
-        problems.extend(_pinned_conflicts(f, estate))
+        # A desired/ of one file per agent has thousands of files: sections a file does not
+        # declare are not looked at.
+        content = f.content
+        if content.agents:
+            problems.extend(_unknown_models(f, known))
+        if content.fallbacks:
+            problems.extend(_fallback_problems(f, known))
+        if content.agents and pinned:
+            problems.extend(_pinned_conflicts(f, pinned))
         problems.extend(_literal_secrets(f))
-        problems.extend(_policy(f, estate))
+        if content.models:
+            problems.extend(_policy(f, estate))
     # One value can trip two secret rules; one line about it is enough.
     unique = {(p.file, p.line, p.field): p for p in reversed(problems)}
     return list(reversed(unique.values()))
@@ -42,16 +51,14 @@ def _problem(f: LoadedFile, path: tuple[Any, ...], message: str) -> Problem:
     return Problem(f.name, f.located.line_of(path), field_label(f.located.data, path), message)
 
 
-def _unknown_models(f: LoadedFile, estate: Estate) -> Iterator[Problem]:
-    known = estate.model_names()
+def _unknown_models(f: LoadedFile, known: set[str]) -> Iterator[Problem]:
     for i, agent in enumerate(f.content.agents):
         for j, name in enumerate(agent.models):
             if name not in known:
                 yield _problem(f, ("agents", i, "models", j), _nowhere(name))
 
 
-def _fallback_problems(f: LoadedFile, estate: Estate) -> Iterator[Problem]:
-    known = estate.model_names()
+def _fallback_problems(f: LoadedFile, known: set[str]) -> Iterator[Problem]:
     for group, targets in (f.content.fallbacks or {}).items():
         if group not in known:
             yield _problem(f, ("fallbacks", group), _nowhere(group))
@@ -94,8 +101,7 @@ def _nowhere(name: str) -> str:
     return f"model {name!r} is declared nowhere (add it under models: or config_models:)"
 
 
-def _pinned_conflicts(f: LoadedFile, estate: Estate) -> Iterator[Problem]:
-    pinned_aliases = {p.alias for p in estate.pinned if p.alias}
+def _pinned_conflicts(f: LoadedFile, pinned_aliases: set[str]) -> Iterator[Problem]:
     for i, agent in enumerate(f.content.agents):
         if agent.name in pinned_aliases:
             yield _problem(
@@ -113,11 +119,18 @@ def _literal_secrets(f: LoadedFile) -> Iterator[Problem]:
             base = (section, i, field)
             for path, message in secret_names_with_literals(item.get(field), base):
                 yield _problem(f, path, message)
-    for path, message in secret_shapes(data):
+    # One walk finds both shapes and placeholders; where the file shares subtrees (aliases),
+    # placeholders are looked for apart, so each is reported where it is first met.
+    shared = f.located.aliases > 0
+    shapes, placeholders = secret_shapes(data, None if shared else _is_placeholder)
+    for path, message in shapes:
         yield _problem(f, path, message)
-    for path, value in walk(data, ()):
-        if isinstance(value, str) and value.startswith(_PLACEHOLDER):
-            yield _problem(f, path, "placeholder from `reconciler import`: " + _FILL_IN)
+    for path in leaves_where(data, _is_placeholder) if shared else placeholders:
+        yield _problem(f, path, "placeholder from `reconciler import`: " + _FILL_IN)
+
+
+def _is_placeholder(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(_PLACEHOLDER)
 
 
 def _policy(f: LoadedFile, estate: Estate) -> Iterator[Problem]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 ENV_REFERENCE = "os.environ/"
@@ -27,6 +27,9 @@ _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 LITERAL_KEY = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{6,}")
 URL_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s@]*@")
 AUTH_HEADER = re.compile(r"^\s*(bearer|basic)\s+\S{6,}", re.IGNORECASE)
+# Any of the three in one search: most values with a dash, a :// or a space are none of them.
+_ANY_SHAPE = re.compile("|".join(
+    (LITERAL_KEY.pattern, URL_USERINFO.pattern, "(?i:" + AUTH_HEADER.pattern + ")")))
 
 Path_ = tuple[Any, ...]
 
@@ -58,9 +61,15 @@ def secret_names_with_literals(tree: Any, base: Path_) -> Iterator[tuple[Path_, 
             yield path, "literal secret: use an os.environ/VARIABLE reference"
 
 
-def secret_shapes(tree: Any) -> Iterator[tuple[Path_, str]]:
-    """(path, message) for every value that looks like a credential, whatever its name."""
+def secret_shapes(
+    tree: Any, mark: Callable[[str], bool] | None = None
+) -> tuple[list[tuple[Path_, str]], list[Path_]]:
+    """(path, message) for every value that looks like a credential, whatever its name; and
+    in the same walk the path of every text value `mark` picks (in no particular order, and
+    for a tree without shared subtrees only: see leaves_where)."""
     # Runs over every value of every file: paths are built for containers and findings only.
+    found: list[tuple[Path_, str]] = []
+    marked: list[Path_] = []
     pending: list[tuple[Path_, Any]] = [((), tree)]
     seen: set[int] = set()
     while pending:
@@ -74,12 +83,17 @@ def secret_shapes(tree: Any) -> Iterator[tuple[Path_, str]]:
                 message = _shape(value) if "-" in value or "://" in value or " " in value \
                     else None
                 if message:
-                    yield (*path, key), message
+                    found.append(((*path, key), message))
+                if mark is not None and mark(value):
+                    marked.append((*path, key))
             elif isinstance(value, dict | list):
                 pending.append(((*path, key), value))
+    return found, marked
 
 
 def _shape(value: str) -> str | None:
+    if not _ANY_SHAPE.search(value):
+        return None
     if LITERAL_KEY.search(value):
         return "looks like a literal key: never commit secrets to desired/"
     if URL_USERINFO.search(value):
@@ -95,6 +109,28 @@ def _is_literal(value: Any) -> bool:
     if isinstance(value, bool) or value is None:
         return False
     return not (isinstance(value, str) and value.startswith(ENV_REFERENCE))
+
+
+def leaves_where(tree: Any, test: Callable[[Any], bool]) -> Iterator[Path_]:
+    """The path of every leaf that passes `test`, finding shared (aliased) subtrees where
+    `walk` would; paths are built for containers and findings only."""
+    if not isinstance(tree, dict | list):
+        yield from [()] if test(tree) else []
+        return
+    pending: list[tuple[Path_, Any]] = [((), tree)]
+    seen: set[int] = set()
+    while pending:
+        path, node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        children: list[tuple[Path_, Any]] = []
+        for key, value in node.items() if isinstance(node, dict) else enumerate(node):
+            if isinstance(value, dict | list):
+                children.append(((*path, key), value))
+            elif test(value):
+                yield (*path, key)
+        pending.extend(reversed(children))  # document order, as walk visits them
 
 
 def walk(node: Any, path: Path_) -> Iterator[tuple[Path_, Any]]:

@@ -210,3 +210,29 @@ def test_literal_key_inside_a_nested_header_value_is_rejected() -> None:
     )
     problems = problems_of([Source("m.yaml", text)])
     assert [p.split(": ", 1)[0] for p in problems] == ["m.yaml:7"], problems
+
+
+PLACEHOLDER = "placeholder from `reconciler import`: name the environment variable the gateway " \
+    "reads this secret from (or remove it)"
+
+
+def test_import_placeholders_and_key_shapes_are_found_in_one_file_per_agent() -> None:
+    # Found in the same walk over a file that shares nothing (the common case).
+    sources = [Source(f"agents/a{i}.yaml", f"agents:\n  - name: a{i}\n    owner: o\n"
+                      f"    models: [M]\n    metadata: {{note: {value}}}\n")
+               for i, value in enumerate(["os.environ/REPLACE_ME_X", "sk-abcdefghijkl", "ok"])]
+    problems = problems_of([Source("gateway.yaml", "config_models: [M]\n"), *sources])
+    assert problems == [
+        f"agents/a0.yaml:5: agents[a0].metadata.note: {PLACEHOLDER}",
+        "agents/a1.yaml:5: agents[a1].metadata.note: looks like a literal key: never commit "
+        "secrets to desired/",
+    ]
+
+
+def test_a_placeholder_in_a_shared_subtree_is_reported_where_it_is_first_met() -> None:
+    text = ("config_models: [M]\nagents:\n"
+            "  - {name: a, owner: o, models: [M], metadata: &m {x: os.environ/REPLACE_ME_X}}\n"
+            "  - {name: b, owner: o, models: [M], metadata: *m}\n")
+    assert problems_of([Source("a.yaml", text)]) == [
+        f"a.yaml:3: agents[a].metadata.x: {PLACEHOLDER}"
+    ]
