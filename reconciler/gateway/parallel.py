@@ -8,10 +8,11 @@ one place and in order.
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TypeVar
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 I = TypeVar("I")  # noqa: E741 - the conventional name for "item"
 R = TypeVar("R")
@@ -54,38 +55,89 @@ class Pool:
         """Start fn(item) while `stop` is clear, at most `parallelism` at once; wait for every
         started call. on_result(index, result) runs here for each finished one. Items never
         started get no result. A first Ctrl-C stops new calls and waits; a second one stops
-        waiting and hands the calls still in flight to on_abandoned. Returns True on Ctrl-C."""
-        running: dict[Future[R], int] = {}
+        waiting and hands the calls still in flight to on_abandoned. Returns True on Ctrl-C.
+
+        Each worker takes the next item itself as soon as its call ends: no round trip
+        through this thread (two thread wake-ups) between one call and the next."""
+        feed = _Feed(len(items), stop)
+        finished: queue.SimpleQueue[tuple[int, Any, bool] | None] = queue.SimpleQueue()
+
+        def worker() -> None:
+            while (index := feed.take()) is not None:
+                try:
+                    finished.put((index, fn(items[index]), False))
+                except BaseException as exc:  # Ctrl-C raised inside the call (tests do this)
+                    stop.set()  # what this thread does next: start nothing more
+                    finished.put((index, exc, True))
+            finished.put(None)
+
+        workers = min(self.parallelism, len(items))
+        for _ in range(workers):
+            self._executor.submit(worker)
+        return self._collect(feed, finished, workers, stop, on_result, on_abandoned,
+                             on_interrupt)
+
+    @staticmethod
+    def _collect(
+        feed: _Feed,
+        finished: queue.SimpleQueue[tuple[int, Any, bool] | None],
+        workers: int,
+        stop: threading.Event,
+        on_result: Callable[[int, Any], None],
+        on_abandoned: Callable[[int], None],
+        on_interrupt: Callable[[], None],
+    ) -> bool:
+        """Hand each result to on_result until every worker is done; Ctrl-C as run_bounded."""
         interrupted = False
-        index = 0
-        while index < len(items) or running:
+        while workers:
             try:
-                while index < len(items) and len(running) < self.parallelism and not stop.is_set():
-                    running[self._executor.submit(fn, items[index])] = index
-                    index += 1
-                if stop.is_set():
-                    index = len(items)  # start nothing more; finish what is in flight
-                if not running:
-                    continue
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                entry = finished.get()
             except KeyboardInterrupt:
                 if interrupted:
-                    for future_index in running.values():
-                        on_abandoned(future_index)
+                    for index in feed.in_flight():
+                        on_abandoned(index)
                     return True
                 interrupted = True
                 stop.set()
                 on_interrupt()
                 continue
-            for future in finished:
-                index_done = running.pop(future)
-                try:
-                    result = future.result()
-                except KeyboardInterrupt:  # raised inside the call (tests do this)
-                    interrupted = True
-                    stop.set()
-                    on_interrupt()
-                    on_abandoned(index_done)
-                    continue
-                on_result(index_done, result)
+            if entry is None:
+                workers -= 1
+                continue
+            index, outcome, raised = entry
+            feed.done(index)
+            if not raised:
+                on_result(index, outcome)
+            elif isinstance(outcome, KeyboardInterrupt):
+                interrupted = True
+                on_interrupt()
+                on_abandoned(index)
+            else:
+                raise outcome
         return interrupted
+
+
+class _Feed:
+    """The next item to start, unless `stop` is set; and which ones are still running."""
+
+    def __init__(self, count: int, stop: threading.Event) -> None:
+        self._count, self._stop = count, stop
+        self._next = 0
+        self._running: set[int] = set()
+        self._lock = threading.Lock()
+
+    def take(self) -> int | None:
+        with self._lock:
+            if self._stop.is_set() or self._next >= self._count:
+                return None
+            self._next += 1
+            self._running.add(self._next - 1)
+            return self._next - 1
+
+    def done(self, index: int) -> None:
+        with self._lock:
+            self._running.discard(index)
+
+    def in_flight(self) -> list[int]:
+        with self._lock:
+            return sorted(self._running)
