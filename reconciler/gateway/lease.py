@@ -10,8 +10,8 @@ it only makes some losers see a 400 instead of a silent 200.)
 - acquire: read the lease rows; if the newest is live and held by someone else, wait (up to
   `wait` seconds) or fail; else create generation newest+1 and read back who holds it. The
   holder must also still be the newest generation, so a contender that read stale rows loses.
-  Older generations are then deleted; the newest row is never deleted (released instead), so
-  generations only grow.
+  Older generations are deleted on release; the newest row is never deleted (released
+  instead), so generations only grow.
 - hold: a heartbeat thread pushes `expires_at` forward every ttl/4. `check()` (before every
   change) fails once the last confirmed renewal is older than 3/4 ttl: past that point another
   apply may rightly take over, e.g. after this process was stopped (SIGSTOP) or lost the network.
@@ -104,6 +104,7 @@ class Lease:
         self._confirmed = 0.0
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
+        self._older: list[int] = []  # generations this holder deletes when it releases
 
     def __enter__(self) -> Lease:
         self.acquire()
@@ -152,9 +153,9 @@ class Lease:
         if newer:
             return newer[0]
         self.generation, self._confirmed = generation, self.mono()
-        for old in rows:
-            if old.generation < generation:
-                self._forget(old.generation)
+        # Deleted on release, beside the release write: not between taking the lease and
+        # reading the gateway (every apply waits for that), nor while the key list is read.
+        self._older = [old.generation for old in rows if old.generation < generation]
         return None
 
     def _body(self, generation: int) -> dict[str, Any]:
@@ -209,10 +210,13 @@ class Lease:
         self._stop.set()
         if self._heartbeat is not None:
             self._heartbeat.join(timeout=5)
+        forgotten = [self.client.pool.submit(lambda g=g: self._forget(g)) for g in self._older]
         if self.generation and not self.lost:
             with contextlib.suppress(GatewayError):  # else it expires by itself after ttl
                 self._write(self.wall())
-        self.generation = 0
+        for future in forgotten:
+            future.result()
+        self.generation, self._older = 0, []
 
     def _write(self, expires_at: float) -> None:
         self.client.update_key(
