@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
+import ssl
 import threading
 from collections.abc import Collection
 from datetime import datetime, timezone
@@ -59,6 +61,7 @@ class GatewayClient:
             headers={"Authorization": f"Bearer {admin_key}"},
             timeout=timeout,
             transport=transport,
+            verify=_tls_context(self.base_url),
             # One connection per call in flight, so parallel calls do not queue for a socket.
             limits=httpx.Limits(max_connections=max(10, parallelism + 2)),
         )
@@ -282,6 +285,19 @@ class GatewayClient:
 
 class ListChangedError(GatewayError):
     pass
+
+
+_PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+def _tls_context(base_url: str) -> ssl.SSLContext | bool:
+    """True (httpx loads the CA bundle: 20-40 ms) unless nothing this client sends can use
+    TLS: an http:// gateway reached directly or through an http:// proxy. Then a context
+    with no CA at all, which still requires a verified certificate: it would fail, never
+    trust, should TLS ever be spoken."""
+    plain = base_url.lower().startswith("http://") and not any(
+        os.environ.get(name, "").lower().startswith("https:") for name in _PROXY_VARIABLES)
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT) if plain else True
 
 
 def _http_error(method: str, path: str, response: httpx.Response) -> GatewayHTTPError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ from reconciler.core.errors import (
     GatewayUnreachable,
     NotFound,
 )
-from reconciler.gateway.client import GatewayClient
+from reconciler.gateway.client import GatewayClient, _tls_context
 from reconciler.gateway.retry import NO_RETRY
 from tests.unit.builders import key_row
 
@@ -221,3 +222,17 @@ def test_list_keys_can_keep_only_the_fields_a_plan_reads() -> None:
         ({"token": r["token"], "key_alias": r["key_alias"]} for r in rows),
         key=lambda r: r["key_alias"])
     assert len(seen) == 2
+
+
+def test_an_http_gateway_loads_no_ca_bundle_and_could_never_trust_a_certificate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    context = _tls_context("http://127.0.0.1:4000")
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
+    assert context.get_ca_certs() == []  # nothing trusted: TLS through it would fail
+    assert _tls_context("https://gateway.example") is True  # httpx's verified default
+    monkeypatch.setenv("HTTP_PROXY", "https://proxy.example:3128")
+    assert _tls_context("http://127.0.0.1:4000") is True  # TLS to the proxy is verified
