@@ -21,11 +21,13 @@ from reconciler.core.usage import (
 
 
 def budget_window(estate: Estate, keys: Iterable[KeyFacts], now: dt.datetime) -> Period:
-    """The default period: from the oldest current budget window of an agent's key to now."""
+    """The default period: from the oldest current budget window of an agent's key to now.
+    A rotated-out key counts: its successor carried its spend, so the window began with it."""
     agents = {a.name for a in estate.agents}
     mine = marker_for(estate.settings.scope)
     starts = [k.window_start for k in keys
-              if k.alias in agents and k.marker == mine and k.window_start is not None]
+              if (k.alias in agents or k.rotated_from in agents) and k.marker == mine
+              and k.window_start is not None]
     start = min(starts) if starts else now - dt.timedelta(days=30)
     return Period(min(start, now), now, "current budget window")
 
@@ -54,7 +56,7 @@ def build_report(
     facts = {f.token: f for f in (parse_key_facts(r) for r in key_rows)}
     usages = {token: _usage_of(estate, f, period, own_windows) for token, f in facts.items()
               if _rotated_agent(estate, f) is None}
-    _attribute_rotated(estate, facts, usages, period)
+    _attribute_rotated(estate, facts, usages, period, own_windows)
     for row in filter(None, map(parse_log_row, log_rows)):
         usage = usages.get(row.api_key)
         if usage is None:
@@ -93,10 +95,12 @@ def _rotated_agent(estate: Estate, key: KeyFacts) -> str | None:
 
 
 def _attribute_rotated(
-    estate: Estate, facts: dict[str, KeyFacts], usages: dict[str, KeyUsage], period: Period
+    estate: Estate, facts: dict[str, KeyFacts], usages: dict[str, KeyUsage], period: Period,
+    own_windows: bool,
 ) -> None:
     """A rotated-out key's traffic is its agent's: it joins the row of the agent's current
-    key (or stands for the agent while the successor does not exist yet)."""
+    key (or stands for the agent while the successor does not exist yet). With `own_windows`
+    the agent's window opens with its oldest key's, as the successor carried that spend."""
     rows = {u.name: u for u in usages.values() if u.kind is KeyClass.AGENT}
     for token, key in sorted(facts.items(), key=lambda item: item[1].key_name):
         agent = _rotated_agent(estate, key)
@@ -106,8 +110,10 @@ def _attribute_rotated(
             owner = next(a.owner for a in estate.agents if a.name == agent)
             rows[agent] = KeyUsage(name=agent, kind=KeyClass.AGENT, owner=owner, token=token,
                                    key_name=key.key_name, period=period, blocked=key.blocked)
-        usages[token] = rows[agent]
-        rows[agent].rotated_keys.append(key.key_name)
+        row = usages[token] = rows[agent]
+        row.rotated_keys.append(key.key_name)
+        if own_windows and key.window_start is not None and key.window_start < row.period.start:
+            row.period = Period(max(key.window_start, period.start), period.end, "budget window")
 
 
 def _unknown(token: str, period: Period) -> KeyUsage:

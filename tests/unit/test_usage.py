@@ -198,3 +198,16 @@ def test_a_rotated_out_key_of_a_removed_agent_is_an_orphan() -> None:
     old = rotated_row("gone", 0)
     report = build_report(ESTATE, [*keys(), old], [log(old["token"])], DAY)
     assert [u.name for u in report.of(KeyClass.ORPHAN)] == ["gone#rotation-0"]
+
+
+def test_the_budget_window_opens_with_the_rotated_out_key() -> None:
+    old = rotated_row("bob", 0, created_at="2026-11-20T00:00:00Z")
+    rows = [key_row("bob", metadata=MARKER, created_at="2026-11-25T09:00:00Z"), old]
+    now = dt.datetime(2026, 11, 25, 12, tzinfo=UTC)
+    facts = [parse_key_facts(r) for r in rows]
+    assert budget_window(ESTATE, facts, now).start == dt.datetime(2026, 11, 20, tzinfo=UTC)
+    early = log(old["token"], at="2026-11-22T10:00:00")
+    week = Period(dt.datetime(2026, 11, 19, tzinfo=UTC), now, "week")
+    report = build_report(ESTATE, rows, [early], week, own_windows=True)
+    [bob] = [u for u in report.keys if u.name == "bob"]
+    assert bob.total.requests == 1  # before the successor existed, still inside the window
