@@ -141,6 +141,8 @@ def _agent(key: LiveKey, name: str, marker: str) -> dict[str, Any]:
     duration = key.metadata.get(DURATION_FIELD)
     if isinstance(duration, str):
         data["duration"] = duration  # the lifetime the tool recorded, declared again
+    if key.rotation:
+        data["rotation"] = key.rotation  # declared again, so nothing rotates by surprise
     skip = BOOKKEEPING | {"agent", "owner", DURATION_FIELD}
     metadata = {k: v for k, v in key.metadata.items() if k not in skip}
     if metadata:

@@ -17,11 +17,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from reconciler.core.changes import BlockKey, Change, RotateKey
-from reconciler.core.desired import Agent
+from reconciler.core.desired import Agent, Estate
 from reconciler.core.holds import is_held
-from reconciler.core.live import APPLIED_FIELD, DURATION_FIELD, ROTATED_FIELD, LiveKey
+from reconciler.core.live import (
+    APPLIED_FIELD,
+    DURATION_FIELD,
+    ROTATED_FIELD,
+    LiveKey,
+    marker_for,
+)
 from reconciler.core.plan import PlanInputs, Untouched
 
 
@@ -97,8 +104,23 @@ def expired_changes(
     return changes, orphans
 
 
+def still_working(estate: Estate, keys: Iterable[LiveKey], agent: str) -> list[LiveKey]:
+    """The agent's rotated-out keys of this scope that are not blocked yet: an incident block
+    of the agent stops them too, or its grace period would keep it spending."""
+    pinned_aliases = {p.alias for p in estate.pinned}
+    pinned_tokens = {p.key_sha256 for p in estate.pinned}
+    return [k for k in keys
+            if k.marker == marker_for(estate.settings.scope) and not k.blocked
+            and (k.rotated or {}).get("agent") == agent
+            and k.alias not in pinned_aliases and k.token not in pinned_tokens]
+
+
+def blocked_metadata(key: LiveKey) -> dict[str, Any]:
+    """The metadata written with a block the tool makes: its record says blocked."""
+    return {**key.metadata, APPLIED_FIELD: {**(key.applied or {}), "blocked": True}}
+
+
 def _block_expired(key: LiveKey, owner: str) -> BlockKey:
-    record = {**(key.applied or {}), "blocked": True}
     when = "it has no expiry" if key.expires is None else "its grace period is over"
     return BlockKey(
         target=str(key.alias),
@@ -107,5 +129,5 @@ def _block_expired(key: LiveKey, owner: str) -> BlockKey:
         key_id=key.token,
         key_name=key.key_name,
         reason=f"rotated out of {owner!r}: {when}",
-        spec={"metadata": {**key.metadata, APPLIED_FIELD: record}},
+        spec={"metadata": blocked_metadata(key)},
     )

@@ -154,3 +154,31 @@ def test_a_rotation_stopped_after_the_old_key_moved_out_converges(
     assert live[rotor]["metadata"]["reconciler_rotation"] == 7
     held = {s["key_sha256"] for s in read_secrets(tmp_path / "s.jsonl")}
     assert {live[rotor]["token"], old_token} <= held
+
+
+def test_an_incident_block_also_stops_the_key_in_its_grace_period(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    gw = gateway
+    desired = write_desired(tmp_path / "desired", _estate(gw, gw.name("Good")))
+    _apply(gw, tmp_path)
+    write_desired(desired, _estate(gw, gw.name("Good"), rotation=1))
+    _apply(gw, tmp_path)
+    rotor = gw.name("rotor")
+    assert gw.live_keys()[f"{rotor}#rotation-0"]["blocked"] is not True
+
+    blocked = run_cli(gw, tmp_path, "block", rotor, "--desired", "desired",
+                      "--reason", "runaway spend")
+    assert blocked.code == 0, blocked.both
+    assert "and its rotated-out key(s) sk-..." in blocked.out
+    live = gw.live_keys()
+    assert live[rotor]["blocked"] is True and live[f"{rotor}#rotation-0"]["blocked"] is True
+    plan = run_cli(gw, tmp_path, "plan", "--desired", "desired", "--detailed-exitcode")
+    assert plan.code == 0 and "held:" in plan.out, plan.both
+
+    # Lifting the hold gives the agent its current key back, never the rotated-out one.
+    assert run_cli(gw, tmp_path, "unblock", rotor, "--desired", "desired").code == 0
+    live = gw.live_keys()
+    assert live[rotor]["blocked"] is not True and live[f"{rotor}#rotation-0"]["blocked"] is True
+    after = run_cli(gw, tmp_path, "plan", "--desired", "desired", "--detailed-exitcode")
+    assert after.code == 0, after.both
