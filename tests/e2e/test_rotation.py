@@ -19,6 +19,7 @@ import pytest
 from tests.e2e.faulty_proxy import FaultyProxy
 from tests.e2e.gateways import Gateway
 from tests.e2e.harness import agent, read_secrets, run_cli, write_desired
+from tests.e2e.test_fault_matrix import _start
 from tests.e2e.test_observe import COST, PRICE, _chat
 from tests.upstream import FakeUpstream
 
@@ -182,3 +183,22 @@ def test_an_incident_block_also_stops_the_key_in_its_grace_period(
     assert live[rotor]["blocked"] is not True and live[f"{rotor}#rotation-0"]["blocked"] is True
     after = run_cli(gw, tmp_path, "plan", "--desired", "desired", "--detailed-exitcode")
     assert after.code == 0, after.both
+
+
+def test_two_applies_of_one_rotation_rotate_once(gateway: Gateway, tmp_path: Path) -> None:
+    gw = gateway
+    desired = write_desired(tmp_path / "desired", _estate(gw, gw.name("Good")))
+    _apply(gw, tmp_path)
+    write_desired(desired, _estate(gw, gw.name("Good"), rotation=1))
+    with FaultyProxy(gw.base_url, latency=0.1) as slow:  # so that the two overlap
+        runs = [_start(gw, tmp_path, sink=("--secrets-out", f"s{n}.jsonl"),
+                       base_url=slow.base_url) for n in (1, 2)]
+        outs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outs
+    said = outs[0][0] + outs[1][0]
+    assert said.count("rotate key") == 1 and "No changes." in said, said
+    rotor = gw.name("rotor")
+    aliases = sorted(k["key_alias"] for k in gw.namespace_keys() if "rotor" in k["key_alias"])
+    assert aliases == [rotor, f"{rotor}#rotation-0"]
+    plan = run_cli(gw, tmp_path, "plan", "--desired", "desired", "--detailed-exitcode")
+    assert plan.code == 0, plan.both
