@@ -18,7 +18,7 @@ import pytest
 
 from tests.e2e.faulty_proxy import FaultyProxy
 from tests.e2e.gateways import Gateway
-from tests.e2e.harness import agent, read_secrets, run_cli, write_desired
+from tests.e2e.harness import agent, apply_and_settle, read_secrets, run_cli, write_desired
 from tests.e2e.test_fault_matrix import _start
 from tests.e2e.test_observe import COST, PRICE, _chat
 from tests.upstream import FakeUpstream
@@ -42,12 +42,11 @@ def _estate(gw: Gateway, good: str, **fields: Any) -> dict[str, Any]:
     }
 
 
-def _apply(gw: Gateway, cwd: Path) -> None:
-    result = run_cli(gw, cwd, "apply", "--desired", "desired", "--auto-approve",
-                     "--secrets-out", "s.jsonl")
-    assert result.code == 0, result.both
-    again = run_cli(gw, cwd, "plan", "--desired", "desired", "--detailed-exitcode")
-    assert again.code == 0, again.both
+def _applied(gw: Gateway, cwd: Path) -> Path:
+    """desired/ with one agent (no rotation yet), applied."""
+    desired = write_desired(cwd / "desired", _estate(gw, gw.name("Good")))
+    apply_and_settle(gw, cwd)
+    return desired
 
 
 def _settled_spend(gw: Gateway, token: str, want: float) -> float:
@@ -80,7 +79,7 @@ def test_rotation_hands_over_then_blocks_the_old_key(
         "litellm_params": {"model": "openai/fake", "api_base": upstream.ok_base,
                            "api_key": "fake-upstream-key", **PRICE}})
     desired = write_desired(tmp_path / "desired", _estate(gw, good))
-    _apply(gw, tmp_path)
+    apply_and_settle(gw, tmp_path)
     rotor = gw.name("rotor")
     [old] = [s for s in read_secrets(tmp_path / "s.jsonl") if s["agent"] == rotor]
     assert _chat(gw, old["key"], good, 2) == [200, 200]
@@ -93,7 +92,7 @@ def test_rotation_hands_over_then_blocks_the_old_key(
     assert f"⟳ rotate key {rotor} (" in plan.out, plan.out
     assert f'key_alias: "{rotor}" → "{rotor}#rotation-0"' in plan.out
     assert "1 to add, 0 to change, 0 to destroy, 1 to rotate." in plan.out
-    _apply(gw, tmp_path)
+    apply_and_settle(gw, tmp_path)
     rotated_at = time.monotonic()
     new = [s for s in read_secrets(tmp_path / "s.jsonl") if s["agent"] == rotor][-1]
     assert new["key"] != old["key"]
@@ -118,7 +117,7 @@ def test_rotation_hands_over_then_blocks_the_old_key(
     after = run_cli(gw, tmp_path, "plan", "--desired", "desired")
     assert f"⊘ block key {rotor}#rotation-0" in after.out, after.out
     assert "its grace period is over" in after.out
-    _apply(gw, tmp_path)
+    apply_and_settle(gw, tmp_path)
     assert gw.live_keys()[f"{rotor}#rotation-0"]["blocked"] is True
     assert _chat(gw, new["key"], good, 1) == [200]
 
@@ -133,8 +132,7 @@ def test_a_rotation_stopped_after_the_old_key_moved_out_converges(
     gateway: Gateway, tmp_path: Path
 ) -> None:
     gw = gateway
-    desired = write_desired(tmp_path / "desired", _estate(gw, gw.name("Good")))
-    _apply(gw, tmp_path)
+    desired = _applied(gw, tmp_path)
     rotor = gw.name("rotor")
     old_token = gw.live_keys()[rotor]["token"]
     write_desired(desired, _estate(gw, gw.name("Good"), rotation=7))
@@ -150,7 +148,7 @@ def test_a_rotation_stopped_after_the_old_key_moved_out_converges(
     # The next plan creates only the successor (the old key is already out); then it is calm.
     plan = run_cli(gw, tmp_path, "plan", "--desired", "desired")
     assert f"+ create key {rotor}" in plan.out and "rotate key" not in plan.out, plan.out
-    _apply(gw, tmp_path)
+    apply_and_settle(gw, tmp_path)
     live = gw.live_keys()
     assert live[rotor]["metadata"]["reconciler_rotation"] == 7
     held = {s["key_sha256"] for s in read_secrets(tmp_path / "s.jsonl")}
@@ -161,10 +159,8 @@ def test_an_incident_block_also_stops_the_key_in_its_grace_period(
     gateway: Gateway, tmp_path: Path
 ) -> None:
     gw = gateway
-    desired = write_desired(tmp_path / "desired", _estate(gw, gw.name("Good")))
-    _apply(gw, tmp_path)
-    write_desired(desired, _estate(gw, gw.name("Good"), rotation=1))
-    _apply(gw, tmp_path)
+    write_desired(_applied(gw, tmp_path), _estate(gw, gw.name("Good"), rotation=1))
+    apply_and_settle(gw, tmp_path)
     rotor = gw.name("rotor")
     assert gw.live_keys()[f"{rotor}#rotation-0"]["blocked"] is not True
 
@@ -187,9 +183,7 @@ def test_an_incident_block_also_stops_the_key_in_its_grace_period(
 
 def test_two_applies_of_one_rotation_rotate_once(gateway: Gateway, tmp_path: Path) -> None:
     gw = gateway
-    desired = write_desired(tmp_path / "desired", _estate(gw, gw.name("Good")))
-    _apply(gw, tmp_path)
-    write_desired(desired, _estate(gw, gw.name("Good"), rotation=1))
+    write_desired(_applied(gw, tmp_path), _estate(gw, gw.name("Good"), rotation=1))
     with FaultyProxy(gw.base_url, latency=0.1) as slow:  # so that the two overlap
         runs = [_start(gw, tmp_path, sink=("--secrets-out", f"s{n}.jsonl"),
                        base_url=slow.base_url) for n in (1, 2)]
