@@ -124,6 +124,8 @@ class KeyUsage:
     # Spend per key sha256: an agent's row also counts the keys rotations moved out.
     by_key: dict[str, float] = field(default_factory=dict)
     rotated_keys: list[str] = field(default_factory=list)  # their masked names
+    # Refused requests on a rotated-out key: the agent still calls with its old key.
+    rotated_attempts: int = 0
 
     @property
     def budget_share(self) -> float | None:
@@ -135,7 +137,10 @@ class KeyUsage:
         self.total.add(row)
         self.by_key[row.api_key] = self.by_key.get(row.api_key, 0.0) + row.spend
         self.by_group.setdefault(row.model_group or "(none)", Tally()).add(row)
-        if "blocked" in row.error.lower():
+        error = row.error.lower()
+        if row.api_key != self.token and ("blocked" in error or "expired key" in error):
+            self.rotated_attempts += 1
+        elif "blocked" in error:
             self.blocked_attempts += 1
 
 
