@@ -103,10 +103,11 @@ def diff_keys(
             mine[str(key.alias)] = key
     conflicts: list[str] = []
     adopted: set[str] = set()
+    aliases = {k.alias for k in keys}
     for agent in estate.agents:
         live = mine.pop(agent.name, None)
         if live is not None:
-            acc.changes.extend(_diff_agent(agent, live, scope, acc))
+            acc.changes.extend(_diff_agent(agent, live, scope, acc, aliases))
             continue
         found, problem = find_adoptable(agent, foreign)
         if problem:
@@ -134,7 +135,9 @@ def _untouched(key: LiveKey) -> Untouched:
     return Untouched("other_scope_key", key.alias or "(no alias)", f"{key.key_name} ({key.marker})")
 
 
-def _diff_agent(agent: Agent, live: LiveKey, scope: str, acc: PlanInputs) -> list[Change]:
+def _diff_agent(
+    agent: Agent, live: LiveKey, scope: str, acc: PlanInputs, aliases: set[str | None]
+) -> list[Change]:
     if live.secret_undelivered:
         if agent.protected:
             acc.warnings.append(
@@ -152,7 +155,7 @@ def _diff_agent(agent: Agent, live: LiveKey, scope: str, acc: PlanInputs) -> lis
             ),
             CreateKey(target=agent.name, after=key_spec(agent, scope)),
         ]
-    rotation = rotate_key(agent, live, acc)
+    rotation = rotate_key(agent, live, acc, aliases)
     if rotation is not None:
         # The successor gets the whole desired spec; the old key keeps what it has.
         successor = CreateKey(

@@ -16,7 +16,7 @@ call, but the open-source proxy refuses it (Enterprise only).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from reconciler.core.changes import BlockKey, Change, RotateKey
@@ -32,13 +32,20 @@ from reconciler.core.live import (
 from reconciler.core.plan import PlanInputs, Untouched
 
 
-def retired_alias(agent: str, serial: int) -> str:
-    return f"{agent}#rotation-{serial}"
+def retired_alias(agent: str, serial: int, taken: Collection[str | None] = ()) -> str:
+    """`AGENT#rotation-N`, or `AGENT#rotation-N.2`... when a key re-created since holds it."""
+    alias = f"{agent}#rotation-{serial}"
+    suffix = 2
+    while alias in taken:
+        alias, suffix = f"{agent}#rotation-{serial}.{suffix}", suffix + 1
+    return alias
 
 
-def rotate_key(agent: Agent, live: LiveKey, acc: PlanInputs) -> RotateKey | None:
+def rotate_key(
+    agent: Agent, live: LiveKey, acc: PlanInputs, taken: Collection[str | None] = ()
+) -> RotateKey | None:
     """The rotate_key change for an agent whose serial went up, or None (warned when a
-    rotation is declared but must wait)."""
+    rotation is declared but must wait). `taken`: the aliases live keys hold."""
     if agent.rotation is None or agent.rotation == live.rotation:
         return None
     why_not = _why_not(agent, live)
@@ -53,7 +60,7 @@ def rotate_key(agent: Agent, live: LiveKey, acc: PlanInputs) -> RotateKey | None
         key_name=live.key_name,
         before={"key_alias": agent.name, "duration": live.metadata.get(DURATION_FIELD),
                 "metadata": live.metadata},
-        after={"key_alias": retired_alias(agent.name, live.rotation),
+        after={"key_alias": retired_alias(agent.name, live.rotation, taken),
                "duration": agent.rotation_grace,
                "metadata": {**live.metadata, ROTATED_FIELD: record}},
         reason=f"rotation {live.rotation} → {agent.rotation}: a new key takes the alias; "

@@ -80,6 +80,15 @@ def test_a_bumped_serial_moves_the_old_key_out_then_creates_its_successor() -> N
     assert create.spec == {"spend_from": rotate.key_id}
 
 
+def test_a_rotated_out_alias_still_taken_gets_a_suffix() -> None:
+    # The agent was removed and declared again: its new key starts at serial 0 once more.
+    plan = plan_of("{name: writer, owner: ops, models: [M], rotation: 1}", writer(),
+                   rotated_out(NOW - dt.timedelta(days=30), blocked=True))
+    assert plan.changes[0].after["key_alias"] == "writer#rotation-0.2"
+    guard, _ = guard_for(writer(), rotated_out(NOW - dt.timedelta(days=30), blocked=True))
+    guard(plan.changes[0])
+
+
 def test_the_key_of_the_declared_serial_is_left_alone() -> None:
     assert not plan_of("{name: writer, owner: ops, models: [M], rotation: 1}",
                        writer(reconciler_rotation=1)).has_changes
