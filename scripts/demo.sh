@@ -91,6 +91,10 @@ reconciler block 王五 --reason "abnormal usage in the demo"
 reconciler agent set 王五 --blocked true
 reconciler apply --auto-approve --report apply-report.json
 reconciler plan --detailed-exitcode
+echo; echo "== key rotation: agent set 妮可 --rotate (new key to the sink first; the old one works 1d more)"
+reconciler agent set 妮可 --rotate --rotation-grace 1d --no-plan
+reconciler apply --auto-approve --secrets-out secrets.jsonl --report apply-report.json
+reconciler plan --detailed-exitcode --show-untouched
 echo; echo "== scene 3, the month: usage --month $(date -u +%Y-%m) --format markdown"
 reconciler usage --month "$(date -u +%Y-%m)" --format markdown || echo "(usage exited $?)"
 echo; echo "== scene 4, 529 peak: health --format json (fallbacks in force, fallback activity)"

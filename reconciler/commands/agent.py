@@ -35,6 +35,7 @@ FIELD_FLAGS = {
     "rpm": "rpm_limit",
     "tpm": "tpm_limit",
     "blocked": "blocked",
+    "rotation_grace": "rotation_grace",
 }
 _SAFE_FILE_NAME = re.compile(r"^[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]{0,99}$")
 
@@ -47,6 +48,8 @@ def add_agent_parsers(
     verbs = agent.add_subparsers(dest="verb", required=True)
     add = verbs.add_parser("add", help="declare a new agent in desired/agents/NAME.yaml")
     set_ = verbs.add_parser("set", help="change fields of an agent where it is declared")
+    set_.add_argument("--rotate", action="store_true",
+                      help="bump the agent's rotation serial: the next apply gives it a new key")
     for parser, required in ((add, True), (set_, False)):
         parser.add_argument("name", help="the agent's name (its key's alias)")
         parser.add_argument("--models", type=_csv, required=required, help="A,B,...")
@@ -56,6 +59,8 @@ def add_agent_parsers(
         parser.add_argument("--rpm", type=_int_or_none, help="rpm_limit, or none")
         parser.add_argument("--tpm", type=_int_or_none, help="tpm_limit, or none")
         parser.add_argument("--blocked", type=_bool, help="true or false")
+        parser.add_argument("--rotation-grace", type=_text_or_none,
+                            help="how long a rotated-out key keeps working (e.g. 1h, 7d)")
         add_desired_flags(parser)
         parser.add_argument("--no-plan", action="store_true", help="validate only")
         gateway_flags(parser)  # the same address, key, timeout and retry flags as plan
@@ -68,8 +73,11 @@ def run_agent(args: argparse.Namespace) -> int:
     if args.verb == "add":
         path, text = _added(args.desired, sources, args.name, fields)
     else:
+        if args.rotate:
+            fields["rotation"] = _next_rotation(sources, args.name)
         if not fields:
-            raise ReconcilerError("nothing to set: give at least one of " + _flag_list())
+            raise ReconcilerError("nothing to set: give --rotate or at least one of "
+                                  + _flag_list())
         path, text = _changed(sources, args.name, fields)
     edited = [s for s in sources if s.name != str(path)] + [Source(str(path), text)]
     load_estate(sorted(edited, key=lambda s: s.name))  # DesiredError: nothing written
@@ -89,6 +97,11 @@ def run_agent(args: argparse.Namespace) -> int:
         plan = plan_changes(estate, read_live(client, fallbacks=estate.manages_fallbacks))
     render(plan, sys.stdout, color=use_color(sys.stdout))
     return EXIT_OK
+
+
+def _next_rotation(sources: list[Source], name: str) -> int:
+    agent = next((a for a in load_estate(sources).agents if a.name == name), None)
+    return 1 if agent is None or agent.rotation is None else agent.rotation + 1
 
 
 def _write_checked(directory: Path, path: Path, text: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
@@ -25,7 +26,9 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 # Seconds before the first retry (doubling from there); tests set it small.
 RETRY_BASE_ENV = "RECONCILER_RETRY_BASE"
 # What parse_live reads of a key row (the rest of its ~60 fields is dropped on arrival).
-LIVE_KEY_FIELDS = ("key_alias", "key_name", "models", "blocked", "metadata", *KEY_LIMIT_FIELDS)
+LIVE_KEY_FIELDS = (
+    "key_alias", "key_name", "models", "blocked", "metadata", "expires", *KEY_LIMIT_FIELDS
+)
 
 
 def open_client(args: argparse.Namespace) -> GatewayClient:
@@ -49,13 +52,15 @@ def open_client(args: argparse.Namespace) -> GatewayClient:
 
 
 def read_live(client: GatewayClient, *, fallbacks: bool) -> LiveState:
+    # Taken before the first page: a key expired by then has surely expired.
+    read_at = dt.datetime.now(dt.timezone.utc)
     # Models and router settings are read while the key pages come in.
     models = client.pool.submit(client.list_models)
     router = client.pool.submit(client.router_settings) if fallbacks else None
     rows = client.list_keys(fields=LIVE_KEY_FIELDS)
     # The apply lease is a key of the gateway's but never part of any plan.
     return parse_live(
-        without_lease_rows(rows), models.result(), router.result() if router else None
+        without_lease_rows(rows), models.result(), router.result() if router else None, read_at
     )
 
 

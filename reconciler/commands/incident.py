@@ -8,9 +8,11 @@ import datetime as dt
 
 from reconciler.commands.common import EXIT_OK, open_client
 from reconciler.commands.targets import desired_estate
+from reconciler.core.desired import Estate
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.holds import hold_metadata, incident_target
 from reconciler.core.live import HOLD_FIELD, LiveKey, parse_key
+from reconciler.core.rotation import blocked_metadata, still_working
 from reconciler.gateway.client import GatewayClient
 
 
@@ -29,12 +31,24 @@ def run_block(args: argparse.Namespace) -> int:
         key = incident_target(estate, _keys_named(client, args.agent), args.agent)
         metadata = {**key.metadata, **hold_metadata(reason, at)}
         client.update_key(key.token, {"blocked": True, "metadata": metadata})
+        rotated = _block_rotated_out(client, estate, args.agent)
+    also = f" and its rotated-out key(s) {', '.join(rotated)}" if rotated else ""
     print(
-        f"Blocked {args.agent} ({key.key_name}) at {at}: {reason}\n"
+        f"Blocked {args.agent} ({key.key_name}){also} at {at}: {reason}\n"
         f"Held: every plan shows it and apply keeps it blocked until "
         f"`reconciler unblock {args.agent}` (or desired/ says blocked: true)."
     )
     return EXIT_OK
+
+
+def _block_rotated_out(client: GatewayClient, estate: Estate, agent: str) -> list[str]:
+    """A rotated-out key in its grace period would go on spending: it is blocked for good
+    (never held: it is on its way out, and unblock leaves it blocked)."""
+    rows = client.find_keys_by_alias(f"{agent}#rotation-", substring=True)
+    keys = still_working(estate, (parse_key(row) for row in rows), agent)
+    for key in keys:
+        client.update_key(key.token, {"blocked": True, "metadata": blocked_metadata(key)})
+    return [key.key_name for key in keys]
 
 
 def run_unblock(args: argparse.Namespace) -> int:

@@ -20,14 +20,13 @@ from reconciler.core.usage import (
     UTC,
     Period,
     UsageReport,
-    budget_window,
-    build_report,
     gateway_daily_total,
     month_period,
     parse_key_facts,
     parse_time,
 )
 from reconciler.core.usage_flags import Thresholds, baseline_data, flag_usage
+from reconciler.core.usage_join import budget_window, build_report
 from reconciler.gateway.client import GatewayClient
 
 EXIT_FLAGGED = 3

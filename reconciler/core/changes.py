@@ -11,12 +11,14 @@ class Action(str, Enum):
     # Declaration order is apply order: models exist before the keys that use them; a key whose
     # secret was lost is deleted before its replacement is created (aliases are unique); models
     # are deleted last, once no key is changed to need them. Adoption comes first in its kind:
-    # it only stamps the marker on an existing object, so later changes find it managed.
+    # it only stamps the marker on an existing object, so later changes find it managed. A
+    # rotation renames the old key before its successor is created under the agent's alias.
     ADOPT_MODEL = "adopt_model"
     CREATE_MODEL = "create_model"
     UPDATE_MODEL = "update_model"
     UPDATE_FALLBACKS = "update_fallbacks"
     ADOPT_KEY = "adopt_key"
+    ROTATE_KEY = "rotate_key"
     DELETE_KEY = "delete_key"
     CREATE_KEY = "create_key"
     UPDATE_KEY = "update_key"
@@ -47,6 +49,7 @@ _SYMBOLS = {
     Action.UPDATE_FALLBACKS: "~",
     Action.BLOCK_KEY: "⊘",
     Action.UNBLOCK_KEY: "↺",
+    Action.ROTATE_KEY: "⟳",
     Action.DELETE_KEY: "-",
     Action.DELETE_MODEL: "-",
 }
@@ -138,6 +141,11 @@ class AdoptKey(Change):
 
 
 @dataclass(frozen=True)
+class RotateKey(Change):
+    action = Action.ROTATE_KEY
+
+
+@dataclass(frozen=True)
 class AdoptModel(Change):
     action = Action.ADOPT_MODEL
 
@@ -156,6 +164,7 @@ CHANGE_TYPES: dict[Action, type[Change]] = {
         UpdateFallbacks,
         AdoptKey,
         AdoptModel,
+        RotateKey,
     )
 }
 

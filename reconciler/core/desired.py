@@ -88,6 +88,17 @@ class Agent(_Strict):
         default=None, pattern=DURATION_PATTERN,
         description="key lifetime from creation (e.g. 90d); absent: never expires",
     )
+    # A serial, not a schedule: a plan stays a function of desired/ and the gateway, and a
+    # rotation is a reviewed change like any other.
+    rotation: int | None = Field(
+        default=None, ge=1, le=MAX_INT,
+        description="bump to rotate the key: a new key (secret to the sink first), the old "
+        "one kept working for rotation_grace, then blocked",
+    )
+    rotation_grace: str = Field(
+        default="1d", pattern=DURATION_PATTERN,
+        description="how long a rotated-out key keeps working (e.g. 1h, 7d)",
+    )
     metadata: dict[str, Any] = Field(
         default_factory=dict,
         description="free-form key metadata; the tool adds agent, owner and its marker",

@@ -22,7 +22,7 @@ def plan_changes(estate: Estate, live: LiveState) -> Plan:
         for a in estate.agents
         if a.name in pinned_aliases
     ]
-    conflicts += diff_keys(estate, keys, acc) + diff_models(estate, live.models, acc)
+    conflicts += diff_keys(estate, keys, acc, live.read_at) + diff_models(estate, live.models, acc)
     if conflicts:
         raise PlanError("no plan is possible:\n  " + "\n  ".join(conflicts))
     marker = marker_for(estate.settings.scope)

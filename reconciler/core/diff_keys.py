@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from reconciler.core.adopt import adopt_key, find_adoptable
@@ -10,16 +11,17 @@ from reconciler.core.desired import Agent, Estate
 from reconciler.core.holds import absorbs_hold, hold_entry, is_held
 from reconciler.core.live import (
     APPLIED_FIELD,
+    DURATION_FIELD,
     HOLD_FIELD,
     KEY_LIMIT_FIELDS,
     MARKER_FIELD,
+    ROTATION_FIELD,
     LiveKey,
     marker_for,
 )
 from reconciler.core.plan import PlanInputs, Untouched
+from reconciler.core.rotation import expired_changes, rotate_key, spend_source
 from reconciler.core.stamps import digest, is_drift, key_content, key_record, user_metadata
-
-DURATION_FIELD = "key_duration"  # in the key's metadata: the lifetime desired/ declared
 
 
 def desired_metadata(agent: Agent, scope: str) -> dict[str, Any]:
@@ -51,11 +53,12 @@ def key_spec(agent: Agent, scope: str = "default") -> dict[str, Any]:
     record = key_record(
         agent_content(agent, scope), blocked=agent.blocked, protected=agent.protected
     )
+    rotation = {ROTATION_FIELD: agent.rotation} if agent.rotation else {}
     return {
         "key_alias": agent.name,
         "models": list(agent.models),
         **{name: _whole(getattr(agent, name)) for name in KEY_LIMIT_FIELDS},
-        "metadata": {**desired_metadata(agent, scope), APPLIED_FIELD: record},
+        "metadata": {**desired_metadata(agent, scope), **rotation, APPLIED_FIELD: record},
         "blocked": agent.blocked,
         **({"duration": agent.duration} if agent.duration else {}),
     }
@@ -74,17 +77,25 @@ def written_metadata(
     metadata = {**desired_metadata(agent, scope), **kept, APPLIED_FIELD: record}
     if held and live.hold:
         metadata[HOLD_FIELD] = live.hold
+    if live.rotation:
+        metadata[ROTATION_FIELD] = live.rotation
     return metadata
 
 
-def diff_keys(estate: Estate, keys: list[LiveKey], acc: PlanInputs) -> list[str]:
-    """Add key changes and untouched keys to `acc`; return conflicts that forbid a plan."""
+def diff_keys(
+    estate: Estate, keys: list[LiveKey], acc: PlanInputs, read_at: dt.datetime | None = None
+) -> list[str]:
+    """Add key changes and untouched keys to `acc`; return conflicts that forbid a plan.
+    `read_at`: when the keys were read, to tell which rotated-out keys have expired."""
     scope = estate.settings.scope
     mine: dict[str, LiveKey] = {}
     foreign: list[LiveKey] = []
+    rotated_out: list[LiveKey] = []
     for key in keys:
         if key.marker != marker_for(scope):
             foreign.append(key)
+        elif key.rotated is not None:
+            rotated_out.append(key)
         elif key.alias in mine:
             duplicate = _retire(estate, key, f"duplicate managed key for {key.alias!r}", acc)
             acc.changes.extend([duplicate] if duplicate else [])
@@ -92,10 +103,11 @@ def diff_keys(estate: Estate, keys: list[LiveKey], acc: PlanInputs) -> list[str]
             mine[str(key.alias)] = key
     conflicts: list[str] = []
     adopted: set[str] = set()
+    aliases = {k.alias for k in keys}
     for agent in estate.agents:
         live = mine.pop(agent.name, None)
         if live is not None:
-            acc.changes.extend(_diff_agent(agent, live, scope, acc))
+            acc.changes.extend(_diff_agent(agent, live, scope, acc, aliases))
             continue
         found, problem = find_adoptable(agent, foreign)
         if problem:
@@ -104,8 +116,12 @@ def diff_keys(estate: Estate, keys: list[LiveKey], acc: PlanInputs) -> list[str]
             adopted.add(found.token)
             acc.changes.extend(adopt_key(agent, found, scope, acc))
         else:
-            acc.changes.append(CreateKey(target=agent.name, after=key_spec(agent, scope)))
-    for live in mine.values():
+            source = spend_source(agent, rotated_out)
+            acc.changes.append(CreateKey(target=agent.name, after=key_spec(agent, scope),
+                                         spec={"spend_from": source} if source else None))
+    expired, orphans = expired_changes(rotated_out, {a.name for a in estate.agents}, read_at, acc)
+    acc.changes.extend(expired)
+    for live in [*mine.values(), *orphans]:
         change = _retire(estate, live, "agent removed from desired/", acc)
         if change is not None:
             acc.changes.append(change)
@@ -119,7 +135,9 @@ def _untouched(key: LiveKey) -> Untouched:
     return Untouched("other_scope_key", key.alias or "(no alias)", f"{key.key_name} ({key.marker})")
 
 
-def _diff_agent(agent: Agent, live: LiveKey, scope: str, acc: PlanInputs) -> list[Change]:
+def _diff_agent(
+    agent: Agent, live: LiveKey, scope: str, acc: PlanInputs, aliases: set[str | None]
+) -> list[Change]:
     if live.secret_undelivered:
         if agent.protected:
             acc.warnings.append(
@@ -137,6 +155,14 @@ def _diff_agent(agent: Agent, live: LiveKey, scope: str, acc: PlanInputs) -> lis
             ),
             CreateKey(target=agent.name, after=key_spec(agent, scope)),
         ]
+    rotation = rotate_key(agent, live, acc, aliases)
+    if rotation is not None:
+        # The successor gets the whole desired spec; the old key keeps what it has.
+        successor = CreateKey(
+            target=agent.name, after=key_spec(agent, scope), spec={"spend_from": live.token},
+            reason=f"rotation {agent.rotation}: takes over from {live.key_name} and its spend",
+        )
+        return [rotation, successor]
     if is_held(live, agent.blocked):
         acc.holds.append(hold_entry(agent.name, live))
     want = agent_content(agent, scope)

@@ -16,8 +16,14 @@ from typing import Any
 
 from reconciler.core.adopt import hash_name
 from reconciler.core.desired import Estate, PinnedKey
-from reconciler.core.diff_keys import DURATION_FIELD
-from reconciler.core.live import KEY_LIMIT_FIELDS, LiveKey, LiveModel, LiveState, marker_for
+from reconciler.core.live import (
+    DURATION_FIELD,
+    KEY_LIMIT_FIELDS,
+    LiveKey,
+    LiveModel,
+    LiveState,
+    marker_for,
+)
 from reconciler.core.secrets import ENV_REFERENCE, is_secret_name
 from reconciler.core.stamps import BOOKKEEPING
 
@@ -97,6 +103,8 @@ def _import_keys(keys: list[LiveKey], existing: Estate, wanted: Any, out: Import
             continue
         if key.marker not in (None, marker):
             out.listed.append(f"key of another scope {name} {key.key_name} ({key.marker})")
+        elif key.rotated is not None:
+            out.listed.append(f"rotated-out key {name} {key.key_name} (the tool blocks it)")
         elif name in declared and key.marker == marker:
             continue  # already managed and declared: nothing to import
         elif name in declared:
@@ -133,6 +141,8 @@ def _agent(key: LiveKey, name: str, marker: str) -> dict[str, Any]:
     duration = key.metadata.get(DURATION_FIELD)
     if isinstance(duration, str):
         data["duration"] = duration  # the lifetime the tool recorded, declared again
+    if key.rotation:
+        data["rotation"] = key.rotation  # declared again, so nothing rotates by surprise
     skip = BOOKKEEPING | {"agent", "owner", DURATION_FIELD}
     metadata = {k: v for k, v in key.metadata.items() if k not in skip}
     if metadata:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -20,6 +21,13 @@ MODEL_RECORD_FIELD = "reconciler"
 APPLIED_FIELD = "reconciler_applied"
 # Key metadata: why and when `reconciler block` blocked the key (an incident hold).
 HOLD_FIELD = "reconciler_hold"
+# Key metadata: the lifetime desired/ declared (the live key shows only `expires`, a moment).
+DURATION_FIELD = "key_duration"
+# Key metadata: the rotation serial the key was created for (an agent's `rotation`).
+ROTATION_FIELD = "reconciler_rotation"
+# Key metadata on a rotated-out key: whose it was and which rotation replaced it. Such a key
+# keeps working until it expires (its grace period), then the tool blocks it.
+ROTATED_FIELD = "reconciler_rotated"
 
 
 def marker_for(scope: str) -> str:
@@ -45,11 +53,24 @@ class LiveKey:
     blocked: bool
     limits: dict[str, Any]
     metadata: dict[str, Any]
+    expires: dt.datetime | None = None
 
     @property
     def marker(self) -> str | None:
         """The reconciler marker (any scope) or None for a key the tool did not create."""
         return _marker(self.metadata.get(MARKER_FIELD))
+
+    @property
+    def rotation(self) -> int:
+        """The rotation serial the key was made for; 0 before any rotation."""
+        value = self.metadata.get(ROTATION_FIELD)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    @property
+    def rotated(self) -> dict[str, Any] | None:
+        """The rotated-out record (agent, serial, next, grace), or None for a current key."""
+        value = self.metadata.get(ROTATED_FIELD)
+        return value if isinstance(value, dict) else None
 
     @property
     def secret_undelivered(self) -> bool:
@@ -92,6 +113,9 @@ class LiveState:
     models: tuple[LiveModel, ...] = field(default=())
     # None when not read: desired/ does not declare fallbacks, so the tool leaves them alone.
     fallbacks: dict[str, list[str]] | None = None
+    # When the keys were read: a rotated-out key whose expiry is past by then is blocked.
+    # Not part of the fingerprint: the clock moving is not the gateway changing.
+    read_at: dt.datetime | None = None
 
     def fingerprint(self) -> str:
         """Changes whenever anything the tool diffs changes; ties a saved plan to what it saw."""
@@ -122,6 +146,7 @@ def parse_key(row: dict[str, Any]) -> LiveKey:
         blocked=row.get("blocked") is True,
         limits={name: _number(row.get(name)) for name in KEY_LIMIT_FIELDS},
         metadata=dict(metadata) if isinstance(metadata, dict) else {},
+        expires=parse_moment(row.get("expires")),
     )
 
 
@@ -137,10 +162,22 @@ def parse_model(row: dict[str, Any]) -> LiveModel:
     )
 
 
+def parse_moment(value: object) -> dt.datetime | None:
+    """A LiteLLM timestamp (ISO 8601, with or without zone: UTC then) or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
 def parse_live(
     key_rows: list[dict[str, Any]],
     model_rows: list[dict[str, Any]],
     router_settings: dict[str, Any] | None = None,
+    read_at: dt.datetime | None = None,
 ) -> LiveState:
     models = [parse_model(r) for r in model_rows]
     # /model/info also shows alias and wildcard rows that are not deployments; they have no id.
@@ -148,6 +185,7 @@ def parse_live(
         keys=tuple(parse_key(r) for r in key_rows),
         models=tuple(m for m in models if m.id != "None"),
         fallbacks=None if router_settings is None else parse_fallbacks(router_settings),
+        read_at=read_at,
     )
 
 

@@ -122,7 +122,8 @@ def evaluate(changes: Iterable[Change], safety: Safety, bases: dict[str, int],
     replaced_models = sum(is_replacement(c) for c in changes)
     harmless = len(harmless_replacements(changes))
     measured = {
-        ("key", "update"): counts[Action.UPDATE_KEY],
+        # A rotation replaces the key every caller of that agent holds: a key update.
+        ("key", "update"): counts[Action.UPDATE_KEY] + counts[Action.ROTATE_KEY],
         ("key", "destroy"): counts[Action.BLOCK_KEY] + counts[Action.DELETE_KEY] - harmless,
         ("model", "update"): counts[Action.UPDATE_MODEL] - replaced_models,
         ("model", "destroy"): counts[Action.DELETE_MODEL] + replaced_models,
@@ -160,8 +161,8 @@ def harmless_replacements(changes: Iterable[Change]) -> list[Change]:
 
 
 def totals(changes: Iterable[Change]) -> dict[str, int]:
-    """Terraform's counts: a replacement is one add and one destroy; blocks, unblocks and
-    adoptions (neither an add nor a destroy) are counted apart."""
+    """Terraform's counts: a replacement is one add and one destroy; rotations (the successor
+    counts as an add), blocks, unblocks and adoptions are counted apart."""
     changes = list(changes)
     counts = Counter(c.action for c in changes)
     replaced_models = sum(is_replacement(c) for c in changes)
@@ -173,6 +174,7 @@ def totals(changes: Iterable[Change]) -> dict[str, int]:
         + counts[Action.UPDATE_FALLBACKS] - replaced_models,
         "destroy": counts[Action.DELETE_KEY] + counts[Action.DELETE_MODEL] + replaced_models,
         "replace": replaced_models + replaced_keys,
+        "rotate": counts[Action.ROTATE_KEY],
         "block": counts[Action.BLOCK_KEY],
         "unblock": counts[Action.UNBLOCK_KEY],
         "adopt": counts[Action.ADOPT_KEY] + counts[Action.ADOPT_MODEL],

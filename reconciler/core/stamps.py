@@ -16,12 +16,16 @@ from reconciler.core.live import (
     HOLD_FIELD,
     KEY_LIMIT_FIELDS,
     MARKER_FIELD,
+    ROTATED_FIELD,
+    ROTATION_FIELD,
     UNDELIVERED_FIELD,
 )
 from reconciler.core.secrets import ENV_REFERENCE, is_secret_name
 
 # Metadata the tool keeps for itself: never part of what is compared or digested.
-BOOKKEEPING = frozenset({MARKER_FIELD, APPLIED_FIELD, HOLD_FIELD, UNDELIVERED_FIELD})
+BOOKKEEPING = frozenset(
+    {MARKER_FIELD, APPLIED_FIELD, HOLD_FIELD, UNDELIVERED_FIELD, ROTATION_FIELD, ROTATED_FIELD}
+)
 
 
 def digest(data: Any) -> str:

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from reconciler.core.desired import Estate
-from reconciler.core.live import MARKER_FIELD, marker_for
+from reconciler.core.live import MARKER_FIELD, ROTATED_FIELD, parse_moment
 
 UTC = dt.timezone.utc
 _DURATION = re.compile(r"^(\d+)(mo|s|m|h|d|w)$")
@@ -77,6 +75,7 @@ class KeyFacts:
     window_start: dt.datetime | None
     marker: str | None
     owner: str | None
+    rotated_from: str | None = None  # the agent a rotation moved this key out of
 
 
 @dataclass
@@ -122,6 +121,11 @@ class KeyUsage:
     total: Tally = field(default_factory=Tally)
     by_group: dict[str, Tally] = field(default_factory=dict)
     blocked_attempts: int = 0
+    # Spend per key sha256: an agent's row also counts the keys rotations moved out.
+    by_key: dict[str, float] = field(default_factory=dict)
+    rotated_keys: list[str] = field(default_factory=list)  # their masked names
+    # Refused requests on a rotated-out key: the agent still calls with its old key.
+    rotated_attempts: int = 0
 
     @property
     def budget_share(self) -> float | None:
@@ -131,8 +135,12 @@ class KeyUsage:
 
     def add(self, row: LogRow) -> None:
         self.total.add(row)
+        self.by_key[row.api_key] = self.by_key.get(row.api_key, 0.0) + row.spend
         self.by_group.setdefault(row.model_group or "(none)", Tally()).add(row)
-        if "blocked" in row.error.lower():
+        error = row.error.lower()
+        if row.api_key != self.token and ("blocked" in error or "expired key" in error):
+            self.rotated_attempts += 1
+        elif "blocked" in error:
             self.blocked_attempts += 1
 
 
@@ -168,14 +176,7 @@ def iso(moment: dt.datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_time(value: object) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+parse_time = parse_moment
 
 
 def duration_seconds(text: object) -> int | None:
@@ -215,6 +216,7 @@ def parse_key_facts(row: dict[str, Any]) -> KeyFacts:
     starts = [t for t in (reset - dt.timedelta(seconds=seconds) if reset and seconds else None,
                           created) if t is not None]
     budget = row.get("max_budget")
+    rotated = metadata.get(ROTATED_FIELD) if isinstance(metadata.get(ROTATED_FIELD), dict) else {}
     return KeyFacts(
         token=str(row["token"]),
         alias=row.get("key_alias"),
@@ -225,73 +227,8 @@ def parse_key_facts(row: dict[str, Any]) -> KeyFacts:
         window_start=max(starts) if starts else None,
         marker=metadata.get(MARKER_FIELD) if isinstance(metadata.get(MARKER_FIELD), str) else None,
         owner=metadata.get("owner") if isinstance(metadata.get("owner"), str) else None,
+        rotated_from=str(rotated["agent"]) if rotated.get("agent") else None,
     )
-
-
-def budget_window(estate: Estate, keys: Iterable[KeyFacts], now: dt.datetime) -> Period:
-    """The default period: from the oldest current budget window of an agent's key to now."""
-    agents = {a.name for a in estate.agents}
-    mine = marker_for(estate.settings.scope)
-    starts = [k.window_start for k in keys
-              if k.alias in agents and k.marker == mine and k.window_start is not None]
-    start = min(starts) if starts else now - dt.timedelta(days=30)
-    return Period(min(start, now), now, "current budget window")
-
-
-def classify(estate: Estate, key: KeyFacts) -> KeyClass:
-    pinned_aliases = {p.alias for p in estate.pinned if p.alias}
-    pinned_hashes = {p.key_sha256 for p in estate.pinned if p.key_sha256}
-    if key.alias in pinned_aliases or key.token in pinned_hashes:
-        return KeyClass.PINNED
-    if key.marker != marker_for(estate.settings.scope):
-        return KeyClass.UNMANAGED
-    if key.alias in {a.name for a in estate.agents}:
-        return KeyClass.AGENT
-    return KeyClass.ORPHAN
-
-
-def build_report(
-    estate: Estate,
-    key_rows: list[dict[str, Any]],
-    log_rows: list[dict[str, Any]],
-    period: Period,
-    *,
-    own_windows: bool = False,
-) -> UsageReport:
-    """Join the logs to desired/. `own_windows`: each agent counts from its own budget window."""
-    facts = {f.token: f for f in (parse_key_facts(r) for r in key_rows)}
-    usages = {token: _usage_of(estate, f, period, own_windows) for token, f in facts.items()}
-    for row in filter(None, map(parse_log_row, log_rows)):
-        usage = usages.get(row.api_key)
-        if usage is None:
-            if not row.api_key:
-                continue  # rejected before any key was read (no key, malformed header)
-            usage = usages[row.api_key] = _unknown(row.api_key, period)
-        if usage.period.holds(row.moment):
-            usage.add(row)
-    kept = [u for u in usages.values() if u.kind is KeyClass.AGENT or u.total.requests]
-    order = list(KeyClass)
-    kept.sort(key=lambda u: (order.index(u.kind), -u.total.spend, u.name))
-    return UsageReport(period=period, keys=kept)
-
-
-def _usage_of(estate: Estate, key: KeyFacts, period: Period, own_windows: bool) -> KeyUsage:
-    kind = classify(estate, key)
-    agent = next((a for a in estate.agents if a.name == key.alias), None)
-    if own_windows and kind is KeyClass.AGENT and key.window_start is not None:
-        period = Period(max(key.window_start, period.start), period.end, "budget window")
-    return KeyUsage(
-        name=key.alias or key.key_name, kind=kind,
-        owner=agent.owner if agent and kind is KeyClass.AGENT else key.owner,
-        token=key.token, key_name=key.key_name, period=period, blocked=key.blocked,
-        desired_blocked=bool(agent and agent.blocked and kind is KeyClass.AGENT),
-        budget_spend=key.spend, max_budget=key.max_budget,
-    )
-
-
-def _unknown(token: str, period: Period) -> KeyUsage:
-    return KeyUsage(name=f"{token[:12]}…", kind=KeyClass.UNKNOWN, owner=None, token=token,
-                    key_name="(not a live key)", period=period)
 
 
 def month_period(month: str) -> Period:

@@ -45,7 +45,7 @@ def flag_usage(
     rates = _baseline_rates(baseline)
     for usage in report.keys:
         stop = _stop_step(usage, files)
-        flags += [Flag(usage.name, kind, reason, stop)
+        flags += [Flag(usage.name, kind, reason, _ROTATED_STOP if kind == "rotated-key" else stop)
                   for kind, reason in _reasons(usage, thresholds, rates.get(usage.name))]
     return flags
 
@@ -63,6 +63,9 @@ def _reasons(
         found += _growth(usage, limits, base)
     if usage.blocked_attempts and usage.kind is not KeyClass.UNKNOWN:
         found.append(("blocked-key", f"{usage.blocked_attempts} request(s) on a blocked key"))
+    if usage.rotated_attempts:
+        found.append(("rotated-key", f"{usage.rotated_attempts} refused request(s) on a "
+                                     "rotated-out key (blocked or expired)"))
     if usage.kind is KeyClass.UNKNOWN:
         found.append(("unknown-key", f"{usage.total.requests} request(s) with a key the "
                                      "gateway does not know (deleted, or never issued)"))
@@ -85,6 +88,10 @@ def _growth(usage: KeyUsage, limits: Thresholds, base: dict[str, float]) -> list
                                     f"the baseline's {before:.6g}{unit}/h "
                                     f"(alert above {limits.growth:g}x)"))
     return found
+
+
+_ROTATED_STOP = ("hand the agent its new key from the secrets sink; the rotated-out key "
+                 "stays refused")
 
 
 def _stop_step(usage: KeyUsage, files: dict[str, str]) -> str:

@@ -25,6 +25,8 @@ AGENT_FIELD_ORDER = (
     "budget_duration",
     "rpm_limit",
     "tpm_limit",
+    "rotation",
+    "rotation_grace",
     "metadata",
 )
 

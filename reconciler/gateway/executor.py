@@ -182,6 +182,7 @@ class _Executor:
         self.guard = guard
         self.stop = threading.Event()
         self.created: dict[str, str] = {}  # alias -> token of the key this run created
+        self.rotated_spend: dict[str, float] = {}  # token rotated out -> its spend then
         # Sinks (a file, a vault command) are not assumed to take two secrets at once.
         self._sink_lock = threading.Lock()
 
@@ -255,6 +256,7 @@ class _Executor:
         body = {k: v for k, v in change.after.items() if v is not None}
         if body.get("blocked") is False:
             body.pop("blocked")  # LiteLLM's default (null) already means "not blocked"
+        body.update(self._carried_spend(change))
         with self._sink_lock:
             self.sink.deliver(agent=change.target, raw_key=raw, token=token)
         try:
@@ -266,6 +268,27 @@ class _Executor:
             ) from None
         self.created[change.target] = token
         return f"created {mask_key(raw)}; secret delivered"
+
+    def _carried_spend(self, change: Change) -> dict[str, float]:
+        """A rotation's successor starts from the old key's spend, read when the old key was
+        moved out (or now, when an earlier run moved it), so the budget does not restart."""
+        source = (change.spec or {}).get("spend_from")
+        if source is None:
+            return {}
+        spend = self.rotated_spend.get(str(source))
+        if spend is None:
+            row = self.client.key_by_token(str(source)) or {}
+            spend = row.get("spend")
+        return {"spend": float(spend)} if isinstance(spend, int | float) and spend > 0 else {}
+
+    def _rotate_key(self, change: Change) -> str:
+        # One call: the alias is freed for the successor, and the lifetime ends the grace.
+        row = self.client.update_key(str(change.key_id), change.after)
+        spend = row.get("spend")
+        if isinstance(spend, int | float):
+            self.rotated_spend[str(change.key_id)] = float(spend)
+        return (f"moved to {change.after.get('key_alias')}; works for "
+                f"{change.after.get('duration')} more")
 
     def _update_key(self, change: Change) -> str:
         self.client.update_key(str(change.key_id), change.after)

@@ -100,3 +100,12 @@ def read_json(path: Path) -> Any:
 
 def read_secrets(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def apply_and_settle(gw: Gateway, cwd: Path) -> None:
+    """apply desired/ (new secrets to s.jsonl), then the plan must be empty."""
+    applied = run_cli(gw, cwd, "apply", "--desired", "desired", "--auto-approve",
+                      "--secrets-out", "s.jsonl")
+    assert applied.code == 0, applied.both
+    again = run_cli(gw, cwd, "plan", "--desired", "desired", "--detailed-exitcode")
+    assert again.code == 0, again.both

@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from tests.e2e.gateways import Gateway
-from tests.e2e.harness import run_cli, standard_estate, write_desired
+from tests.e2e.harness import apply_and_settle, run_cli, standard_estate, write_desired
 
 
 def _expires_in_days(gw: Gateway) -> float | None:
@@ -19,19 +19,11 @@ def _expires_in_days(gw: Gateway) -> float | None:
     return (moment - dt.datetime.now(dt.timezone.utc)).total_seconds() / 86400
 
 
-def _apply_and_settle(gw: Gateway, tmp_path: Path) -> None:
-    applied = run_cli(gw, tmp_path, "apply", "--desired", "desired", "--auto-approve",
-                      "--secrets-out", "s.jsonl")
-    assert applied.code == 0, applied.both
-    again = run_cli(gw, tmp_path, "plan", "--desired", "desired", "--detailed-exitcode")
-    assert again.code == 0, again.both
-
-
 def test_key_lifetime_is_reconciled(gateway: Gateway, tmp_path: Path) -> None:
     estate = standard_estate(gateway)
     estate["agents"][0]["duration"] = "30d"
     desired = write_desired(tmp_path / "desired", estate)
-    _apply_and_settle(gateway, tmp_path)
+    apply_and_settle(gateway, tmp_path)
     days = _expires_in_days(gateway)
     assert days is not None and 29.9 < days <= 30
 
@@ -39,11 +31,11 @@ def test_key_lifetime_is_reconciled(gateway: Gateway, tmp_path: Path) -> None:
     write_desired(desired, estate)
     plan = run_cli(gateway, tmp_path, "plan", "--desired", "desired")
     assert "duration: \"30d\" → \"60d\"" in plan.out, plan.out
-    _apply_and_settle(gateway, tmp_path)
+    apply_and_settle(gateway, tmp_path)
     days = _expires_in_days(gateway)
     assert days is not None and 59.9 < days <= 60
 
     del estate["agents"][0]["duration"]
     write_desired(desired, estate)
-    _apply_and_settle(gateway, tmp_path)
+    apply_and_settle(gateway, tmp_path)
     assert _expires_in_days(gateway) is None

@@ -27,6 +27,7 @@ class FakeGateway:
     created: set[str] = field(default_factory=set)
     headers: dict[str, str] = field(default_factory=dict)
     slept: list[float] = field(default_factory=list)  # what the retry policy waited
+    answers: dict[str, Any] = field(default_factory=dict)  # "METHOD /path" -> a 200 body
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content) if request.content else None
@@ -39,6 +40,8 @@ class FakeGateway:
                 self.fail_times[route] -= 1
             status, answer = self.fail[route]
             return httpx.Response(status, json=answer, headers=self.headers)
+        if route in self.answers:
+            return httpx.Response(200, json=self.answers[route])
         if route == "POST /key/generate":
             token = hashlib.sha256(body["key"].encode()).hexdigest()
             self.created.add(token)

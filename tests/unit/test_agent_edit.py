@@ -132,6 +132,23 @@ def test_agent_set_blocks_an_agent_and_keeps_the_rest_of_its_file(desired: Path)
     assert [line for line in after.splitlines() if "blocked" not in line] == before.splitlines()
 
 
+def test_agent_set_rotate_bumps_the_serial_each_time(desired: Path) -> None:
+    path = desired / "agents" / "李狗蛋.yaml"
+    argv = ["agent", "set", "李狗蛋", "--rotate", "--desired", str(desired), "--no-plan"]
+    assert main([*argv, "--rotation-grace", "2h"]) == 0
+    assert main(argv) == 0
+    agent = parse(path.read_text(encoding="utf-8")).data["agents"][0]
+    assert (agent["rotation"], agent["rotation_grace"]) == (2, "2h")
+
+
+def test_a_bad_rotation_grace_writes_nothing(desired: Path, capsys) -> None:
+    before = _snapshot(desired)
+    assert main(["agent", "set", "李狗蛋", "--rotate", "--rotation-grace", "soon",
+                 "--desired", str(desired), "--no-plan"]) == 1
+    assert "rotation_grace" in capsys.readouterr().err
+    assert _snapshot(desired) == before
+
+
 def test_a_hostile_agent_name_gets_a_safe_file_name(desired: Path) -> None:
     assert main(["agent", "add", "../../etc/x", "--models", "MiniMax-M2.5", "--owner", "x",
                  "--desired", str(desired), "--no-plan"]) in (0, 1)

@@ -173,3 +173,14 @@ def test_a_recorded_key_lifetime_is_declared_as_duration() -> None:
     mine = managed_key("阿强", models=["MiniMax-M2.5"], metadata={"key_duration": "30d"})
     (agent,) = import_live(parse_live([mine], []), Estate(), write_scope=True).agents
     assert agent.data["duration"] == "30d" and "metadata" not in agent.data
+
+
+def test_rotation_serials_are_kept_and_rotated_out_keys_are_only_listed() -> None:
+    current = managed_key("阿强", models=["MiniMax-M2.5"],
+                          metadata={"reconciler_rotation": 3})
+    out = managed_key("阿强#rotation-2", models=["MiniMax-M2.5"],
+                      metadata={"reconciler_rotated": {"agent": "阿强", "serial": 2}})
+    result = import_live(parse_live([current, out], []), Estate(), write_scope=True)
+    (agent,) = result.agents
+    assert agent.data["name"] == "阿强" and agent.data["rotation"] == 3
+    assert any("rotated-out key 阿强#rotation-2" in line for line in result.listed)

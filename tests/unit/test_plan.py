@@ -74,6 +74,7 @@ def test_summary_counts_every_action() -> None:
         "update_model": 0,
         "update_fallbacks": 0,
         "adopt_key": 0,
+        "rotate_key": 0,
         "delete_key": 0,
         "create_key": 0,
         "update_key": 1,

@@ -90,7 +90,7 @@ def test_a_model_replacement_counts_as_a_destroy_and_an_add() -> None:
     update = UpdateModel(target="n", before={"model_name": "a"}, after={"model_name": "b"})
     plan = _plan((recreate, update), models=2)
     assert totals(plan.changes) == {"add": 1, "change": 1, "destroy": 1, "replace": 1,
-                                    "block": 0, "unblock": 0, "adopt": 0}
+                                    "rotate": 0, "block": 0, "unblock": 0, "adopt": 0}
     rails = {(r.kind, r.measure): r.count for r in plan.rails.rails}
     assert rails[("model", "destroy")] == 1 and rails[("model", "update")] == 1
     four = tuple(UpdateModel(target=f"m{i}", after={"model_info": {"x": None}})
@@ -103,7 +103,7 @@ def test_a_key_replacement_is_an_add_and_a_destroy() -> None:
     changes = (DeleteKey(target="a", before={"blocked": False}), CreateKey(target="a"),
                CreateModel(target="m"))
     assert totals(changes) == {"add": 2, "change": 0, "destroy": 1, "replace": 1,
-                               "block": 0, "unblock": 0, "adopt": 0}
+                               "rotate": 0, "block": 0, "unblock": 0, "adopt": 0}
 
 
 def test_safety_settings_and_the_approval_line_are_read_from_desired() -> None:

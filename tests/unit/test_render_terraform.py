@@ -60,8 +60,8 @@ def test_summary_states_blocks_and_unblocks_apart_and_only_when_present() -> Non
                          BlockKey(target="b")))
     assert rendered(plan).endswith("Plan: 0 to add, 1 to change, 0 to destroy, 1 to block.\n")
     json_totals = json.loads(rendered(plan, "json"))["totals"]
-    assert json_totals == {"add": 0, "change": 1, "destroy": 0, "replace": 0, "block": 1,
-                           "unblock": 0, "adopt": 0}
+    assert json_totals == {"add": 0, "change": 1, "destroy": 0, "replace": 0, "rotate": 0,
+                           "block": 1, "unblock": 0, "adopt": 0}
 
 
 def test_adoptions_are_counted_apart_with_their_symbol() -> None:

@@ -16,13 +16,12 @@ from reconciler.core.usage import (
     UTC,
     KeyClass,
     Period,
-    budget_window,
-    build_report,
     gateway_daily_total,
     month_period,
     parse_key_facts,
     parse_log_row,
 )
+from reconciler.core.usage_join import budget_window, build_report
 from tests.unit.builders import MARKER, estate, key_row
 
 RECORDED = Path(__file__).parent.parent / "recorded"
@@ -164,3 +163,51 @@ def test_every_format_names_the_agents_and_the_figures(fmt: str) -> None:
         assert "| name | kind |" in text
     if fmt == "table":
         assert "90.00 %" in text and "No abnormal usage." in text
+
+
+def rotated_row(agent: str, serial: int, **extra: Any) -> dict[str, Any]:
+    record = {"agent": agent, "serial": serial, "next": serial + 1, "grace": "1d"}
+    return key_row(f"{agent}#rotation-{serial}",
+                   metadata={**MARKER, "agent": agent, "reconciler_rotated": record}, **extra)
+
+
+def test_a_rotated_out_keys_traffic_counts_for_its_agent() -> None:
+    old = rotated_row("bob", 0, spend=0.4)
+    rows = [*keys(), old]
+    bob = next(r["token"] for r in rows if r["key_alias"] == "bob")
+    logs = [log(old["token"], spend=0.25), log(old["token"], spend=0.25), log(bob, spend=0.5)]
+    report = build_report(ESTATE, rows, logs, DAY)
+    [row] = [u for u in report.keys if u.name == "bob"]
+    assert row.kind is KeyClass.AGENT and row.token == bob
+    assert row.total.requests == 3 and row.total.spend == pytest.approx(1.0)
+    assert row.rotated_keys == [old["key_name"]]
+    assert row.budget_spend == 0.9  # the budget the gateway enforces is the current key's
+    assert not report.of(KeyClass.ORPHAN)
+    assert row.by_key == {old["token"]: 0.5, bob: 0.5}  # the month check compares per key
+
+
+def test_before_its_successor_exists_the_rotated_out_key_stands_for_the_agent() -> None:
+    old = rotated_row("bob", 0)
+    rows = [r for r in keys() if r["key_alias"] != "bob"] + [old]
+    report = build_report(ESTATE, rows, [log(old["token"])], DAY)
+    [row] = [u for u in report.keys if u.name == "bob"]
+    assert row.kind is KeyClass.AGENT and row.total.requests == 1 and row.owner == "sileya"
+
+
+def test_a_rotated_out_key_of_a_removed_agent_is_an_orphan() -> None:
+    old = rotated_row("gone", 0)
+    report = build_report(ESTATE, [*keys(), old], [log(old["token"])], DAY)
+    assert [u.name for u in report.of(KeyClass.ORPHAN)] == ["gone#rotation-0"]
+
+
+def test_the_budget_window_opens_with_the_rotated_out_key() -> None:
+    old = rotated_row("bob", 0, created_at="2026-11-20T00:00:00Z")
+    rows = [key_row("bob", metadata=MARKER, created_at="2026-11-25T09:00:00Z"), old]
+    now = dt.datetime(2026, 11, 25, 12, tzinfo=UTC)
+    facts = [parse_key_facts(r) for r in rows]
+    assert budget_window(ESTATE, facts, now).start == dt.datetime(2026, 11, 20, tzinfo=UTC)
+    early = log(old["token"], at="2026-11-22T10:00:00")
+    week = Period(dt.datetime(2026, 11, 19, tzinfo=UTC), now, "week")
+    report = build_report(ESTATE, rows, [early], week, own_windows=True)
+    [bob] = [u for u in report.keys if u.name == "bob"]
+    assert bob.total.requests == 1  # before the successor existed, still inside the window

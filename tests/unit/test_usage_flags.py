@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.core.usage import UTC, Period, build_report
+from reconciler.core.usage import UTC, Period
 from reconciler.core.usage_flags import Flag, Thresholds, baseline_data, flag_usage
+from reconciler.core.usage_join import build_report
 from tests.unit.builders import MARKER, key_row
 from tests.unit.test_usage import DAY, ESTATE, keys, log
 
@@ -94,3 +95,17 @@ def test_a_short_period_does_not_divide_by_zero() -> None:
     now = dt.datetime(2026, 11, 25, tzinfo=UTC)
     report = build_report(ESTATE, [key_row("bob", metadata=MARKER)], [], Period(now, now, "x"))
     assert baseline_data(report)["agents"]["bob"]["spend_per_hour"] == 0.0
+
+
+def test_an_agent_still_calling_with_its_rotated_out_key_is_told_to_switch() -> None:
+    record = {"agent": "bob", "serial": 0, "next": 1, "grace": "1d"}
+    old = key_row("bob#rotation-0", blocked=True,
+                  metadata={**MARKER, "agent": "bob", "reconciler_rotated": record})
+    rows = [key_row("bob", metadata=MARKER, max_budget=1.0), old]
+    refused = log(old["token"], status="failure", spend=0.0,
+                  error="Authentication Error, Key is blocked.")
+    report = build_report(ESTATE, rows, [refused, refused], DAY)
+    flags = [f for f in flag_usage(report, Thresholds()) if f.name == "bob"]
+    assert [(f.kind, f.reason) for f in flags] == [
+        ("rotated-key", "2 refused request(s) on a rotated-out key (blocked or expired)")]
+    assert "new key from the secrets sink" in flags[0].stop

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.core.changes import Action, Change
-from reconciler.core.live import APPLIED_FIELD, HOLD_FIELD, MODEL_RECORD_FIELD
+from reconciler.core.live import (
+    APPLIED_FIELD,
+    HOLD_FIELD,
+    MODEL_RECORD_FIELD,
+    ROTATED_FIELD,
+    ROTATION_FIELD,
+)
 from reconciler.core.plan import Plan
 from reconciler.core.rails import is_replacement, totals
 
@@ -19,6 +25,8 @@ _HIDDEN = {
     "metadata.managed_by",
     f"metadata.{APPLIED_FIELD}",
     f"metadata.{HOLD_FIELD}",
+    f"metadata.{ROTATION_FIELD}",
+    f"metadata.{ROTATED_FIELD}",
 }
 DRIFT_NOTE = "[drift: changed outside desired/]"
 
@@ -34,6 +42,7 @@ VERBS = {
     Action.BLOCK_KEY: "block key",
     Action.UNBLOCK_KEY: "unblock key",
     Action.DELETE_KEY: "delete key",
+    Action.ROTATE_KEY: "rotate key",
 }
 
 UNTOUCHED_LABELS = {
@@ -44,6 +53,7 @@ UNTOUCHED_LABELS = {
     "other_scope_key": "key of another scope (left alone)",
     "other_scope_model": "model of another scope (left alone)",
     "held_key": "held (blocked outside desired/; apply keeps it blocked)",
+    "rotating_key": "rotated-out key in its grace period (blocked once it expires)",
 }
 
 
@@ -55,7 +65,7 @@ def show(value: Any) -> str:
 class Item:
     """One entry a reviewer reads: a change, or a replacement shown as one `-/+` entry."""
 
-    symbol: str  # + ~ - -/+ ⊘ ↺
+    symbol: str  # + ~ - -/+ ⊘ ↺ ⟳
     headline: str
     lines: tuple[str, ...]
 
@@ -140,6 +150,7 @@ _UPDATES = (
     Action.UPDATE_FALLBACKS,
     Action.ADOPT_KEY,
     Action.ADOPT_MODEL,
+    Action.ROTATE_KEY,
 )
 
 
@@ -167,7 +178,7 @@ def summary_line(plan: Plan) -> str:
     counts = totals(plan.changes)
     parts = [f"{counts['add']} to add", f"{counts['change']} to change",
              f"{counts['destroy']} to destroy"]
-    parts += [f"{counts[what]} to {what}" for what in ("block", "unblock", "adopt")
+    parts += [f"{counts[what]} to {what}" for what in ("rotate", "block", "unblock", "adopt")
               if counts[what]]
     text = "Plan: " + ", ".join(parts) + "."
     if counts["replace"]:
@@ -185,6 +196,7 @@ UNTOUCHED_SHORT = {
     "unmanaged_model": "unmanaged model(s)",
     "other_scope_key": "key(s) of other scopes",
     "other_scope_model": "model(s) of other scopes",
+    "rotating_key": "rotated-out key(s) in their grace period",
 }
 
 

@@ -10,7 +10,7 @@ from reconciler.core.plan import Plan
 from reconciler.core.render.common import field_lines, headline, hold_lines
 from reconciler.core.render.markdown import code_span
 
-_DIFF_PREFIX = {"@": "!", "+": "+", "~": "!", "-": "-", "⊘": "-", "↺": "+"}
+_DIFF_PREFIX = {"@": "!", "+": "+", "~": "!", "-": "-", "⊘": "-", "↺": "+", "⟳": "!"}
 
 
 def render(plan: Plan, out: TextIO, *, color: bool = False, show_untouched: bool = False) -> None:

@@ -23,7 +23,7 @@ from reconciler.core.render.common import (
 )
 
 # GitHub colours diff lines by their first character: + green, - red, ! orange.
-_DIFF_PREFIX = {"@": "!", "+": "+", "~": "!", "-": "-", "-/+": "!", "⊘": "-", "↺": "+"}
+_DIFF_PREFIX = {"@": "!", "+": "+", "~": "!", "-": "-", "-/+": "!", "⊘": "-", "↺": "+", "⟳": "!"}
 
 
 def render(plan: Plan, out: TextIO, *, color: bool = False, show_untouched: bool = False) -> None:

@@ -1,5 +1,5 @@
 """Terraform-like text: + create, ~ update (before → after), -/+ replace, - delete, ⊘ block,
-↺ unblock; untouched objects as one count line unless asked for; the safety rails."""
+↺ unblock, ⟳ rotate; untouched objects as one count line unless asked for; the safety rails."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from reconciler.core.render.common import (
 )
 
 _COLORS = {
-    "@": "36", "+": "32", "~": "33", "-": "31", "-/+": "35", "⊘": "31", "↺": "32", "!": "33",
+    "@": "36", "+": "32", "~": "33", "-": "31", "-/+": "35", "⊘": "31", "↺": "32", "⟳": "36",
+    "!": "33",
 }
 
 

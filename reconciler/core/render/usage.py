@@ -48,6 +48,7 @@ def _key_data(usage: KeyUsage) -> dict[str, Any]:
         "budget_spend": usage.budget_spend, "max_budget": usage.max_budget,
         "budget_used": None if share is None else round(share, 8),
         "by_model_group": {g: t.data for g, t in sorted(usage.by_group.items())},
+        "rotated_keys": usage.rotated_keys,
     }
 
 
@@ -66,7 +67,7 @@ def reconciliation(report: UsageReport) -> dict[str, Any]:
     if abs(unexplained) > 1e-9:
         reasons.append(f"{unexplained:.10g} written between the two reads (the gateway "
                        "writes logs in batches, 10-15 s late); run again to settle it")
-    ours_by_key = {k.token: k.total.spend for k in report.keys}
+    ours_by_key = {token: spend for k in report.keys for token, spend in k.by_key.items()}
     keys = sorted(set(gateway.by_key) | set(ours_by_key))
     differing = {k: {"gateway": gateway.by_key.get(k, 0.0), "report": ours_by_key.get(k, 0.0)}
                  for k in keys if abs(gateway.by_key.get(k, 0.0) - ours_by_key.get(k, 0.0)) > 1e-9}
@@ -87,8 +88,9 @@ def render_usage(report: UsageReport, flags: list[Flag], out: TextIO, fmt: str) 
 
 def _row(key: dict[str, Any]) -> list[str]:
     used = key["budget_used"]
-    return [key["name"], key["kind"], key["owner"] or "", key["key"], str(key["requests"]),
-            str(key["failures"]), str(key["tokens"]), f"{key['spend']:.6g}",
+    rotated = f" +{len(key['rotated_keys'])} rotated" if key["rotated_keys"] else ""
+    return [key["name"], key["kind"], key["owner"] or "", key["key"] + rotated,
+            str(key["requests"]), str(key["failures"]), str(key["tokens"]), f"{key['spend']:.6g}",
             "" if key["budget_spend"] is None else f"{key['budget_spend']:.6g}",
             "" if key["max_budget"] is None else f"{key['max_budget']:.6g}",
             "" if used is None else percent(used), "yes" if key["blocked"] else ""]
