@@ -8,8 +8,10 @@
 Not a test: it prints a table, then the same figures as JSON. What it measures:
 
 - apply vs raw: `reconciler apply` (in process, the whole command: lease, plan, apply, the
-  duplicate check) creating, updating and blocking N keys, against a raw httpx client doing
-  the same calls 8 at a time; then a re-plan, which must be empty.
+  duplicate check) creating, updating and blocking N keys, against a raw httpx client sending
+  the same writes 8 at a time (the requests the plan makes: the same end state, the tool's
+  record included), taking turns, best of REPS each; then a re-plan, which must be empty.
+  Blocks are also timed against bare `/key/block` calls, which leave no record.
 - latency: 1,000 creates through a sandbox 20 ms away, --parallelism 8 vs --parallelism 1.
 - plan: reading and diffing N live keys against a raw reader fetching the pages 8 at a time;
   the requests plan makes, and the peak memory of `reconciler plan` in its own process.
@@ -23,6 +25,7 @@ import io
 import json
 import math
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -50,7 +53,7 @@ from reconciler.sandbox import DEFAULT_MASTER_KEY
 SCOPE = "bench"
 PREFIX = "bench-"
 IN_FLIGHT = 8
-REPS = 2
+REPS = 3
 Row = dict[str, Any]
 
 
@@ -148,45 +151,74 @@ def replan_changes(url: str, key: str, desired: Path) -> int:
 
 
 # -- apply vs raw --------------------------------------------------------------------------------
+def planned_writes(url: str, key: str, desired: Path) -> list[tuple[str, Row]]:
+    """The writes apply would send for desired/ now, as (path, body): what a raw client must
+    send to reach the same end state (the tool's record included; a create with its key)."""
+    estate = load_estate(read_sources(desired))
+    with GatewayClient(url, key) as client:
+        plan = plan_changes(estate, read_live(client, fallbacks=False))
+    writes: list[tuple[str, Row]] = []
+    for change in plan.changes:
+        if change.action.value == "create_key":
+            body = {k: v for k, v in change.after.items() if v is not None and k != "blocked"}
+            writes.append(("/key/generate", {**body, "key": "sk-" + secrets.token_urlsafe(32)}))
+        else:
+            extra = (change.spec or {}) if change.action.value == "block_key" else {}
+            writes.append(("/key/update", {"key": change.key_id, **change.after, **extra}))
+    return writes
+
+
+def _turn(url: str, key: str, desired: Path, entries: list[dict[str, Any]],
+          undo: Callable[[], None]) -> tuple[float, float]:
+    """One raw run and one apply run to the same end state from the same start: raw sends the
+    planned writes, `undo` puts the start back, then apply does it."""
+    write_desired(desired, entries)
+    raw_s = raw_parallel(url, key, planned_writes(url, key, desired))
+    undo()
+    write_desired(desired, entries)
+    return raw_s, apply_cli(url, key, desired)
+
+
 def bench_apply(url: str, key: str, size: int, work: Path) -> dict[str, Any]:
-    """Each raw run acts on a table of the same size as the apply run it is compared with
-    (the proxy's alias check scans the key table, so size matters)."""
+    """Raw and apply take turns (the proxy's speed drifts with whatever else the machine
+    runs); the best of REPS turns of each counts. Both act on a key table of the same size."""
     cleanup(url, key)
-    raw_specs = [key_spec(Agent(**a), SCOPE) for a in agents(size, "raw")]
-    for spec in raw_specs:
-        spec.pop("blocked")
-    out: dict[str, Any] = {"size": size}
-    out["raw_create_s"] = raw_parallel(url, key, [("/key/generate", s) for s in raw_specs])
-    cleanup(url, key)
-    desired = write_desired(work / "apply" / "desired", agents(size))
-    out["apply_create_s"] = apply_cli(url, key, desired)
-    tokens = [r["token"] for r in live_rows(url, key)
-              if str(r.get("key_alias")).startswith(PREFIX)]
-    # Updates and blocks twice, raw and apply taking turns; the best of each counts (the
-    # proxy's speed drifts with whatever else the machine runs).
-    out["raw_update_s"] = out["apply_update_s"] = out["raw_block_s"] = out["apply_block_s"] = 1e9
-    for rep in range(REPS):
-        raw_s = raw_parallel(
-            url, key, [("/key/update", {"key": t, "max_budget": 20 + rep}) for t in tokens])
-        write_desired(desired, agents(size, max_budget=30 + rep))
-        apply_s = apply_cli(url, key, desired)
-        out["raw_update_s"] = min(out["raw_update_s"], raw_s)
-        out["apply_update_s"] = min(out["apply_update_s"], apply_s)
+    desired = work / "apply" / "desired"
+    out: dict[str, Any] = {"size": size, "reps": REPS}
+    times: dict[str, list[float]] = {}
+
+    def record(op: str, pair: tuple[float, float]) -> None:
+        times.setdefault(f"raw_{op}_s", []).append(pair[0])
+        times.setdefault(f"apply_{op}_s", []).append(pair[1])
+
+    def base(budget: int, blocked: bool = False) -> Callable[[], None]:
+        return lambda: (write_desired(desired, agents(size, max_budget=budget, blocked=blocked)),
+                        apply_cli(url, key, desired))
+
     for _ in range(REPS):
-        raw_s = raw_parallel(url, key, [("/key/block", {"key": t}) for t in tokens])
-        raw_parallel(url, key, [("/key/unblock", {"key": t}) for t in tokens])
-        write_desired(desired, agents(size, max_budget=30 + REPS - 1, blocked=True))
-        apply_s = apply_cli(url, key, desired)
-        write_desired(desired, agents(size, max_budget=30 + REPS - 1))
-        apply_cli(url, key, desired)  # unblock again for the next turn (not timed)
-        out["raw_block_s"] = min(out["raw_block_s"], raw_s)
-        out["apply_block_s"] = min(out["apply_block_s"], apply_s)
+        record("create", _turn(url, key, desired, agents(size), lambda: cleanup(url, key)))
+        record("update", _turn(url, key, desired, agents(size, max_budget=31), base(30)))
+        record("block", _turn(url, key, desired, agents(size, max_budget=31, blocked=True),
+                              base(31)))
+        base(31)()
+        tokens = [r["token"] for r in live_rows(url, key)
+                  if str(r.get("key_alias")).startswith(PREFIX)]
+        times.setdefault("raw_bare_block_s", []).append(
+            raw_parallel(url, key, [("/key/block", {"key": t}) for t in tokens]))
+        write_desired(desired, agents(size, max_budget=31, blocked=True))
+        apply_cli(url, key, desired)  # the record says blocked again (not timed)
+        cleanup(url, key)
+    out.update({name: min(values) for name, values in times.items()})
+    out["runs"] = times
+    write_desired(desired, agents(size))
+    apply_cli(url, key, desired)
     out["replan_exit"] = replan_changes(url, key, desired)  # 0: no changes
     out["load_s"] = load_seconds(desired)
     for op in ("create", "update", "block"):
         out[f"{op}_ratio"] = out[f"raw_{op}_s"] / out[f"apply_{op}_s"]
         out[f"{op}_ratio_gateway_part"] = out[f"raw_{op}_s"] / (
             out[f"apply_{op}_s"] - out["load_s"])
+    out["bare_block_ratio"] = out["raw_bare_block_s"] / out["apply_block_s"]
     cleanup(url, key)
     return out
 
@@ -297,6 +329,9 @@ def table(results: dict[str, Any]) -> None:
                 f"{res[f'{op}_ratio']:.0%} of raw (target >= 90%); "
                 f"{res[f'{op}_ratio_gateway_part']:.0%} without reading desired/ "
                 f"({res['load_s']:.2f}s)")
+        row(name, f"apply {res['size']} blocks vs bare /key/block", f"{res['apply_block_s']:.2f}s",
+            f"raw x{IN_FLIGHT}: {res['raw_bare_block_s']:.2f}s",
+            f"{res['bare_block_ratio']:.0%} (no record: the next plan would call it a hold)")
         row(name, "re-plan after apply", "exit 0 (no changes)" if res["replan_exit"] == 0
             else f"exit {res['replan_exit']}", "", "")
     lat = results.get("latency")
