@@ -214,6 +214,10 @@ class PinnedKey(_Strict):
             raise ValueError("give alias and/or key_sha256")
         return self
 
+    def pins(self, token: str, alias: str | None) -> bool:
+        """Whether the live key with this sha256 and alias is the one this entry names."""
+        return token == self.key_sha256 or (self.alias is not None and alias == self.alias)
+
 
 class Settings(_Strict):
     """How the tool treats this estate as a whole."""
@@ -348,6 +352,9 @@ class Estate(BaseModel):
     def manages_fallbacks(self) -> bool:
         """Declared fallbacks are owned whole; undeclared ones are never read or touched."""
         return self.fallbacks is not None
+
+    def is_pinned(self, token: str, alias: str | None) -> bool:
+        return any(entry.pins(token, alias) for entry in self.pinned)
 
     def model_names(self) -> set[str]:
         return {m.model_name for m in self.models} | set(self.config_models)

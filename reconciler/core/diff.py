@@ -65,7 +65,7 @@ def _pinned(pinned: tuple[PinnedKey, ...], keys: tuple[LiveKey, ...], acc: PlanI
     tokens: set[str] = set()
     for entry in pinned:
         label = entry.alias or f"sha256:{str(entry.key_sha256)[:12]}..."
-        matches = [k for k in keys if _pins(entry, k)]
+        matches = [k for k in keys if entry.pins(k.token, k.alias)]
         if not matches:
             acc.warnings.append(f"pinned key {label} is missing on the gateway")
         for key in matches:
@@ -78,6 +78,3 @@ def _pinned(pinned: tuple[PinnedKey, ...], keys: tuple[LiveKey, ...], acc: PlanI
                 )
     return tokens
 
-
-def _pins(entry: PinnedKey, key: LiveKey) -> bool:
-    return key.token == entry.key_sha256 or (entry.alias is not None and key.alias == entry.alias)

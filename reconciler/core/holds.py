@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.core.desired import Estate, PinnedKey
+from reconciler.core.desired import Estate
 from reconciler.core.errors import PlanError
 from reconciler.core.live import HOLD_FIELD, LiveKey, marker_for
 from reconciler.core.plan import Untouched
@@ -59,7 +59,7 @@ def incident_target(estate: Estate, keys: tuple[LiveKey, ...], agent: str) -> Li
     """The key `reconciler block/unblock AGENT` may act on: this scope's, never a pinned one."""
     matches = [k for k in keys if k.alias == agent]
     for key in matches:
-        if any(_pins(entry, key) for entry in estate.pinned):
+        if estate.is_pinned(key.token, key.alias):
             raise PlanError(f"{agent!r} is a pinned key: no command may change it")
     mine = [k for k in matches if k.marker == marker_for(estate.settings.scope)]
     if not mine:
@@ -73,7 +73,3 @@ def incident_target(estate: Estate, keys: tuple[LiveKey, ...], agent: str) -> Li
     if len(mine) > 1:
         raise PlanError(f"{len(mine)} keys of this scope are named {agent!r}: run apply first")
     return mine[0]
-
-
-def _pins(entry: PinnedKey, key: LiveKey) -> bool:
-    return key.token == entry.key_sha256 or (entry.alias is not None and key.alias == entry.alias)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.core.adopt import hash_name
-from reconciler.core.desired import Estate, PinnedKey
+from reconciler.core.desired import Estate
 from reconciler.core.live import (
     DURATION_FIELD,
     KEY_LIMIT_FIELDS,
@@ -74,7 +74,7 @@ def import_live(
     """What desired/ must add to describe `live`; `existing` is the tree already there."""
     result = ImportResult(scope=existing.settings.scope if write_scope else None)
     wanted = _matcher(include)
-    pinned = {k.token for k in live.keys if any(_pins(p, k) for p in existing.pinned)}
+    pinned = {k.token for k in live.keys if existing.is_pinned(k.token, k.alias)}
     result.listed += [f"pinned key {k.alias or '(no alias)'} {k.key_name}" for k in live.keys
                       if k.token in pinned]  # fmt: skip
     _import_models(live.models, existing, wanted, result)
@@ -87,10 +87,6 @@ def _matcher(include: list[str] | None) -> Any:
     return lambda *names: not include or any(
         fnmatch.fnmatchcase(n, pattern) for n in names for pattern in include
     )
-
-
-def _pins(entry: PinnedKey, key: LiveKey) -> bool:
-    return key.token == entry.key_sha256 or (entry.alias is not None and key.alias == entry.alias)
 
 
 def _import_keys(keys: list[LiveKey], existing: Estate, wanted: Any, out: ImportResult) -> None:

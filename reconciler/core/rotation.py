@@ -114,12 +114,9 @@ def expired_changes(
 def still_working(estate: Estate, keys: Iterable[LiveKey], agent: str) -> list[LiveKey]:
     """The agent's rotated-out keys of this scope that are not blocked yet: an incident block
     of the agent stops them too, or its grace period would keep it spending."""
-    pinned_aliases = {p.alias for p in estate.pinned}
-    pinned_tokens = {p.key_sha256 for p in estate.pinned}
     return [k for k in keys
             if k.marker == marker_for(estate.settings.scope) and not k.blocked
-            and (k.rotated or {}).get("agent") == agent
-            and k.alias not in pinned_aliases and k.token not in pinned_tokens]
+            and (k.rotated or {}).get("agent") == agent and not estate.is_pinned(k.token, k.alias)]
 
 
 def blocked_metadata(key: LiveKey) -> dict[str, Any]:

@@ -33,9 +33,7 @@ def budget_window(estate: Estate, keys: Iterable[KeyFacts], now: dt.datetime) ->
 
 
 def classify(estate: Estate, key: KeyFacts) -> KeyClass:
-    pinned_aliases = {p.alias for p in estate.pinned if p.alias}
-    pinned_hashes = {p.key_sha256 for p in estate.pinned if p.key_sha256}
-    if key.alias in pinned_aliases or key.token in pinned_hashes:
+    if estate.is_pinned(key.token, key.alias):
         return KeyClass.PINNED
     if key.marker != marker_for(estate.settings.scope):
         return KeyClass.UNMANAGED
