@@ -8,7 +8,7 @@ from typing import Any
 from reconciler.core.adopt import adopt_key, find_adoptable
 from reconciler.core.changes import BlockKey, Change, CreateKey, DeleteKey, UnblockKey, UpdateKey
 from reconciler.core.desired import Agent, Estate
-from reconciler.core.holds import absorbs_hold, hold_entry, is_held
+from reconciler.core.holds import absorbs_hold, hold_entry, is_held, tool_block
 from reconciler.core.live import (
     APPLIED_FIELD,
     DURATION_FIELD,
@@ -271,19 +271,10 @@ def _retire(estate: Estate, live: LiveKey, reason: str, acc: PlanInputs) -> Chan
             f"{reason}; set protected: false and apply before removing it"
         )
         return None
-    ident = {"key_id": live.token, "key_name": live.key_name, "reason": reason}
     if estate.settings.removed_agents == "delete":
-        return DeleteKey(target=str(live.alias), before={"blocked": live.blocked}, **ident)
-    if live.blocked:
-        return None
-    record = {**(live.applied or {}), "blocked": True}
-    return BlockKey(
-        target=str(live.alias),
-        before={"blocked": False},
-        after={"blocked": True},
-        spec={"metadata": {**live.metadata, APPLIED_FIELD: record}},
-        **ident,
-    )
+        return DeleteKey(target=str(live.alias), before={"blocked": live.blocked},
+                         key_id=live.token, key_name=live.key_name, reason=reason)
+    return None if live.blocked else tool_block(live, reason)
 
 
 __all__ = ["desired_metadata", "diff_keys", "key_spec", "user_metadata"]

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.core.changes import BlockKey
 from reconciler.core.desired import Estate
 from reconciler.core.errors import PlanError
-from reconciler.core.live import HOLD_FIELD, LiveKey, marker_for
+from reconciler.core.live import APPLIED_FIELD, HOLD_FIELD, LiveKey, marker_for
 from reconciler.core.plan import Untouched
 
 
@@ -73,3 +74,22 @@ def incident_target(estate: Estate, keys: tuple[LiveKey, ...], agent: str) -> Li
     if len(mine) > 1:
         raise PlanError(f"{len(mine)} keys of this scope are named {agent!r}: run apply first")
     return mine[0]
+
+
+def blocked_metadata(key: LiveKey) -> dict[str, Any]:
+    """The metadata written with a block the tool makes: its record says blocked, so the
+    next plan does not read the block as a hold."""
+    return {**key.metadata, APPLIED_FIELD: {**(key.applied or {}), "blocked": True}}
+
+
+def tool_block(key: LiveKey, reason: str) -> BlockKey:
+    """The tool's own block of a managed key no agent holds (any more), record included."""
+    return BlockKey(
+        target=str(key.alias),
+        before={"blocked": False},
+        after={"blocked": True},
+        key_id=key.token,
+        key_name=key.key_name,
+        reason=reason,
+        spec={"metadata": blocked_metadata(key)},
+    )

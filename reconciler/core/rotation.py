@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable
-from typing import Any
 
 from reconciler.core.changes import BlockKey, Change, RotateKey
 from reconciler.core.desired import Agent, Estate
-from reconciler.core.holds import is_held
+from reconciler.core.holds import is_held, tool_block
 from reconciler.core.live import (
-    APPLIED_FIELD,
     DURATION_FIELD,
     ROTATED_FIELD,
     LiveKey,
@@ -119,19 +117,6 @@ def still_working(estate: Estate, keys: Iterable[LiveKey], agent: str) -> list[L
             and (k.rotated or {}).get("agent") == agent and not estate.is_pinned(k.token, k.alias)]
 
 
-def blocked_metadata(key: LiveKey) -> dict[str, Any]:
-    """The metadata written with a block the tool makes: its record says blocked."""
-    return {**key.metadata, APPLIED_FIELD: {**(key.applied or {}), "blocked": True}}
-
-
 def _block_expired(key: LiveKey, owner: str) -> BlockKey:
     when = "it has no expiry" if key.expires is None else "its grace period is over"
-    return BlockKey(
-        target=str(key.alias),
-        before={"blocked": False},
-        after={"blocked": True},
-        key_id=key.token,
-        key_name=key.key_name,
-        reason=f"rotated out of {owner!r}: {when}",
-        spec={"metadata": blocked_metadata(key)},
-    )
+    return tool_block(key, f"rotated out of {owner!r}: {when}")
