@@ -15,6 +15,7 @@ from reconciler.commands.common import EXIT_OK, open_client, write_json
 from reconciler.commands.targets import desired_tree
 from reconciler.core.desired import Estate
 from reconciler.core.errors import ReconcilerError
+from reconciler.core.live import parse_moment
 from reconciler.core.render.usage import render_usage
 from reconciler.core.usage import (
     UTC,
@@ -23,7 +24,6 @@ from reconciler.core.usage import (
     gateway_daily_total,
     month_period,
     parse_key_facts,
-    parse_time,
 )
 from reconciler.core.usage_flags import Thresholds, baseline_data, flag_usage
 from reconciler.core.usage_join import budget_window, build_report
@@ -64,7 +64,7 @@ def _read_report(client: GatewayClient, estate: Estate, explicit: Period | None,
         summary = client.spend_by_day(period.start.date().isoformat(),
                                       period.end.date().isoformat())
         boundary = sum(float(r.get("spend") or 0.0) for r in logs
-                       if parse_time(r.get("startTime")) == period.end)
+                       if parse_moment(r.get("startTime")) == period.end)
         report.gateway_total = gateway_daily_total(summary, boundary)
     report.requests_made = client.request_count
     return report
@@ -94,7 +94,7 @@ def _moment(text: str, flag: str, *, end_of_day: bool = False) -> dt.datetime:
         return day + dt.timedelta(days=1) if end_of_day else day
     except ValueError:
         pass
-    moment = parse_time(text)
+    moment = parse_moment(text)
     if moment is None:
         raise ReconcilerError(f"{flag} wants YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], not {text!r}")
     return moment.astimezone(UTC)

@@ -176,16 +176,13 @@ def iso(moment: dt.datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-parse_time = parse_moment
-
-
 def duration_seconds(text: object) -> int | None:
     match = _DURATION.match(text) if isinstance(text, str) else None
     return int(match.group(1)) * _SECONDS[match.group(2)] if match else None
 
 
 def parse_log_row(row: dict[str, Any]) -> LogRow | None:
-    moment = parse_time(row.get("startTime"))
+    moment = parse_moment(row.get("startTime"))
     if moment is None:
         return None
     meta = row.get("metadata") if isinstance(row.get("metadata"), dict) else {}
@@ -208,9 +205,9 @@ def parse_log_row(row: dict[str, Any]) -> LogRow | None:
 
 def parse_key_facts(row: dict[str, Any]) -> KeyFacts:
     metadata = row.get("metadata") if isinstance(row.get("metadata"), dict) else {}
-    reset = parse_time(row.get("budget_reset_at"))
+    reset = parse_moment(row.get("budget_reset_at"))
     seconds = duration_seconds(row.get("budget_duration"))
-    created = parse_time(row.get("created_at"))
+    created = parse_moment(row.get("created_at"))
     # The real proxy aligns resets to calendar boundaries (30d -> the 1st of next month), so
     # a key's first window starts at its creation, not one duration before the reset.
     starts = [t for t in (reset - dt.timedelta(seconds=seconds) if reset and seconds else None,
