@@ -42,10 +42,10 @@ import yaml
 from reconciler.commands.cli import main as cli_main
 from reconciler.commands.common import read_live
 from reconciler.commands.sources import read_sources
-from reconciler.core.desired import Agent, Estate, Settings
 from reconciler.core.diff import plan_changes
 from reconciler.core.diff_keys import key_spec
-from reconciler.core.loader import load_estate
+from reconciler.core.input.desired import Agent, Estate, Settings
+from reconciler.core.input.loader import load_estate
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.lease import without_lease_rows
 from reconciler.sandbox import DEFAULT_MASTER_KEY

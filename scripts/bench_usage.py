@@ -17,10 +17,10 @@ import math
 import time
 import uuid
 
-from reconciler.core.desired import Agent, Estate, Settings
 from reconciler.core.diff_keys import key_spec
-from reconciler.core.usage import UTC, Period
-from reconciler.core.usage_join import build_report
+from reconciler.core.input.desired import Agent, Estate, Settings
+from reconciler.core.observe.usage import UTC, Period
+from reconciler.core.observe.usage_join import build_report
 from reconciler.gateway.client import GatewayClient
 from reconciler.sandbox import DEFAULT_MASTER_KEY, SandboxGateway
 from reconciler.sandbox.keyrows import blank_row

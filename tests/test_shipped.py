@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 from reconciler.commands.sources import read_sources
-from reconciler.core.desired import json_schema
-from reconciler.core.loader import load_estate
-from reconciler.core.targets import load_target
-from reconciler.core.yamlsource import Source
+from reconciler.core.input.desired import json_schema
+from reconciler.core.input.loader import load_estate
+from reconciler.core.input.targets import load_target
+from reconciler.core.input.yamlsource import Source
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,10 +21,10 @@ from reconciler.commands.sources import read_sources, target_names
 from reconciler.commands.targets import add_desired_flags, desired_estate, load_tree
 from reconciler.core.diff import plan_changes
 from reconciler.core.errors import DesiredError, ReconcilerError
-from reconciler.core.loader import load_estate
+from reconciler.core.input.loader import load_estate
+from reconciler.core.input.yamledit import EditError, find_agent, new_agent_file, set_field
+from reconciler.core.input.yamlsource import Source, YamlProblem, parse
 from reconciler.core.render import render
-from reconciler.core.yamledit import EditError, find_agent, new_agent_file, set_field
-from reconciler.core.yamlsource import Source, YamlProblem, parse
 
 # Flag -> desired/ field, for the fields both commands can set.
 FIELD_FLAGS = {

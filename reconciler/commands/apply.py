@@ -24,7 +24,6 @@ from reconciler.commands.health import check_ready
 from reconciler.commands.progress import Progress
 from reconciler.commands.targets import desired_estate
 from reconciler.core.changes import Action
-from reconciler.core.desired import Estate
 from reconciler.core.errors import (
     PlanError,
     ReconcilerError,
@@ -32,6 +31,7 @@ from reconciler.core.errors import (
     StalePlanError,
 )
 from reconciler.core.guard import Guard, GuardContext
+from reconciler.core.input.desired import Estate
 from reconciler.core.plan import Plan, desired_digest, digest_of, plan_from_data
 from reconciler.core.render import render
 from reconciler.gateway.client import GatewayClient

@@ -27,8 +27,8 @@ from reconciler.commands.streams import PipeSafeStream
 from reconciler.commands.targets import add_desired_flags, desired_tree
 from reconciler.commands.usage import add_usage_parser, run_usage
 from reconciler.core.errors import DesiredError, ReconcilerError
-from reconciler.core.fit import DEFAULT_NOTE
 from reconciler.core.masking import safe_text
+from reconciler.core.render.fit import DEFAULT_NOTE
 from reconciler.gateway.lease import DEFAULT_TTL, DEFAULT_WAIT
 from reconciler.gateway.parallel import DEFAULT_PARALLELISM
 

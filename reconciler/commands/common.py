@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TextIO
 
 from reconciler.core.address import normalize_base_url
-from reconciler.core.desired import Estate
 from reconciler.core.diff import plan_changes
 from reconciler.core.errors import ReconcilerError
+from reconciler.core.input.desired import Estate
 from reconciler.core.live import KEY_LIMIT_FIELDS, LiveState, parse_live
 from reconciler.core.plan import Plan, desired_digest
 from reconciler.gateway.client import GatewayClient

@@ -15,9 +15,9 @@ from reconciler.core.errors import (
     GatewayHTTPError,
     ReconcilerError,
 )
-from reconciler.core.health import Probe, assess, render_health
 from reconciler.core.live import parse_fallbacks
-from reconciler.core.usage import UTC, Period, duration_seconds
+from reconciler.core.observe.health import Probe, assess, render_health
+from reconciler.core.observe.usage import UTC, Period, duration_seconds
 from reconciler.gateway.client import GatewayClient
 
 EXIT_UNHEALTHY = 3

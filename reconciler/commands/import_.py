@@ -10,12 +10,12 @@ import yaml
 
 from reconciler.commands.common import EXIT_OK, open_client, read_live
 from reconciler.commands.sources import read_sources
-from reconciler.core.desired import Estate, Settings
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.import_yaml import IMPORTED_FILES, render_files, summary, summary_data
 from reconciler.core.importer import import_live
-from reconciler.core.loader import load_estate
-from reconciler.core.yamlsource import Source
+from reconciler.core.input.desired import Estate, Settings
+from reconciler.core.input.loader import load_estate
+from reconciler.core.input.yamlsource import Source
+from reconciler.core.render.import_yaml import IMPORTED_FILES, render_files, summary, summary_data
 
 
 def run_import(args: argparse.Namespace) -> int:

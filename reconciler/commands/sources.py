@@ -7,7 +7,7 @@ editor swap files) and `*.md` notes. Everything else is a problem: other files, 
 dangle, loop or leave desired/, FIFOs, devices, sockets, unreadable entries. Nothing but a
 regular file is ever opened, so a FIFO cannot block the run.
 
-`desired/targets/NAME/` folders hold each target's files (reconciler.core.targets): they are
+`desired/targets/NAME/` folders hold each target's files (reconciler.core.input.targets): they are
 never part of the shared tree, and are read only for that target.
 """
 
@@ -19,8 +19,8 @@ import stat
 from pathlib import Path
 
 from reconciler.core.errors import DesiredError, Problem
-from reconciler.core.targets import TARGET_NAME
-from reconciler.core.yamlsource import MAX_FILE_BYTES, Source
+from reconciler.core.input.targets import TARGET_NAME
+from reconciler.core.input.yamlsource import MAX_FILE_BYTES, Source
 
 YAML_SUFFIXES = (".yaml", ".yml")
 MAX_TREE_BYTES = 8 * MAX_FILE_BYTES

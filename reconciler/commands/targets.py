@@ -1,7 +1,7 @@
 """--desired and --target for every command that reads desired/, and the target's gateway.
 
 `desired_tree(args)` reads desired/ once per run: the shared tree alone, or with
-desired/targets/NAME/ laid over it (reconciler.core.targets). When the target names its
+desired/targets/NAME/ laid over it (reconciler.core.input.targets). When the target names its
 gateway, the address and admin key come from the variables it names, and only from them:
 `--target production` never falls back to LITELLM_* (which may point at staging).
 """
@@ -16,11 +16,11 @@ from pathlib import Path
 
 from reconciler.commands.connection import admin_key_from_env
 from reconciler.commands.sources import read_sources, read_target, target_names
-from reconciler.core.desired import Estate, GatewayBinding
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.loader import load_estate
-from reconciler.core.targets import load_target
-from reconciler.core.yamlsource import Source
+from reconciler.core.input.desired import Estate, GatewayBinding
+from reconciler.core.input.loader import load_estate
+from reconciler.core.input.targets import load_target
+from reconciler.core.input.yamlsource import Source
 
 
 def add_desired_flags(parser: argparse.ArgumentParser) -> None:

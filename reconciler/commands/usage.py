@@ -13,11 +13,10 @@ import yaml
 
 from reconciler.commands.common import EXIT_OK, open_client, write_json
 from reconciler.commands.targets import desired_tree
-from reconciler.core.desired import Estate
 from reconciler.core.errors import ReconcilerError
+from reconciler.core.input.desired import Estate
 from reconciler.core.live import parse_moment
-from reconciler.core.render.usage import render_usage
-from reconciler.core.usage import (
+from reconciler.core.observe.usage import (
     UTC,
     Period,
     UsageReport,
@@ -25,8 +24,9 @@ from reconciler.core.usage import (
     month_period,
     parse_key_facts,
 )
-from reconciler.core.usage_flags import Thresholds, baseline_data, flag_usage
-from reconciler.core.usage_join import budget_window, build_report
+from reconciler.core.observe.usage_flags import Thresholds, baseline_data, flag_usage
+from reconciler.core.observe.usage_join import budget_window, build_report
+from reconciler.core.render.usage import render_usage
 from reconciler.gateway.client import GatewayClient
 
 EXIT_FLAGGED = 3

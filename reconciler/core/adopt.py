@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.core.changes import AdoptKey, AdoptModel, Change
-from reconciler.core.desired import Agent, ModelDeployment
 from reconciler.core.holds import hold_entry, is_held
+from reconciler.core.input.desired import Agent, ModelDeployment
+from reconciler.core.input.secrets import ENV_REFERENCE, is_secret_name
 from reconciler.core.live import MARKER_FIELD, LiveKey, LiveModel, marker_for
-from reconciler.core.secrets import ENV_REFERENCE, is_secret_name
 
 if TYPE_CHECKING:
     from reconciler.core.plan import PlanInputs

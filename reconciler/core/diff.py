@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from reconciler.core.changes import UpdateFallbacks
-from reconciler.core.desired import Estate, PinnedKey
 from reconciler.core.diff_keys import diff_keys
 from reconciler.core.diff_models import diff_models
 from reconciler.core.errors import PlanError
+from reconciler.core.input.desired import Estate, PinnedKey
 from reconciler.core.live import LiveKey, LiveState, marker_for
 from reconciler.core.plan import Plan, PlanInputs, Untouched
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from reconciler.core.adopt import adopt_key, find_adoptable
 from reconciler.core.changes import BlockKey, Change, CreateKey, DeleteKey, UnblockKey, UpdateKey
-from reconciler.core.desired import Agent, Estate
 from reconciler.core.holds import absorbs_hold, hold_entry, is_held, tool_block
+from reconciler.core.input.desired import Agent, Estate
 from reconciler.core.live import (
     APPLIED_FIELD,
     DURATION_FIELD,

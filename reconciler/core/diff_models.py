@@ -11,7 +11,7 @@ from typing import Any
 
 from reconciler.core.adopt import adopt_model
 from reconciler.core.changes import CreateModel, DeleteModel, UpdateModel, needs_recreate
-from reconciler.core.desired import Estate, ModelDeployment
+from reconciler.core.input.desired import Estate, ModelDeployment
 from reconciler.core.live import MARKER_FIELD, MODEL_RECORD_FIELD, LiveModel, marker_for
 from reconciler.core.plan import PlanInputs, Untouched
 from reconciler.core.stamps import digest, is_drift, model_content

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from reconciler.core.desired import Estate
+from reconciler.core.input.desired import Estate
 from reconciler.core.live import KEY_LIMIT_FIELDS, LiveKey, LiveModel, LiveState, marker_for
 
 # Everything the diff ever writes on a key; anything else (key, key_alias, team_id, ...) is

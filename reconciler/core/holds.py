@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.core.changes import BlockKey
-from reconciler.core.desired import Estate
 from reconciler.core.errors import PlanError
+from reconciler.core.input.desired import Estate
 from reconciler.core.live import APPLIED_FIELD, HOLD_FIELD, LiveKey, marker_for
 from reconciler.core.plan import Untouched
 

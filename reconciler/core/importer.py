@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.core.adopt import hash_name
-from reconciler.core.desired import Estate
+from reconciler.core.input.desired import Estate
+from reconciler.core.input.secrets import ENV_REFERENCE, is_secret_name
 from reconciler.core.live import (
     DURATION_FIELD,
     KEY_LIMIT_FIELDS,
@@ -24,7 +25,6 @@ from reconciler.core.live import (
     LiveState,
     marker_for,
 )
-from reconciler.core.secrets import ENV_REFERENCE, is_secret_name
 from reconciler.core.stamps import BOOKKEEPING
 
 PLACEHOLDER = ENV_REFERENCE + "REPLACE_ME_"

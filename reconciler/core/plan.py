@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.core.changes import Action, Change, change_from_data
-from reconciler.core.desired import Estate
 from reconciler.core.errors import PlanError, UnsafePlanError
+from reconciler.core.input.desired import Estate
+from reconciler.core.input.safety import Safety
 from reconciler.core.rails import REFUSED, RailCheck, evaluate, rails_from_data, totals
-from reconciler.core.safety import Safety
 
 FORMAT_VERSION = 2
 

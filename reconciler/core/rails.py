@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.core.changes import Action, Change, needs_recreate
-from reconciler.core.safety import Safety
+from reconciler.core.input.safety import Safety
 
 PASSED, APPROVED, REFUSED = "passed", "approved", "refused"
 

@@ -19,8 +19,8 @@ import datetime as dt
 from collections.abc import Collection, Iterable
 
 from reconciler.core.changes import BlockKey, Change, RotateKey
-from reconciler.core.desired import Agent, Estate
 from reconciler.core.holds import is_held, tool_block
+from reconciler.core.input.desired import Agent, Estate
 from reconciler.core.live import (
     DURATION_FIELD,
     ROTATED_FIELD,

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from reconciler.core.input.secrets import ENV_REFERENCE, is_secret_name
 from reconciler.core.live import (
     APPLIED_FIELD,
     HOLD_FIELD,
@@ -20,7 +21,6 @@ from reconciler.core.live import (
     ROTATION_FIELD,
     UNDELIVERED_FIELD,
 )
-from reconciler.core.secrets import ENV_REFERENCE, is_secret_name
 
 # Metadata the tool keeps for itself: never part of what is compared or digested.
 BOOKKEEPING = frozenset(

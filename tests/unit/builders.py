@@ -7,10 +7,10 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from reconciler.core.desired import Estate
 from reconciler.core.errors import DesiredError
-from reconciler.core.loader import load_estate
-from reconciler.core.yamlsource import Source
+from reconciler.core.input.desired import Estate
+from reconciler.core.input.loader import load_estate
+from reconciler.core.input.yamlsource import Source
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MARKER = {"managed_by": "reconciler"}

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.commands.cli import main
-from reconciler.core.yamledit import EditError, new_agent_file, scalar, set_field
-from reconciler.core.yamlsource import parse
+from reconciler.core.input.yamledit import EditError, new_agent_file, scalar, set_field
+from reconciler.core.input.yamlsource import parse
 
 SHIPPED = Path(__file__).resolve().parents[2] / "desired"
 

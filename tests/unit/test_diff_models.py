@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from reconciler.core.changes import Action
-from reconciler.core.desired import Estate
 from reconciler.core.diff import plan_changes
 from reconciler.core.errors import PlanError
+from reconciler.core.input.desired import Estate
 from reconciler.core.live import parse_live
 from reconciler.core.plan import Plan
 from tests.unit.builders import estate, managed_model, model_row

@@ -8,8 +8,8 @@ import httpx
 
 from reconciler.core.changes import Action
 from reconciler.core.diff import plan_changes
+from reconciler.core.input.yamlsource import Source
 from reconciler.core.live import parse_live
-from reconciler.core.yamlsource import Source
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.executor import apply_plan
 from tests.unit.builders import estate, problems_of

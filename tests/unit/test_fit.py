@@ -10,10 +10,10 @@ from reconciler.commands.cli import main
 from reconciler.commands.plan import write_fitted
 from reconciler.core.diff import plan_changes
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.fit import GITHUB_COMMENT_LIMIT, fit_markdown
 from reconciler.core.live import parse_live
 from reconciler.core.plan import Plan
 from reconciler.core.render import render
+from reconciler.core.render.fit import GITHUB_COMMENT_LIMIT, fit_markdown
 from tests.unit.builders import estate
 
 NOTE = "Full plan: https://example.test/run/1"

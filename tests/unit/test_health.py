@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from reconciler.core.health import Level, Probe, assess, fallback_activity, render_health
+from reconciler.core.observe.health import Level, Probe, assess, fallback_activity, render_health
 from tests.unit.builders import estate, key_row, model_row
 from tests.unit.test_usage import DAY, log, real_rows
 

@@ -12,9 +12,9 @@ from reconciler.core.diff_keys import key_spec
 from reconciler.core.diff_models import model_record
 from reconciler.core.errors import PlanError
 from reconciler.core.holds import incident_target
+from reconciler.core.input.yamlsource import Source
 from reconciler.core.live import parse_live
 from reconciler.core.plan import Plan
-from reconciler.core.yamlsource import Source
 from tests.unit.builders import estate, key_row, managed_key, managed_model, problems_of
 
 HEAD = "config_models: [MiniMax-M2.5]\n"

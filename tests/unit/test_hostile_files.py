@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.commands.cli import main
-from reconciler.core.yamlsource import MAX_FILE_BYTES
+from reconciler.core.input.yamlsource import MAX_FILE_BYTES
 from tests.unit.builders import FIXTURES
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from reconciler.commands.cli import main
-from reconciler.core.loader import load_estate
-from reconciler.core.yamlsource import MAX_ALIASES, Source
+from reconciler.core.input.loader import load_estate
+from reconciler.core.input.yamlsource import MAX_ALIASES, Source
 from tests.unit.builders import FIXTURES, fixture_sources, problems_of
 
 GATEWAY_VAR = "is the gateway's own variable: a deployment would send it to its api_base; " \

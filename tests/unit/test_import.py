@@ -8,19 +8,19 @@ from typing import Any
 import yaml
 
 from reconciler.core.changes import Action
-from reconciler.core.desired import Estate
 from reconciler.core.diff import plan_changes
-from reconciler.core.import_yaml import (
+from reconciler.core.importer import import_live
+from reconciler.core.input.desired import Estate
+from reconciler.core.input.loader import load_estate
+from reconciler.core.input.yamlsource import Source
+from reconciler.core.live import LiveState, parse_live
+from reconciler.core.render.import_yaml import (
     AGENTS_FILE,
     GATEWAY_FILE,
     MODELS_FILE,
     render_files,
     summary,
 )
-from reconciler.core.importer import import_live
-from reconciler.core.live import LiveState, parse_live
-from reconciler.core.loader import load_estate
-from reconciler.core.yamlsource import Source
 from tests.unit.builders import estate, key_row, managed_key, model_row, problems_of
 
 RAW = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.core.changes import Action
-from reconciler.core.yamlsource import Source
+from reconciler.core.input.yamlsource import Source
 from tests.unit.builders import managed_key, problems_of
 from tests.unit.test_diff_keys import HEADER, LIGOUDAN, LIGOUDAN_LIVE, agents, plan_for
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.core.desired import Settings
 from reconciler.core.errors import DesiredError
-from reconciler.core.loader import load_estate
-from reconciler.core.yamlsource import Source
+from reconciler.core.input.desired import Settings
+from reconciler.core.input.loader import load_estate
+from reconciler.core.input.yamlsource import Source
 from tests.unit.builders import fixture_sources, problems_of
 
 SILEYA_SHA = "c0b796934820cddda07aebf4344547429bacb17be26b2918984ad48ab91b3abe"

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from reconciler.core.health import assess
-from reconciler.core.import_yaml import summary_data
 from reconciler.core.importer import ImportResult
+from reconciler.core.observe.health import assess
+from reconciler.core.observe.usage_flags import Flag
+from reconciler.core.observe.usage_join import build_report
 from reconciler.core.plan import Plan
+from reconciler.core.render.import_yaml import summary_data
 from reconciler.core.render.usage import report_data
-from reconciler.core.usage_flags import Flag
-from reconciler.core.usage_join import build_report
 from reconciler.gateway.executor import ApplyReport
 from tests.output_schemas import SCHEMAS, check_cli_outputs, problems
 from tests.unit.test_health import ESTATE as HEALTH_ESTATE

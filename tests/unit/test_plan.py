@@ -20,11 +20,11 @@ from reconciler.core.changes import (
 )
 from reconciler.core.diff import plan_changes
 from reconciler.core.errors import PlanError, UnsafePlanError
+from reconciler.core.input.loader import load_estate
+from reconciler.core.input.safety import Safety
+from reconciler.core.input.yamlsource import Source
 from reconciler.core.live import parse_live
-from reconciler.core.loader import load_estate
 from reconciler.core.plan import FORMAT_VERSION, Plan, desired_digest, digest_of, plan_from_data
-from reconciler.core.safety import Safety
-from reconciler.core.yamlsource import Source
 from tests.unit.builders import estate, key_row, managed_key, managed_model, model_row
 
 ESTATE = """\

@@ -14,11 +14,11 @@ from reconciler.core.changes import (
     UpdateModel,
 )
 from reconciler.core.errors import DesiredError, UnsafePlanError
-from reconciler.core.loader import load_estate
+from reconciler.core.input.loader import load_estate
+from reconciler.core.input.safety import LargeChangeApproval, Safety
+from reconciler.core.input.yamlsource import Source
 from reconciler.core.plan import Plan
 from reconciler.core.rails import totals
-from reconciler.core.safety import LargeChangeApproval, Safety
-from reconciler.core.yamlsource import Source
 
 
 def _blocks(n: int) -> tuple[Change, ...]:

@@ -15,9 +15,9 @@ from reconciler.core.changes import (
     UpdateKey,
     UpdateModel,
 )
+from reconciler.core.input.safety import LargeChangeApproval, Safety
 from reconciler.core.plan import Plan, Untouched, plan_from_data
 from reconciler.core.render import render
-from reconciler.core.safety import LargeChangeApproval, Safety
 
 RECREATE = UpdateModel(
     target="gpt-main", before={"litellm_params": {"rpm": 20}},

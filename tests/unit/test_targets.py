@@ -1,4 +1,4 @@
-"""The overlay rule: desired/targets/NAME/ laid over the shared tree (reconciler.core.targets)."""
+"""The overlay rule: desired/targets/NAME/ laid over the shared tree (core.input.targets)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import textwrap
 import pytest
 
 from reconciler.core.errors import DesiredError
-from reconciler.core.loader import load_estate
-from reconciler.core.targets import TargetEstate, load_target
-from reconciler.core.yamlsource import Source
+from reconciler.core.input.loader import load_estate
+from reconciler.core.input.targets import TargetEstate, load_target
+from reconciler.core.input.yamlsource import Source
 
 SHARED = {
     "shared/gateway.yaml": """

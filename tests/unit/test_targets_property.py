@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconciler.commands.sources import read_sources, read_target
-from reconciler.core.targets import load_target
+from reconciler.core.input.targets import load_target
 from tests.unit.test_validate_property import CI, JSON_TREE, PROBLEM, SHIPPED, SUMMARY, _run
 
 NAMES = st.sampled_from(["李狗蛋", "妮可", "sileya", "minimax-m2-5", "nobody", ""])

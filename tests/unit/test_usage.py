@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.core.render.usage import reconciliation, render_usage
-from reconciler.core.usage import (
+from reconciler.core.observe.usage import (
     UTC,
     KeyClass,
     Period,
@@ -21,7 +20,8 @@ from reconciler.core.usage import (
     parse_key_facts,
     parse_log_row,
 )
-from reconciler.core.usage_join import budget_window, build_report
+from reconciler.core.observe.usage_join import budget_window, build_report
+from reconciler.core.render.usage import reconciliation, render_usage
 from tests.unit.builders import MARKER, estate, key_row
 
 RECORDED = Path(__file__).parent.parent / "recorded"

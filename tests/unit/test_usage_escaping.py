@@ -10,8 +10,8 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
+from reconciler.core.observe.usage_join import build_report
 from reconciler.core.render.usage import render_usage
-from reconciler.core.usage_join import build_report
 from tests.unit.builders import MARKER, key_row
 from tests.unit.test_usage import DAY, ESTATE, log
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.core.usage import UTC, Period
-from reconciler.core.usage_flags import Flag, Thresholds, baseline_data, flag_usage
-from reconciler.core.usage_join import build_report
+from reconciler.core.observe.usage import UTC, Period
+from reconciler.core.observe.usage_flags import Flag, Thresholds, baseline_data, flag_usage
+from reconciler.core.observe.usage_join import build_report
 from tests.unit.builders import MARKER, key_row
 from tests.unit.test_usage import DAY, ESTATE, keys, log
 

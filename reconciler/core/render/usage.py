@@ -8,9 +8,9 @@ import unicodedata
 from typing import Any, TextIO
 
 from reconciler.core.masking import safe_text
+from reconciler.core.observe.usage import KeyClass, KeyUsage, UsageReport
+from reconciler.core.observe.usage_flags import Flag
 from reconciler.core.render.markdown import code_span
-from reconciler.core.usage import KeyClass, KeyUsage, UsageReport
-from reconciler.core.usage_flags import Flag
 
 FORMATS = ("table", "json", "csv", "markdown")
 _COLUMNS = ("name", "kind", "owner", "key", "requests", "failures", "tokens", "spend",

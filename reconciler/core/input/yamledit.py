@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.core.yamlsource import Located, YamlProblem, parse
+from reconciler.core.input.yamlsource import Located, YamlProblem, parse
 
 # The order a new agent's fields are written in, and set fields are inserted in.
 AGENT_FIELD_ORDER = (

@@ -17,9 +17,9 @@ from pydantic import (
     model_validator,
 )
 
-from reconciler.core.names import clean_keys, clean_name, colliding_keys, reserved_keys
-from reconciler.core.safety import Safety
-from reconciler.core.yamlscalars import MAX_INT
+from reconciler.core.input.names import clean_keys, clean_name, colliding_keys, reserved_keys
+from reconciler.core.input.safety import Safety
+from reconciler.core.input.yamlscalars import MAX_INT
 
 # LiteLLM accepts these suffixes for durations (s, m, h, d, w, mo); anything else fails server-side
 # with a 500 after nothing was written, so it is checked here instead.

@@ -15,8 +15,8 @@ from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import urlsplit
 
-from reconciler.core.desired import ModelDeployment, Policy
-from reconciler.core.secrets import ENV_REFERENCE, walk
+from reconciler.core.input.desired import ModelDeployment, Policy
+from reconciler.core.input.secrets import ENV_REFERENCE, walk
 
 # LiteLLM's own settings and credentials (its environment-variable reference), never a
 # provider's: master and salt keys, database, cache, admin UI, SSO, alerting, the proxy.

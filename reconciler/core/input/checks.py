@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from reconciler.core.desired import Estate
 from reconciler.core.errors import Problem
-from reconciler.core.policy import policy_problems
-from reconciler.core.secrets import (
+from reconciler.core.input.desired import Estate
+from reconciler.core.input.policy import policy_problems
+from reconciler.core.input.secrets import (
     ENV_REFERENCE,
     leaves_where,
     secret_names_with_literals,
@@ -16,7 +16,7 @@ from reconciler.core.secrets import (
 )
 
 if TYPE_CHECKING:
-    from reconciler.core.loader import LoadedFile
+    from reconciler.core.input.loader import LoadedFile
 
 # What `reconciler import` writes where the gateway hides a secret: refused until replaced.
 _PLACEHOLDER = ENV_REFERENCE + "REPLACE_ME_"
@@ -46,7 +46,7 @@ def cross_check(files: list[LoadedFile], estate: Estate) -> list[Problem]:
 
 
 def _problem(f: LoadedFile, path: tuple[Any, ...], message: str) -> Problem:
-    from reconciler.core.loader import field_label
+    from reconciler.core.input.loader import field_label
 
     return Problem(f.name, f.located.line_of(path), field_label(f.located.data, path), message)
 

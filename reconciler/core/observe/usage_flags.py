@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.core.usage import KeyClass, KeyUsage, UsageReport, iso
+from reconciler.core.observe.usage import KeyClass, KeyUsage, UsageReport, iso
 
 BASELINE_FORMAT = "reconciler-usage-baseline/1"
 

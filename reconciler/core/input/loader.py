@@ -11,10 +11,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reconciler.core.checks import cross_check
-from reconciler.core.desired import DesiredFile, Estate, Settings
 from reconciler.core.errors import DesiredError, Problem
-from reconciler.core.yamlsource import Located, Path_, Source, YamlProblem, parse
+from reconciler.core.input.checks import cross_check
+from reconciler.core.input.desired import DesiredFile, Estate, Settings
+from reconciler.core.input.yamlsource import Located, Path_, Source, YamlProblem, parse
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.core import yamlscalars as sc
+from reconciler.core.input import yamlscalars as sc
 
 Path_ = tuple[str | int, ...]
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, TextIO
 
-from reconciler.core.desired import Estate
-from reconciler.core.usage import LogRow, Period, parse_log_row
+from reconciler.core.input.desired import Estate
+from reconciler.core.observe.usage import LogRow, Period, parse_log_row
 
 # Requests the gateway itself turned away (the caller's fault, not the provider's): bad or
 # blocked key, a model the key may not use, an exhausted budget. The real proxy logs these

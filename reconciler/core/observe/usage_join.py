@@ -7,9 +7,9 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from reconciler.core.desired import Estate
+from reconciler.core.input.desired import Estate
 from reconciler.core.live import marker_for
-from reconciler.core.usage import (
+from reconciler.core.observe.usage import (
     KeyClass,
     KeyFacts,
     KeyUsage,

@@ -1,6 +1,6 @@
 """settings.safety: the limits of the safety rails and a reviewed large-change approval.
 
-Part of the desired/ schema (reconciler.core.desired re-exports both models); the rails
+Part of the desired/ schema (reconciler.core.input.desired re-exports both models); the rails
 themselves are evaluated in reconciler.core.rails.
 """
 

@@ -20,15 +20,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from reconciler.core.desired import (
+from reconciler.core.errors import DesiredError, Problem
+from reconciler.core.input.desired import (
     Agent,
     DesiredFile,
     Estate,
     GatewayBinding,
     ModelDeployment,
 )
-from reconciler.core.errors import DesiredError, Problem
-from reconciler.core.loader import (
+from reconciler.core.input.loader import (
     LoadedFile,
     field_label,
     load_files,
@@ -36,9 +36,9 @@ from reconciler.core.loader import (
     single_section,
     target_only,
 )
-from reconciler.core.policy import policy_problems
-from reconciler.core.secrets import secret_names_with_literals
-from reconciler.core.yamlsource import Path_, Source
+from reconciler.core.input.policy import policy_problems
+from reconciler.core.input.secrets import secret_names_with_literals
+from reconciler.core.input.yamlsource import Path_, Source
 
 REPLACED = ("settings", "fallbacks", "config_models")
 TARGET_NAME = r"^[a-z0-9][a-z0-9_.\-]{0,62}$"

@@ -1,0 +1,1 @@
+"""Watching the gateway: usage per agent, abnormal spend, the month check, health. Pure."""
