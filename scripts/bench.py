@@ -42,10 +42,10 @@ import yaml
 from reconciler.commands.cli import main as cli_main
 from reconciler.commands.common import read_live
 from reconciler.commands.sources import read_sources
-from reconciler.core.diff import plan_changes
-from reconciler.core.diff_keys import key_spec
+from reconciler.core.engine.planner import plan_changes
 from reconciler.core.input.desired import Agent, Estate, Settings
 from reconciler.core.input.loader import load_estate
+from reconciler.core.kinds.key.metadata import key_spec
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.lease import without_lease_rows
 from reconciler.sandbox import DEFAULT_MASTER_KEY
@@ -156,15 +156,15 @@ def planned_writes(url: str, key: str, desired: Path) -> list[tuple[str, Row]]:
     send to reach the same end state (the tool's record included; a create with its key)."""
     estate = load_estate(read_sources(desired))
     with GatewayClient(url, key) as client:
-        plan = plan_changes(estate, read_live(client, fallbacks=False))
+        plan = plan_changes(estate, read_live(client, ["key", "model"]))
     writes: list[tuple[str, Row]] = []
     for change in plan.changes:
-        if change.action.value == "create_key":
+        if change.action == "create_key":
             body = {k: v for k, v in change.after.items() if v is not None and k != "blocked"}
             writes.append(("/key/generate", {**body, "key": "sk-" + secrets.token_urlsafe(32)}))
         else:
-            extra = (change.spec or {}) if change.action.value == "block_key" else {}
-            writes.append(("/key/update", {"key": change.key_id, **change.after, **extra}))
+            extra = (change.spec or {}) if change.action == "block_key" else {}
+            writes.append(("/key/update", {"key": change.ref, **change.after, **extra}))
     return writes
 
 
@@ -265,7 +265,7 @@ def timed_plan(url: str, key: str, estate: Estate) -> tuple[float, int, int]:
     """What `plan` does after reading desired/: read the gateway (read_live), diff."""
     with GatewayClient(url, key) as client:
         start = time.perf_counter()
-        plan = plan_changes(estate, read_live(client, fallbacks=False))
+        plan = plan_changes(estate, read_live(client, ["key", "model"]))
         return time.perf_counter() - start, client.request_count, len(plan.changes)
 
 

@@ -17,8 +17,8 @@ import math
 import time
 import uuid
 
-from reconciler.core.diff_keys import key_spec
 from reconciler.core.input.desired import Agent, Estate, Settings
+from reconciler.core.kinds.key.metadata import key_spec
 from reconciler.core.observe.usage import UTC, Period
 from reconciler.core.observe.usage_join import build_report
 from reconciler.gateway.client import GatewayClient

@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from reconciler.core.changes import UpdateKey
-from reconciler.core.plan import Plan, Untouched
+from reconciler.core.engine.changes import Change, Verb
+from reconciler.core.engine.plan import Plan, Untouched
 
 WORKFLOW = Path(__file__).resolve().parents[1] / ".github" / "workflows" / "drift.yml"
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
@@ -45,6 +45,6 @@ def test_the_script_reads_fields_the_plan_json_has() -> None:
     assert "reconciler plan --format drift --out plan.json > drift.md" in run
     script = workflow["jobs"]["issue"]["steps"][-1]["with"]["script"]
     assert "plan.changes.filter((c) => c.drift)" in script and "plan.holds" in script
-    data = Plan(changes=(UpdateKey(target="a", drift=True),),
+    data = Plan(changes=(Change("key", Verb.UPDATE, "a", drift=True),),
                 holds=(Untouched("held_key", "b", "x"),)).data
     assert data["changes"][0]["drift"] is True and data["holds"][0]["name"] == "b"

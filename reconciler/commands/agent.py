@@ -19,7 +19,7 @@ from typing import Any
 from reconciler.commands.common import EXIT_OK, open_client, read_live, use_color
 from reconciler.commands.sources import read_sources, target_names
 from reconciler.commands.targets import add_desired_flags, desired_estate, load_tree
-from reconciler.core.diff import plan_changes
+from reconciler.core.engine.planner import plan_changes, reads
 from reconciler.core.errors import DesiredError, ReconcilerError
 from reconciler.core.input.loader import load_estate
 from reconciler.core.input.yamledit import EditError, find_agent, new_agent_file, set_field
@@ -94,7 +94,7 @@ def run_agent(args: argparse.Namespace) -> int:
     args.desired_tree = None  # read again: the cached tree is from before the edit
     estate = desired_estate(args)
     with open_client(args) as client:
-        plan = plan_changes(estate, read_live(client, fallbacks=estate.manages_fallbacks))
+        plan = plan_changes(estate, read_live(client, reads(estate)))
     render(plan, sys.stdout, color=use_color(sys.stdout))
     return EXIT_OK
 

@@ -23,16 +23,16 @@ from reconciler.commands.common import (
 from reconciler.commands.health import check_ready
 from reconciler.commands.progress import Progress
 from reconciler.commands.targets import desired_estate
-from reconciler.core.changes import Action
+from reconciler.core.engine.guard import Guard, GuardContext
+from reconciler.core.engine.plan import Plan, desired_digest, digest_of, plan_from_data
 from reconciler.core.errors import (
     PlanError,
     ReconcilerError,
     SecretSinkError,
     StalePlanError,
 )
-from reconciler.core.guard import Guard, GuardContext
 from reconciler.core.input.desired import Estate
-from reconciler.core.plan import Plan, desired_digest, digest_of, plan_from_data
+from reconciler.core.registry import kind
 from reconciler.core.render import render
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.executor import ApplyReport, StepStatus, apply_plan
@@ -143,7 +143,7 @@ def choose_sink(args: argparse.Namespace) -> SecretSink | None:
 
 
 def _require_sink(plan: Plan, sink: SecretSink | None) -> None:
-    creates = [c.target for c in plan.changes if c.action is Action.CREATE_KEY]
+    creates = [c.target for c in plan.changes if kind(c.kind).needs_sink(c)]
     if creates and sink is None:
         raise SecretSinkError(
             f"the plan creates {len(creates)} key(s) ({', '.join(creates)}) and a new key's "

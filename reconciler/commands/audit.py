@@ -26,7 +26,7 @@ from reconciler.gateway.executor import ApplyReport
 DEFAULT_AUDIT_LOG = Path(".reconciler/audit.jsonl")
 _GIT_TIMEOUT = 10.0
 # Bumped when a field is removed or changes meaning (schema/outputs/apply-report.schema.json).
-REPORT_FORMAT_VERSION = 1
+REPORT_FORMAT_VERSION = 2  # 2: each step names its address (kind.name)
 
 
 def run_context(

@@ -7,28 +7,26 @@ import datetime as dt
 import json
 import os
 import sys
+from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from reconciler.core.address import normalize_base_url
-from reconciler.core.diff import plan_changes
+from reconciler.core.engine.live import LiveState
+from reconciler.core.engine.plan import Plan, desired_digest
+from reconciler.core.engine.planner import plan_changes, reads
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.input.desired import Estate
-from reconciler.core.live import KEY_LIMIT_FIELDS, LiveState, parse_live
-from reconciler.core.plan import Plan, desired_digest
+from reconciler.core.registry import parse_live
 from reconciler.gateway.client import GatewayClient
-from reconciler.gateway.lease import without_lease_rows
 from reconciler.gateway.parallel import DEFAULT_PARALLELISM
+from reconciler.gateway.registry import read_rows
 from reconciler.gateway.retry import RetryPolicy
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 # Seconds before the first retry (doubling from there); tests set it small.
 RETRY_BASE_ENV = "RECONCILER_RETRY_BASE"
-# What parse_live reads of a key row (the rest of its ~60 fields is dropped on arrival).
-LIVE_KEY_FIELDS = (
-    "key_alias", "key_name", "models", "blocked", "metadata", "expires", *KEY_LIMIT_FIELDS
-)
 
 
 def open_client(args: argparse.Namespace) -> GatewayClient:
@@ -51,22 +49,16 @@ def open_client(args: argparse.Namespace) -> GatewayClient:
     )
 
 
-def read_live(client: GatewayClient, *, fallbacks: bool) -> LiveState:
+def read_live(client: GatewayClient, kinds: Collection[str]) -> LiveState:
+    """The live state of these kinds, each read by its gateway module."""
     # Taken before the first page: a key expired by then has surely expired.
     read_at = dt.datetime.now(dt.timezone.utc)
-    # Models and router settings are read while the key pages come in.
-    models = client.pool.submit(client.list_models)
-    router = client.pool.submit(client.router_settings) if fallbacks else None
-    rows = client.list_keys(fields=LIVE_KEY_FIELDS)
-    # The apply lease is a key of the gateway's but never part of any plan.
-    return parse_live(
-        without_lease_rows(rows), models.result(), router.result() if router else None, read_at
-    )
+    return parse_live(read_rows(client, kinds), read_at)
 
 
 def derive_plan(client: GatewayClient, estate: Estate) -> tuple[Plan, LiveState]:
     """The plan desired/ and the live gateway give now, stamped with desired/'s digest."""
-    live = read_live(client, fallbacks=estate.manages_fallbacks)
+    live = read_live(client, reads(estate))
     plan = replace(plan_changes(estate, live), desired_digest=desired_digest(estate))
     return plan, live
 

@@ -15,7 +15,7 @@ from reconciler.core.errors import (
     GatewayHTTPError,
     ReconcilerError,
 )
-from reconciler.core.live import parse_fallbacks
+from reconciler.core.kinds.routing.live import parse_fallbacks
 from reconciler.core.observe.health import Probe, assess, render_health
 from reconciler.core.observe.usage import UTC, Period, duration_seconds
 from reconciler.gateway.client import GatewayClient

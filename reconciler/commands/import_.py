@@ -10,11 +10,12 @@ import yaml
 
 from reconciler.commands.common import EXIT_OK, open_client, read_live
 from reconciler.commands.sources import read_sources
+from reconciler.core.engine.importer import import_live
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.importer import import_live
 from reconciler.core.input.desired import Estate, Settings
 from reconciler.core.input.loader import load_estate
 from reconciler.core.input.yamlsource import Source
+from reconciler.core.registry import KINDS
 from reconciler.core.render.import_yaml import IMPORTED_FILES, render_files, summary, summary_data
 
 
@@ -35,7 +36,7 @@ def run_import(args: argparse.Namespace) -> int:
         update={"settings": Settings(scope=scope, removed_agents=existing.settings.removed_agents)}
     )
     with open_client(args) as client:
-        live = read_live(client, fallbacks=True)
+        live = read_live(client, [k.name for k in KINDS])
     result = import_live(live, existing, write_scope=declared_scope is None, include=args.include)
     files = render_files(result)
     written = _write(out, files)

@@ -9,10 +9,11 @@ import datetime as dt
 from reconciler.commands.common import EXIT_OK, open_client
 from reconciler.commands.targets import desired_estate
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.holds import blocked_metadata, hold_metadata, incident_target
 from reconciler.core.input.desired import Estate
-from reconciler.core.live import HOLD_FIELD, LiveKey, parse_key
-from reconciler.core.rotation import still_working
+from reconciler.core.kinds.key.fields import HOLD_FIELD
+from reconciler.core.kinds.key.holds import blocked_metadata, hold_metadata, incident_target
+from reconciler.core.kinds.key.live import LiveKey, parse_key
+from reconciler.core.kinds.key.rotation import still_working
 from reconciler.gateway.client import GatewayClient
 
 

@@ -16,9 +16,9 @@ from reconciler.commands.common import (
     write_json,
 )
 from reconciler.commands.targets import all_trees, desired_estate, load_tree
+from reconciler.core.engine.plan import Plan
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.input.desired import json_schema
-from reconciler.core.plan import Plan
 from reconciler.core.render import render
 from reconciler.core.render.fit import fit_markdown
 

@@ -73,7 +73,7 @@ class Progress:
 
     def _step_text(self, result: StepResult) -> str:
         change = result.change
-        text = f"  [{MARKS[result.status]}] {change.action.value} {change.target}"
+        text = f"  [{MARKS[result.status]}] {change.action} {change.target}"
         return safe_text(text + (f": {result.message}" if result.message else ""))
 
     def _line(self, text: str) -> None:

@@ -13,9 +13,9 @@ import yaml
 
 from reconciler.commands.common import EXIT_OK, open_client, write_json
 from reconciler.commands.targets import desired_tree
+from reconciler.core.engine.live import parse_moment
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.input.desired import Estate
-from reconciler.core.live import parse_moment
 from reconciler.core.observe.usage import (
     UTC,
     Period,

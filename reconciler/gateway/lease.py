@@ -34,10 +34,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.core.errors import GatewayError, GatewayHTTPError, LeaseError
-from reconciler.gateway.client import GatewayClient
+
+if TYPE_CHECKING:
+    from reconciler.gateway.client import GatewayClient
 
 LEASE_ALIAS = "reconciler-lease"
 LEASE_FIELD = "reconciler_lease"

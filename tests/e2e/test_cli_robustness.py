@@ -217,6 +217,7 @@ def test_the_audit_log_records_each_apply_and_no_secret(gateway: Gateway, desire
     assert [(s["action"], s["status"]) for s in entries[0]["steps"]] == [
         ("create_model", "done"), ("create_model", "done"),
         ("create_key", "done"), ("create_key", "done")]
-    assert entries[1]["steps"] == [{"action": "update_key", "target": gateway.name("妮可"),
+    assert entries[1]["steps"] == [{"address": f"key.{gateway.name('妮可')}",
+                                    "action": "update_key", "target": gateway.name("妮可"),
                                     "status": "done", "message": "updated max_budget"}]
     assert read_json(tmp_path / "apply-report.json")["steps"] == entries[1]["steps"]

@@ -110,7 +110,7 @@ def test_every_action(gateway: Gateway, desired: Path, tmp_path: Path) -> None:
     ]
     update = data["changes"][1]
     assert update["before"]["max_budget"] == 50 and update["after"]["max_budget"] == 75
-    assert data["summary"]["block_key"] == 2 and data["format_version"] == 2
+    assert data["summary"]["block_key"] == 2 and data["format_version"] == 3
 
     apply(gateway, tmp_path)
     assert_converged(gateway, tmp_path)

@@ -76,7 +76,7 @@ def _plan(gw: Gateway, cwd: Path) -> tuple[int, dict[str, Any]]:
 def _ours(plan: dict[str, Any]) -> list[tuple[str, str]]:
     """The plan's changes but fallbacks: the real proxy's fallbacks are gateway-wide, and a
     suite sharing it may replace ours at any moment."""
-    return [(c["action"], c["target"]) for c in plan["changes"] if "fallback" not in c["action"]]
+    return [(c["action"], c["target"]) for c in plan["changes"] if c["kind"] != "routing"]
 
 
 def _scene_new_agent(gw: Gateway, cwd: Path, name: str, good: str, busy: str) -> str:

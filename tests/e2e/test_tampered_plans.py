@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.core.plan import digest_of
+from reconciler.core.engine.plan import digest_of
 from tests.e2e.gateways import Gateway
 from tests.e2e.harness import Result, agent, read_json, run_cli, standard_estate, write_desired
 
@@ -60,17 +60,23 @@ def _token(gw: Gateway, alias: str) -> str:
     return str(gw.live_keys()[alias]["token"])
 
 
+def _change(action: str, target: str, **fields: Any) -> dict[str, Any]:
+    """A well-formed saved change, as an attacker who knows the format would write it."""
+    verb, kind = action.split("_")
+    return {"address": f"{kind}.{target}", "action": action, "kind": kind, "verb": verb,
+            "target": target, "before": {}, "after": {}, **fields}
+
+
 def _key_change(action: str, alias: str, **fields: Any) -> Tamper:
     def make(gw: Gateway) -> dict[str, Any]:
         name = getattr(gw, alias) if alias.endswith("_alias") else gw.name(alias)
-        return {"action": action, "target": name, "key_id": _token(gw, name),
-                "before": {}, "after": {}, **fields}
+        return _change(action, name, ref=_token(gw, name), **fields)
     return make
 
 
 def _create_with_chosen_key(gw: Gateway) -> dict[str, Any]:
     name = gw.name("mole")
-    return {"action": "create_key", "target": name, "before": {}, "after": {
+    return {**_change("create_key", name), "after": {
         "key_alias": name, "key": f"sk-{gw.prefix}-chosen-by-attacker",
         "models": [gw.name("MiniMax-M2.5")],
         "metadata": {"managed_by": f"reconciler/{gw.prefix}", "agent": name}}}

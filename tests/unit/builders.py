@@ -3,10 +3,13 @@ shaped like LiteLLM's /key/list (return_full_object=true) and /model/info answer
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from pathlib import Path
 from typing import Any
 
+from reconciler.core import registry
+from reconciler.core.engine.live import LiveState
 from reconciler.core.errors import DesiredError
 from reconciler.core.input.desired import Estate
 from reconciler.core.input.loader import load_estate
@@ -132,3 +135,16 @@ def managed_model(
         params,
         info={**(info or {}), **MARKER, "reconciler": record},
     )
+
+
+def parse_live(
+    key_rows: list[dict[str, Any]],
+    model_rows: list[dict[str, Any]],
+    router_settings: dict[str, Any] | None = None,
+    read_at: dt.datetime | None = None,
+) -> LiveState:
+    """The live state of rows as the gateway modules read them (routing only when given)."""
+    rows: dict[str, Any] = {"key": key_rows, "model": model_rows}
+    if router_settings is not None:
+        rows["routing"] = router_settings
+    return registry.parse_live(rows, read_at)

@@ -7,13 +7,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.core.adopt import hash_name
-from reconciler.core.changes import Action
-from reconciler.core.diff import plan_changes
+from reconciler.core.engine.plan import Plan
+from reconciler.core.engine.planner import plan_changes
 from reconciler.core.errors import PlanError
-from reconciler.core.live import parse_live
-from reconciler.core.plan import Plan
-from tests.unit.builders import estate, key_row, model_row, token_of
+from reconciler.core.kinds.key.adopt import hash_name
+from tests.unit.builders import estate, key_row, model_row, parse_live, token_of
 
 HEAD = "config_models: [MiniMax-M2.5]\n"
 
@@ -45,8 +43,8 @@ def test_alias_taken_without_adopt_names_every_way_out() -> None:
 
 def test_adopt_true_stamps_marker_and_record_and_nothing_else() -> None:
     (change,) = plan(agent_yaml("妮可", ", adopt: true"), HAND_MADE).changes
-    assert (change.action, change.target, change.key_id) == (
-        Action.ADOPT_KEY, "妮可", HAND_MADE["token"])
+    assert (change.action, change.target, change.ref) == (
+        "adopt_key", "妮可", HAND_MADE["token"])
     assert set(change.after) == {"metadata"}  # alias already right, fields already equal
     metadata = change.after["metadata"]
     assert metadata["managed_by"] == "reconciler" and metadata["agent"] == "妮可"
@@ -67,7 +65,7 @@ def test_key_with_neither_alias_nor_agent_is_found_by_its_hash_name() -> None:
     name = hash_name(token_of("sk-bareKeyNoName00003"))
     assert name == "key-" + bare["token"][:12]
     (change,) = plan(agent_yaml(name, ", adopt: true"), bare).changes
-    assert change.action is Action.ADOPT_KEY and change.after["key_alias"] == name
+    assert change.action == "adopt_key" and change.after["key_alias"] == name
 
 
 def test_differing_fields_are_part_of_the_adopt_change() -> None:
@@ -97,7 +95,7 @@ def test_pinned_key_is_never_adopted() -> None:
     pinned = key_row(None, raw="sk-sileya-fixed-0001", metadata={"agent": "李狗蛋"})
     text = agent_yaml("李狗蛋", ", adopt: true") + f"pinned: [{{key_sha256: {pinned['token']}}}]\n"
     (change,) = plan(text, pinned).changes
-    assert change.action is Action.CREATE_KEY  # a new key; the pinned one is not looked at
+    assert change.action == "create_key"  # a new key; the pinned one is not looked at
 
 
 def test_hand_blocked_key_is_adopted_blocked_and_held() -> None:
@@ -130,7 +128,7 @@ models:
 def test_unmanaged_model_is_adopted_without_sending_its_secret() -> None:
     text = MODEL_YAML.format(rpm=60, extra="    adopt: true\n")
     (change,) = plan_changes(estate(text), parse_live([], [unmanaged_model(rpm=60)])).changes
-    assert (change.action, change.target) == (Action.ADOPT_MODEL, "m25")
+    assert (change.action, change.target) == ("adopt_model", "m25")
     assert change.after == {"model_info": {"managed_by": "reconciler"}}
     info = change.spec["model_info"]  # type: ignore[index]
     assert info["managed_by"] == "reconciler" and info["reconciler"]["sha256"]

@@ -8,23 +8,13 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.core.changes import (
-    BlockKey,
-    CreateKey,
-    CreateModel,
-    DeleteKey,
-    DeleteModel,
-    UnblockKey,
-    UpdateKey,
-    UpdateModel,
-)
-from reconciler.core.diff import plan_changes
+from reconciler.core.engine.changes import Change, Verb
+from reconciler.core.engine.plan import Plan
+from reconciler.core.engine.planner import plan_changes
 from reconciler.core.errors import SecretSinkError
-from reconciler.core.live import parse_live
-from reconciler.core.plan import Plan
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.executor import StepStatus, apply_plan
-from tests.unit.builders import estate, managed_model
+from tests.unit.builders import estate, managed_model, parse_live
 from tests.unit.fake_gateway import FakeGateway
 
 KEY_SPEC: dict[str, Any] = {
@@ -54,15 +44,15 @@ def test_changes_run_in_plan_order_with_the_right_bodies() -> None:
     fake = FakeGateway()
     plan = Plan(
         changes=(
-            DeleteModel(target="old", before={"model_name": "Old"}),
-            BlockKey(target="妮可", key_id="tok-nicole"),
-            UpdateKey(
-                target="阿强", before={"rpm_limit": 1}, after={"rpm_limit": 60}, key_id="tok-aqiang"
+            Change("model", Verb.DELETE, "old", before={"model_name": "Old"}),
+            Change("key", Verb.BLOCK, "妮可", ref="tok-nicole"),
+            Change("key", Verb.UPDATE,
+                target="阿强", before={"rpm_limit": 1}, after={"rpm_limit": 60}, ref="tok-aqiang"
             ),
-            CreateKey(target="李狗蛋", after=KEY_SPEC),
-            DeleteKey(target="旧的", key_id="tok-old"),
-            UnblockKey(target="小红", key_id="tok-red"),
-            CreateModel(
+            Change("key", Verb.CREATE, "李狗蛋", after=KEY_SPEC),
+            Change("key", Verb.DELETE, "旧的", ref="tok-old"),
+            Change("key", Verb.UNBLOCK, "小红", ref="tok-red"),
+            Change("model", Verb.CREATE,
                 target="m1",
                 after={
                     "model_name": "M1",
@@ -129,7 +119,8 @@ def test_update_model_patches_with_its_id_and_only_the_changed_params() -> None:
 
 def test_plan_that_creates_keys_refuses_to_start_without_a_sink() -> None:
     fake = FakeGateway()
-    plan = Plan(changes=(CreateModel(target="m1", after={}), CreateKey(target="a", after=KEY_SPEC)))
+    plan = Plan(changes=(Change("model", Verb.CREATE, "m1", after={}), Change("key", Verb.CREATE,
+                                                                              "a", after=KEY_SPEC)))
     with pytest.raises(SecretSinkError, match="--secrets-out FILE or --secrets-cmd CMD"):
         apply_plan(plan, fake.client(), None)
     assert fake.calls == []
@@ -139,9 +130,9 @@ def test_first_failure_stops_the_run_and_later_steps_are_not_attempted() -> None
     fake = FakeGateway(fail={"POST /key/update": (400, {"detail": "tpm_limit is invalid"})})
     plan = Plan(
         changes=(
-            UpdateKey(target="a", after={"tpm_limit": -1}, key_id="tok-a"),
-            UnblockKey(target="b", key_id="tok-b"),
-            BlockKey(target="c", key_id="tok-c"),
+            Change("key", Verb.UPDATE, "a", after={"tpm_limit": -1}, ref="tok-a"),
+            Change("key", Verb.UNBLOCK, "b", ref="tok-b"),
+            Change("key", Verb.BLOCK, "c", ref="tok-c"),
         )
     )
     seen: list[str] = []
@@ -164,7 +155,9 @@ def test_first_failure_stops_the_run_and_later_steps_are_not_attempted() -> None
 def test_failing_sink_creates_nothing_and_reports_no_secret() -> None:
     fake = FakeGateway()
     plan = Plan(
-        changes=(CreateKey(target="李狗蛋", after=KEY_SPEC), BlockKey(target="x", key_id="tok-x"))
+        changes=(Change("key", Verb.CREATE, "李狗蛋", after=KEY_SPEC), Change("key", Verb.BLOCK,
+                                                                           "x",
+                                                                           ref="tok-x"))
     )
     report = apply_plan(plan, fake.client(), RecordingSink(error="disk full"))
 
@@ -178,7 +171,8 @@ def test_failing_sink_creates_nothing_and_reports_no_secret() -> None:
 def test_client_error_on_generate_does_not_look_for_a_created_key() -> None:
     fake = FakeGateway(fail={"POST /key/generate": (400, {"error": {"message": "alias taken"}})})
     apply_plan(
-        Plan(changes=(CreateKey(target="a", after=KEY_SPEC),)), fake.client(), RecordingSink()
+        Plan(changes=(Change("key", Verb.CREATE, "a",
+                             after=KEY_SPEC),)), fake.client(), RecordingSink()
     )
     assert fake.routes == ["POST /key/generate"]
 
@@ -187,7 +181,7 @@ def test_update_model_sends_a_new_model_name() -> None:
     fake = FakeGateway()
     plan = Plan(
         changes=(
-            UpdateModel(
+            Change("model", Verb.UPDATE,
                 target="m",
                 after={"model_name": "N"},
                 spec={"model_info": {"managed_by": "reconciler"}},
@@ -231,8 +225,9 @@ def test_ctrl_c_mid_apply_still_reports_what_was_and_was_not_done() -> None:
 
     client = GatewayClient("http://fake", "sk-admin-0000000000",
                            transport=httpx.MockTransport(interrupt_second), parallelism=1)
-    plan = Plan(changes=(BlockKey(target="a", key_id="tok-a"), BlockKey(target="b", key_id="tok-b"),
-                         BlockKey(target="c", key_id="tok-c")))
+    plan = Plan(changes=(Change("key", Verb.BLOCK, "a", ref="tok-a"), Change("key", Verb.BLOCK,
+                                                                             "b", ref="tok-b"),
+                         Change("key", Verb.BLOCK, "c", ref="tok-c")))
     report = apply_plan(plan, client, None)
     assert [(s["target"], s["status"]) for s in report.data["steps"]] == [
         ("a", "done"), ("b", "failed"), ("c", "not_attempted")]

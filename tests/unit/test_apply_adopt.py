@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.core.changes import AdoptKey, AdoptModel, BlockKey, UnblockKey
-from reconciler.core.plan import Plan
+from reconciler.core.engine.changes import Change, Verb
+from reconciler.core.engine.plan import Plan
 from reconciler.gateway.executor import apply_plan
 from tests.unit.fake_gateway import FakeGateway
 
@@ -11,7 +11,7 @@ from tests.unit.fake_gateway import FakeGateway
 def test_adopt_key_is_one_key_update_that_never_regenerates() -> None:
     fake = FakeGateway()
     after = {"key_alias": "李狗蛋", "metadata": {"managed_by": "reconciler", "agent": "李狗蛋"}}
-    plan = Plan(changes=(AdoptKey(target="李狗蛋", after=after, key_id="tok-li"),))
+    plan = Plan(changes=(Change("key", Verb.ADOPT, "李狗蛋", after=after, ref="tok-li"),))
     report = apply_plan(plan, fake.client(), None)  # no sink: adoption creates no secret
     assert report.ok
     assert fake.calls == [("POST", "/key/update", {"key": "tok-li", **after})]
@@ -21,7 +21,7 @@ def test_adopt_model_patches_model_info_and_is_never_recreated() -> None:
     fake = FakeGateway()
     spec = {"model_info": {"id": "m25", "managed_by": "reconciler", "reconciler": {"sha256": "x"}}}
     # A None in `after` would re-create an updated model; an adopted one is only patched.
-    change = AdoptModel(target="m25", after={"model_info": {"note": None}}, spec=spec)
+    change = Change("model", Verb.ADOPT, "m25", after={"model_info": {"note": None}}, spec=spec)
     assert apply_plan(Plan(changes=(change,)), fake.client(), None).ok
     assert fake.routes == ["PATCH /model/m25/update"]
     body = fake.calls[0][2]
@@ -33,8 +33,8 @@ def test_block_and_unblock_record_that_the_tool_made_them() -> None:
     fake = FakeGateway()
     metadata = {"managed_by": "reconciler", "reconciler_applied": {"blocked": True}}
     plan = Plan(changes=(
-        BlockKey(target="a", key_id="tok-a", spec={"metadata": metadata}),
-        UnblockKey(target="b", key_id="tok-b"),  # a saved plan from before records
+        Change("key", Verb.BLOCK, "a", ref="tok-a", spec={"metadata": metadata}),
+        Change("key", Verb.UNBLOCK, "b", ref="tok-b"),  # a saved plan from before records
     ))
     assert apply_plan(plan, fake.client(), None).ok
     assert fake.calls == [  # apply order: unblocks before blocks

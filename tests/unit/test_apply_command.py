@@ -14,8 +14,8 @@ import pytest
 
 from reconciler.commands import common
 from reconciler.commands.cli import main
-from reconciler.core.changes import DeleteKey
-from reconciler.core.plan import Plan
+from reconciler.core.engine.changes import Change, Verb
+from reconciler.core.engine.plan import Plan
 from reconciler.gateway.client import GatewayClient
 from tests.unit.builders import key_row, managed_key, token_of
 
@@ -72,7 +72,7 @@ def test_a_forbidden_change_from_a_buggy_diff_is_refused_before_any_write(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     def buggy(estate: Any, live: Any) -> Plan:
-        return Plan(changes=(DeleteKey(target="sileya", key_id=token_of(PINNED_RAW)),))
+        return Plan(changes=(Change("key", Verb.DELETE, "sileya", ref=token_of(PINNED_RAW)),))
 
     monkeypatch.setattr(common, "plan_changes", buggy)
     assert _apply(tmp_path, "--force") == 1

@@ -10,7 +10,7 @@ import pytest
 
 from reconciler import __version__
 from reconciler.commands.audit import git_commit, record_apply, run_context
-from reconciler.core.changes import BlockKey, CreateKey
+from reconciler.core.engine.changes import Change, Verb
 from reconciler.gateway.executor import ApplyReport, StepResult, StepStatus
 
 RAW = "sk-RawSecretThatMustNeverBeLogged12345"
@@ -19,9 +19,10 @@ RAW = "sk-RawSecretThatMustNeverBeLogged12345"
 def _report(message: str = "created sk-...2345; secret delivered") -> ApplyReport:
     return ApplyReport(
         [
-            StepResult(CreateKey(target="妮可", after={"key_alias": "妮可"}), StepStatus.DONE,
+            StepResult(Change("key", Verb.CREATE, "妮可", after={"key_alias": "妮可"}),
+                       StepStatus.DONE,
                        message),
-            StepResult(BlockKey(target="old", key_id="tok"), StepStatus.FAILED,
+            StepResult(Change("key", Verb.BLOCK, "old", ref="tok"), StepStatus.FAILED,
                        "POST /key/block answered 500: boom"),
         ]
     )

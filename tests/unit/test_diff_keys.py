@@ -6,13 +6,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.core.changes import Action
-from reconciler.core.diff import plan_changes
+from reconciler.core.engine.plan import Plan
+from reconciler.core.engine.planner import plan_changes
 from reconciler.core.errors import PlanError
 from reconciler.core.input.desired import Estate
-from reconciler.core.live import parse_live
-from reconciler.core.plan import Plan
-from tests.unit.builders import estate, key_row, managed_key, model_row, token_of
+from tests.unit.builders import estate, key_row, managed_key, model_row, parse_live, token_of
 
 HEADER = "config_models: [MiniMax-M2.7, MiniMax-M2.5]\n"
 LIGOUDAN = """\
@@ -53,13 +51,13 @@ def key_untouched(plan: Plan) -> list[dict[str, str]]:
 
 
 def actions(plan: Plan) -> list[tuple[str, str]]:
-    return [(c.action.value, c.target) for c in plan.changes]
+    return [(c.action, c.target) for c in plan.changes]
 
 
 def test_new_agent_becomes_create_key_with_alias_models_and_marked_metadata() -> None:
     plan = plan_for(agents(LIGOUDAN))
     (change,) = plan.changes
-    assert (change.action, change.target) == (Action.CREATE_KEY, "李狗蛋")
+    assert (change.action, change.target) == ("create_key", "李狗蛋")
     record = change.after["metadata"].pop("reconciler_applied")
     assert set(record) == {"sha256", "blocked", "protected"}
     assert (record["blocked"], record["protected"]) == (False, False)
@@ -85,20 +83,20 @@ def test_matching_live_key_with_server_normalisations_needs_no_change() -> None:
     plan = plan_for(agents(LIGOUDAN), live)
     assert plan.changes == ()
     assert not plan.has_changes
-    assert (plan.existing_keys, plan.existing_models) == (1, 0)
+    assert (plan.existing.get("key"), plan.existing.get("model")) == (1, 0)
 
 
 def test_update_key_holds_only_the_fields_that_differ() -> None:
     live = managed_key("李狗蛋", blocked=False, **{**LIGOUDAN_LIVE, "rpm_limit": 10})
     (change,) = plan_for(agents(LIGOUDAN), live).changes
-    assert change.action is Action.UPDATE_KEY
+    assert change.action == "update_key"
     assert change.before == {"rpm_limit": 10, "metadata": live["metadata"]}
     # /key/update replaces metadata: the whole of it goes along, with the record refreshed.
     assert change.after["rpm_limit"] == 60
     assert change.after["metadata"]["reconciler_applied"]["sha256"]
     assert sorted(change.after) == ["metadata", "rpm_limit"]
-    assert change.key_id == live["token"]
-    assert change.key_name == live["key_name"]
+    assert change.ref == live["token"]
+    assert change.label == live["key_name"]
 
 
 def test_changed_models_and_metadata_are_both_in_one_update() -> None:
@@ -117,7 +115,7 @@ def test_blocked_agent_blocks_its_key_and_unblocked_agent_unblocks_it() -> None:
     live = managed_key("李狗蛋", blocked=False, **LIGOUDAN_LIVE)
     (block,) = plan_for(agents(blocked_agent), live).changes
     assert (block.action, block.before, block.after) == (
-        Action.BLOCK_KEY,
+        "block_key",
         {"blocked": False},
         {"blocked": True},
     )
@@ -125,8 +123,8 @@ def test_blocked_agent_blocks_its_key_and_unblocked_agent_unblocks_it() -> None:
     # Only a block the tool itself recorded is lifted when desired/ says blocked: false.
     live = managed_key("李狗蛋", blocked=True, applied={"blocked": True}, **LIGOUDAN_LIVE)
     (*_, unblock) = plan_for(agents(LIGOUDAN), live).changes
-    assert (unblock.action, unblock.after, unblock.key_id) == (
-        Action.UNBLOCK_KEY,
+    assert (unblock.action, unblock.after, unblock.ref) == (
+        "unblock_key",
         {"blocked": False},
         live["token"],
     )
@@ -135,8 +133,8 @@ def test_blocked_agent_blocks_its_key_and_unblocked_agent_unblocks_it() -> None:
 def test_removed_agent_is_blocked_by_default() -> None:
     gone = managed_key("妮可", models=["MiniMax-M2.5"])
     (change,) = plan_for(agents(LIGOUDAN), managed_key("李狗蛋", **LIGOUDAN_LIVE), gone).changes
-    assert (change.action, change.target, change.key_id) == (
-        Action.BLOCK_KEY,
+    assert (change.action, change.target, change.ref) == (
+        "block_key",
         "妮可",
         gone["token"],
     )
@@ -147,8 +145,8 @@ def test_removed_agent_is_deleted_when_settings_say_delete() -> None:
     gone = managed_key("妮可", blocked=True)
     desired = agents(LIGOUDAN, extra="settings: {removed_agents: delete}\n")
     (change,) = plan_for(desired, managed_key("李狗蛋", **LIGOUDAN_LIVE), gone).changes
-    assert (change.action, change.target, change.key_id) == (
-        Action.DELETE_KEY,
+    assert (change.action, change.target, change.ref) == (
+        "delete_key",
         "妮可",
         gone["token"],
     )
@@ -163,7 +161,7 @@ def test_unmanaged_key_is_never_changed_and_is_listed_untouched() -> None:
     stranger = key_row("alice-key", models=["gpt-4o-mini"], metadata={"team": "x"})
     plan = plan_for(agents(LIGOUDAN), stranger)
     assert actions(plan) == [("create_key", "李狗蛋")]
-    assert all(c.key_id != stranger["token"] for c in plan.changes)
+    assert all(c.ref != stranger["token"] for c in plan.changes)
     assert key_untouched(plan) == [
         {"kind": "unmanaged_key", "name": "alice-key", "detail": stranger["key_name"]}
     ]
@@ -221,7 +219,7 @@ def test_key_whose_secret_was_never_delivered_is_deleted_then_recreated() -> Non
     )
     plan = plan_for(agents(LIGOUDAN), lost)
     assert actions(plan) == [("delete_key", "李狗蛋"), ("create_key", "李狗蛋")]
-    assert plan.changes[0].key_id == lost["token"]
+    assert plan.changes[0].ref == lost["token"]
     assert plan.changes[1].after["key_alias"] == "李狗蛋"
 
 

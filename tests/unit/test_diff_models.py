@@ -6,13 +6,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.core.changes import Action
-from reconciler.core.diff import plan_changes
+from reconciler.core.engine.plan import Plan
+from reconciler.core.engine.planner import plan_changes
 from reconciler.core.errors import PlanError
 from reconciler.core.input.desired import Estate
-from reconciler.core.live import parse_live
-from reconciler.core.plan import Plan
-from tests.unit.builders import estate, managed_model, model_row
+from tests.unit.builders import estate, managed_model, model_row, parse_live
 
 PARAMS: dict[str, Any] = {
     "model": "minimax/MiniMax-M2.5",
@@ -48,7 +46,7 @@ def plan_for(wanted: Estate, *rows: dict[str, Any]) -> Plan:
 
 def test_new_model_is_created_with_id_marker_and_record_in_model_info() -> None:
     (change,) = plan_for(desired()).changes
-    assert (change.action, change.target) == (Action.CREATE_MODEL, "minimax-m2-5")
+    assert (change.action, change.target) == ("create_model", "minimax-m2-5")
     assert change.after == {
         "model_name": "MiniMax-M2.5",
         "litellm_params": PARAMS,
@@ -72,7 +70,7 @@ def test_live_row_hiding_api_key_and_adding_defaults_needs_no_change() -> None:
     plan = plan_for(desired(), row)
     assert plan.changes == ()
     assert plan.warnings == ()
-    assert (plan.existing_keys, plan.existing_models) == (0, 1)
+    assert (plan.existing.get("key"), plan.existing.get("model")) == (0, 1)
 
 
 def test_masked_secret_shown_by_the_gateway_is_not_a_change() -> None:
@@ -84,7 +82,7 @@ def test_masked_secret_shown_by_the_gateway_is_not_a_change() -> None:
 def test_changed_visible_param_is_an_update_of_that_param_only() -> None:
     row = managed_model("minimax-m2-5", "MiniMax-M2.5", PARAMS, INFO)
     (change,) = plan_for(desired(rpm=300), row).changes
-    assert change.action is Action.UPDATE_MODEL
+    assert change.action == "update_model"
     assert change.before == {"litellm_params": {"rpm": 120}}
     assert change.after == {"litellm_params": {"rpm": 300}}
     assert change.spec is not None
@@ -116,7 +114,7 @@ def test_managed_model_gone_from_desired_is_deleted() -> None:
     keep = managed_model("minimax-m2-5", "MiniMax-M2.5", PARAMS, INFO)
     gone = managed_model("old-model", "Old", {"model": "openai/gpt-4o-mini"})
     (change,) = plan_for(desired(), keep, gone).changes
-    assert (change.action, change.target) == (Action.DELETE_MODEL, "old-model")
+    assert (change.action, change.target) == ("delete_model", "old-model")
     assert change.before == {"model_name": "Old"}
 
 
@@ -157,5 +155,5 @@ def test_info_rows_without_an_id_are_ignored() -> None:
     wildcard = {"model_name": "openai/*", "litellm_params": {"model": "openai/*"}}
     keep = managed_model("minimax-m2-5", "MiniMax-M2.5", PARAMS, INFO)
     live = parse_live([], [CONFIG_M27, keep, wildcard])
-    assert sorted(m.id for m in live.models) == ["cfg-1", "minimax-m2-5"]
+    assert sorted(m.id for m in live.part("model")) == ["cfg-1", "minimax-m2-5"]
     assert plan_changes(desired(), live).changes == ()

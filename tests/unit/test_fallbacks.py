@@ -6,13 +6,11 @@ import json
 
 import httpx
 
-from reconciler.core.changes import Action
-from reconciler.core.diff import plan_changes
+from reconciler.core.engine.planner import plan_changes
 from reconciler.core.input.yamlsource import Source
-from reconciler.core.live import parse_live
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.executor import apply_plan
-from tests.unit.builders import estate, problems_of
+from tests.unit.builders import estate, parse_live, problems_of
 
 MODELS = "config_models: [A, B, C]\n"
 
@@ -22,11 +20,11 @@ def test_declared_fallbacks_become_one_whole_list_change() -> None:
     live = parse_live([], [], {"fallbacks": [{"A": ["B"]}, {"C": ["A"]}]})
     plan = plan_changes(desired, live)
     [change] = plan.changes
-    assert change.action is Action.UPDATE_FALLBACKS and change.target == "fallbacks"
+    assert change.action == "update_routing" and change.target == "fallbacks"
     assert change.before == {"A": ["B"], "B": None, "C": ["A"]}
     assert change.after == {"A": ["B", "C"], "B": ["C"], "C": None}
     assert change.spec == {"fallbacks": [{"A": ["B", "C"]}, {"B": ["C"]}]}
-    assert plan.manages_fallbacks
+    assert ("routing" in plan.reads)
 
 
 def test_equal_fallbacks_plan_nothing_and_null_means_none() -> None:
@@ -38,7 +36,7 @@ def test_equal_fallbacks_plan_nothing_and_null_means_none() -> None:
 
 def test_undeclared_fallbacks_are_left_alone() -> None:
     plan = plan_changes(estate(MODELS), parse_live([], [], {"fallbacks": [{"A": ["B"]}]}))
-    assert not plan.changes and not plan.manages_fallbacks
+    assert not plan.changes and "routing" not in plan.reads
 
 
 def test_fallback_mistakes_are_located() -> None:

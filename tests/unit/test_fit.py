@@ -8,13 +8,12 @@ import pytest
 
 from reconciler.commands.cli import main
 from reconciler.commands.plan import write_fitted
-from reconciler.core.diff import plan_changes
+from reconciler.core.engine.plan import Plan
+from reconciler.core.engine.planner import plan_changes
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.live import parse_live
-from reconciler.core.plan import Plan
 from reconciler.core.render import render
 from reconciler.core.render.fit import GITHUB_COMMENT_LIMIT, fit_markdown
-from tests.unit.builders import estate
+from tests.unit.builders import estate, parse_live
 
 NOTE = "Full plan: https://example.test/run/1"
 

@@ -8,25 +8,22 @@ from typing import Any
 
 import pytest
 
-from reconciler.core.changes import (
-    BlockKey,
-    Change,
-    CreateKey,
-    CreateModel,
-    DeleteKey,
-    DeleteModel,
-    UnblockKey,
-    UpdateFallbacks,
-    UpdateKey,
-    UpdateModel,
-)
-from reconciler.core.diff import plan_changes
+from reconciler.core.engine.changes import Change, Verb
+from reconciler.core.engine.guard import Guard, GuardContext
+from reconciler.core.engine.live import LiveState
+from reconciler.core.engine.plan import Plan
+from reconciler.core.engine.planner import plan_changes
 from reconciler.core.errors import ForbiddenChangeError
-from reconciler.core.guard import Guard, GuardContext
-from reconciler.core.live import LiveState, parse_live
-from reconciler.core.plan import Plan
 from reconciler.gateway.executor import StepStatus, apply_plan
-from tests.unit.builders import estate, key_row, managed_key, managed_model, model_row, token_of
+from tests.unit.builders import (
+    estate,
+    key_row,
+    managed_key,
+    managed_model,
+    model_row,
+    parse_live,
+    token_of,
+)
 from tests.unit.fake_gateway import FakeGateway
 
 PINNED_RAW = "sk-sileya-fixed-0001"
@@ -79,10 +76,10 @@ def honest_plan() -> Plan:
 
 def test_every_change_of_the_honest_plan_passes() -> None:
     plan = honest_plan()
-    key_fields = {name for c in plan.changes if c.action.value.endswith("_key") for name in c.after}
+    key_fields = {name for c in plan.changes if c.action.endswith("_key") for name in c.after}
     assert "duration" in key_fields  # every field the diff writes is one the guard allows
-    assert {c.action.value for c in plan.changes} == {
-        "update_model", "update_fallbacks", "create_key", "update_key", "delete_model"}
+    assert {c.action for c in plan.changes} == {
+        "update_model", "update_routing", "create_key", "update_key", "delete_model"}
     for change in plan.changes:
         guard()(change)
 
@@ -107,84 +104,86 @@ MODEL_SPEC: dict[str, Any] = {
     ("change", "message"),
     [
         # Case 1 of the hardening issue: the pinned key, by its sha256, with any action.
-        (DeleteKey(target="sileya", key_id=PINNED),
+        (Change("key", Verb.DELETE, "sileya", ref=PINNED),
          "refused delete_key 'sileya': that key is pinned and is never changed"),
-        (UpdateKey(target="sileya", key_id=PINNED, after={"models": ["MiniMax-M2.5"]}),
+        (Change("key", Verb.UPDATE, "sileya", ref=PINNED, after={"models": ["MiniMax-M2.5"]}),
          "refused update_key 'sileya': that key is pinned and is never changed"),
-        (BlockKey(target="sileya", key_id=PINNED, after={"blocked": True}),
+        (Change("key", Verb.BLOCK, "sileya", ref=PINNED, after={"blocked": True}),
          "refused block_key 'sileya': that key is pinned and is never changed"),
         # Named by the raw value LiteLLM also accepts: not a live token, refused all the same.
-        (DeleteKey(target="sileya", key_id=PINNED_RAW),
+        (Change("key", Verb.DELETE, "sileya", ref=PINNED_RAW),
          "refused delete_key 'sileya': no live key has that key_id"),
         # A key this tool did not create, and one of another scope.
-        (UpdateKey(target="legacy", key_id=LEGACY, after={"rpm_limit": 1}),
+        (Change("key", Verb.UPDATE, "legacy", ref=LEGACY, after={"rpm_limit": 1}),
          "refused update_key 'legacy': that key is not managed by this scope "
          "(not created by this tool)"),
-        (DeleteKey(target="legacy", key_id=LEGACY),
+        (Change("key", Verb.DELETE, "legacy", ref=LEGACY),
          "refused delete_key 'legacy': that key is not managed by this scope "
          "(not created by this tool)"),
-        (BlockKey(target="other", key_id=OTHER, after={"blocked": True}),
+        (Change("key", Verb.BLOCK, "other", ref=OTHER, after={"blocked": True}),
          "refused block_key 'other': that key is not managed by this scope "
          "(marker reconciler/b)"),
         # Object and action disagree.
-        (DeleteKey(target="妮可", key_id=LEGACY),
+        (Change("key", Verb.DELETE, "妮可", ref=LEGACY),
          "refused delete_key '妮可': that key is not managed by this scope "
          "(not created by this tool)"),
-        (UpdateKey(target="李狗蛋", key_id=NICOLE, after={"rpm_limit": 1}),
+        (Change("key", Verb.UPDATE, "李狗蛋", ref=NICOLE, after={"rpm_limit": 1}),
          "refused update_key '李狗蛋': that key_id belongs to the key aliased '妮可', "
          "not '李狗蛋'"),
-        (UpdateKey(target="妮可", key_id=NICOLE, after={"models": []}),
+        (Change("key", Verb.UPDATE, "妮可", ref=NICOLE, after={"models": []}),
          "refused update_key '妮可': its models must be a non-empty list "
          "(LiteLLM reads [] as every model)"),
-        (UpdateKey(target="妮可", key_id=NICOLE, after={"metadata": {"agent": "妮可"}}),
+        (Change("key", Verb.UPDATE, "妮可", ref=NICOLE, after={"metadata": {"agent": "妮可"}}),
          "refused update_key '妮可': its metadata must keep this scope's marker (reconciler)"),
-        (UpdateKey(target="妮可", key_id=NICOLE, after={"key_alias": "x", "team_id": "t"}),
+        (Change("key", Verb.UPDATE, "妮可", ref=NICOLE, after={"key_alias": "x", "team_id": "t"}),
          "refused update_key '妮可': it sets fields the tool never writes: key_alias, team_id"),
-        (UpdateKey(target="妮可", after={"rpm_limit": 1}),
+        (Change("key", Verb.UPDATE, "妮可", after={"rpm_limit": 1}),
          "refused update_key '妮可': it names no key_id"),
-        (BlockKey(target="妮可", key_id=NICOLE, after={"models": []}),
+        (Change("key", Verb.BLOCK, "妮可", ref=NICOLE, after={"models": []}),
          "refused block_key '妮可': it carries ['models']"),
-        (CreateKey(target="李狗蛋", after={**NEW_KEY, "key": "sk-chosen-by-attacker-01"}),
+        (Change("key", Verb.CREATE, "李狗蛋", after={**NEW_KEY, "key": "sk-chosen-by-attacker-01"}),
          "refused create_key '李狗蛋': a key's secret is generated by the gateway, "
          "never set by a plan"),
-        (CreateKey(target="李狗蛋", after={**NEW_KEY, "models": []}),
+        (Change("key", Verb.CREATE, "李狗蛋", after={**NEW_KEY, "models": []}),
          "refused create_key '李狗蛋': its models must be a non-empty list "
          "(LiteLLM reads [] as every model)"),
-        (CreateKey(target="李狗蛋", after={**NEW_KEY, "key_alias": "sileya"}),
+        (Change("key", Verb.CREATE, "李狗蛋", after={**NEW_KEY, "key_alias": "sileya"}),
          "refused create_key '李狗蛋': its key_alias differs from its target"),
-        (CreateKey(target="sileya", after={**NEW_KEY, "key_alias": "sileya"}),
+        (Change("key", Verb.CREATE, "sileya", after={**NEW_KEY, "key_alias": "sileya"}),
          "refused create_key 'sileya': that alias is pinned"),
-        (CreateKey(target="legacy", after={**NEW_KEY, "key_alias": "legacy"}),
+        (Change("key", Verb.CREATE, "legacy", after={**NEW_KEY, "key_alias": "legacy"}),
          "refused create_key 'legacy': that alias is held by a key outside this scope "
          "(not created by this tool)"),
-        (CreateKey(target="妮可", after={**NEW_KEY, "key_alias": "妮可"}),
+        (Change("key", Verb.CREATE, "妮可", after={**NEW_KEY, "key_alias": "妮可"}),
          "refused create_key '妮可': a working managed key with that alias exists"),
-        (CreateKey(target="李狗蛋", key_id=NICOLE, after=NEW_KEY),
+        (Change("key", Verb.CREATE, "李狗蛋", ref=NICOLE, after=NEW_KEY),
          "refused create_key '李狗蛋': a new key has no key_id"),
         # Models: config.yaml, unmanaged, unknown, and bodies that drop the marker.
-        (DeleteModel(target="cfg"),
+        (Change("model", Verb.DELETE, "cfg"),
          "refused delete_model 'cfg': that model is not managed by this scope "
          "(the gateway's config.yaml)"),
-        (DeleteModel(target="hand"),
+        (Change("model", Verb.DELETE, "hand"),
          "refused delete_model 'hand': that model is not managed by this scope "
          "(not created by this tool)"),
-        (DeleteModel(target="nowhere"),
+        (Change("model", Verb.DELETE, "nowhere"),
          "refused delete_model 'nowhere': no live model has that id"),
-        (UpdateModel(target="hand", after={"model_name": "X"}, spec=MODEL_SPEC),
+        (Change("model", Verb.UPDATE, "hand", after={"model_name": "X"}, spec=MODEL_SPEC),
          "refused update_model 'hand': that model is not managed by this scope "
          "(not created by this tool)"),
-        (UpdateModel(target="m25", after={"model_info": {"managed_by": None}}, spec=MODEL_SPEC),
+        (Change("model", Verb.UPDATE, "m25", after={"model_info": {"managed_by": None}},
+                spec=MODEL_SPEC),
          "refused update_model 'm25': its model_info must keep this scope's marker (reconciler)"),
-        (UpdateModel(target="m25", after={"model_name": "X"},
+        (Change("model", Verb.UPDATE, "m25", after={"model_name": "X"},
                      spec={**MODEL_SPEC, "model_info": {"id": "cfg", **MARKER}}),
          "refused update_model 'm25': its model_info.id differs from its target"),
-        (CreateModel(target="cfg", after={**MODEL_SPEC, "model_info": {"id": "cfg", **MARKER}}),
+        (Change("model", Verb.CREATE, "cfg", after={**MODEL_SPEC, "model_info": {"id": "cfg",
+                                                                                 **MARKER}}),
          "refused create_model 'cfg': a model with that id already exists "
          "(the gateway's config.yaml)"),
-        (CreateModel(target="new", after={**MODEL_SPEC, "model_info": {"id": "new"}}),
+        (Change("model", Verb.CREATE, "new", after={**MODEL_SPEC, "model_info": {"id": "new"}}),
          "refused create_model 'new': its model_info must keep this scope's marker (reconciler)"),
-        (UpdateFallbacks(target="fallbacks", spec={"fallbacks": []}),
-         "refused update_fallbacks 'fallbacks': it is not the fallback routing desired/ declares"),
+        (Change("routing", Verb.UPDATE, "fallbacks", spec={"fallbacks": []}),
+         "refused update_routing 'fallbacks': it is not the fallback routing desired/ declares"),
     ],
 )
 def test_tampered_changes_are_refused(change: Change, message: str) -> None:
@@ -193,7 +192,7 @@ def test_tampered_changes_are_refused(change: Change, message: str) -> None:
 
 def test_fallbacks_are_never_written_when_desired_leaves_them_alone() -> None:
     without = estate(ESTATE.split("fallbacks:")[0])
-    honest = next(c for c in honest_plan().changes if c.action.value == "update_fallbacks")
+    honest = next(c for c in honest_plan().changes if c.action == "update_routing")
     with pytest.raises(ForbiddenChangeError, match="desired/ does not declare fallbacks"):
         Guard(GuardContext.build(without, live()))(honest)
 
@@ -201,13 +200,14 @@ def test_fallbacks_are_never_written_when_desired_leaves_them_alone() -> None:
 def test_a_pinned_alias_is_protected_even_when_its_sha256_is_not_given() -> None:
     by_alias = estate(ESTATE.replace(f", key_sha256: {PINNED}", ""))
     with pytest.raises(ForbiddenChangeError, match="pinned"):
-        Guard(GuardContext.build(by_alias, live()))(UnblockKey(target="sileya", key_id=PINNED))
+        Guard(GuardContext.build(by_alias, live()))(Change("key", Verb.UNBLOCK, "sileya",
+                                                           ref=PINNED))
 
 
 def test_executor_runs_the_guard_before_any_call_and_stops() -> None:
     fake = FakeGateway()
-    honest = next(c for c in honest_plan().changes if c.action.value == "update_key")
-    plan = Plan(changes=(honest, replace(honest, key_id=PINNED, target="sileya")))
+    honest = next(c for c in honest_plan().changes if c.action == "update_key")
+    plan = Plan(changes=(honest, replace(honest, ref=PINNED, target="sileya")))
     report = apply_plan(plan, fake.client(), None, guard=guard())
     assert [r.status for r in report.results] == [StepStatus.FAILED, StepStatus.NOT_ATTEMPTED]
     assert report.results[0].message == (
@@ -221,7 +221,7 @@ def test_a_key_whose_secret_was_lost_may_be_replaced() -> None:
     state = parse_live([lost], [])
     plan = plan_changes(estate(ESTATE.split("fallbacks:")[0]), state)
     replacing = [c for c in plan.changes if c.target == "妮可"]
-    assert [c.action.value for c in replacing] == ["delete_key", "create_key"]
+    assert [c.action for c in replacing] == ["delete_key", "create_key"]
     check = Guard(GuardContext.build(estate(ESTATE), state))
     for change in replacing:
         check(change)

@@ -7,12 +7,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.core.changes import AdoptKey, AdoptModel, BlockKey, Change, UnblockKey
-from reconciler.core.diff import plan_changes
+from reconciler.core.engine.changes import Change, Verb
+from reconciler.core.engine.guard import Guard, GuardContext
+from reconciler.core.engine.planner import plan_changes
 from reconciler.core.errors import ForbiddenChangeError
-from reconciler.core.guard import Guard, GuardContext
-from reconciler.core.live import parse_live
-from tests.unit.builders import estate, key_row, managed_key, model_row, token_of
+from tests.unit.builders import estate, key_row, managed_key, model_row, parse_live, token_of
 
 ESTATE = estate(
     "pinned: [{alias: sileya}]\nconfig_models: [MiniMax-M2.5]\n"
@@ -47,7 +46,7 @@ def refused(change: Change) -> str:
 
 def test_the_honest_adoption_plan_passes() -> None:
     plan = plan_changes(ESTATE, LIVE)
-    assert {c.action.value for c in plan.changes} == {"adopt_key", "adopt_model"}
+    assert {c.action for c in plan.changes} == {"adopt_key", "adopt_model"}
     for change in plan.changes:
         GUARD(change)
 
@@ -61,42 +60,45 @@ def test_the_honest_adoption_plan_passes() -> None:
     ],
 )
 def test_adopting_pinned_or_managed_keys_is_refused(raw: str, alias: str, message: str) -> None:
-    assert message in refused(AdoptKey(target=alias, after=dict(STAMP), key_id=token_of(raw)))
+    assert message in refused(Change("key", Verb.ADOPT, alias, after=dict(STAMP),
+                                     ref=token_of(raw)))
 
 
 def test_adoption_must_name_the_key_rightly_and_stamp_it() -> None:
     bare = token_of("sk-bareKeyNoAlias0001")
-    assert "set the key's alias" in refused(AdoptKey(target="阿强", after=STAMP, key_id=bare))
+    assert "set the key's alias" in refused(Change("key", Verb.ADOPT, "阿强", after=STAMP,
+                                                   ref=bare))
     taken = {**STAMP, "key_alias": "妮可"}
     assert "already holds that alias" in refused(
-        AdoptKey(target="妮可", after=taken, key_id=bare))
+        Change("key", Verb.ADOPT, "妮可", after=taken, ref=bare))
     hand = HAND["token"]
-    assert "aliased '妮可'" in refused(AdoptKey(target="x", after=STAMP, key_id=hand))
-    assert "must stamp" in refused(AdoptKey(target="妮可", after={}, key_id=hand))
+    assert "aliased '妮可'" in refused(Change("key", Verb.ADOPT, "x", after=STAMP, ref=hand))
+    assert "must stamp" in refused(Change("key", Verb.ADOPT, "妮可", after={}, ref=hand))
     unblock: dict[str, Any] = {**STAMP, "blocked": False}
-    assert "never unblocks" in refused(AdoptKey(target="妮可", after=unblock, key_id=hand))
+    assert "never unblocks" in refused(Change("key", Verb.ADOPT, "妮可", after=unblock, ref=hand))
     secret = {**STAMP, "key": "sk-chosenByAPlan00001"}
-    assert "never set by a plan" in refused(AdoptKey(target="妮可", after=secret, key_id=hand))
+    assert "never set by a plan" in refused(Change("key", Verb.ADOPT, "妮可", after=secret,
+                                                   ref=hand))
 
 
 def test_only_an_unmarked_db_model_is_adopted() -> None:
     spec = {"model_name": "B", "litellm_params": {"model": "x/y"},
             "model_info": {"id": "b", "managed_by": "reconciler"}}
-    assert "only a model no scope manages" in refused(AdoptModel(target="b", spec=spec))
+    assert "only a model no scope manages" in refused(Change("model", Verb.ADOPT, "b", spec=spec))
     spec = {**spec, "model_info": {"id": "cfg", "managed_by": "reconciler"}}
-    assert "config.yaml" in refused(AdoptModel(target="cfg", spec=spec))
+    assert "config.yaml" in refused(Change("model", Verb.ADOPT, "cfg", spec=spec))
 
 
 def test_a_held_key_is_never_unblocked_by_a_plan() -> None:
     held = token_of("sk-heldKeyRawValue0001")
     assert "that key is held" in refused(
-        UnblockKey(target="held", after={"blocked": False}, key_id=held))
-    GUARD(UnblockKey(target="mine", after={"blocked": False},
-                     key_id=token_of("sk-toolBlockedKey0001")))
+        Change("key", Verb.UNBLOCK, "held", after={"blocked": False}, ref=held))
+    GUARD(Change("key", Verb.UNBLOCK, "mine", after={"blocked": False},
+                     ref=token_of("sk-toolBlockedKey0001")))
 
 
 def test_a_recorded_block_keeps_the_marker() -> None:
     mine = token_of("sk-toolBlockedKey0001")
-    change = BlockKey(target="mine", after={"blocked": True}, key_id=mine,
+    change = Change("key", Verb.BLOCK, "mine", after={"blocked": True}, ref=mine,
                       spec={"metadata": {"managed_by": "reconciler/b"}})
     assert "must keep this scope's marker" in refused(change)

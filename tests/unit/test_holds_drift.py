@@ -6,16 +6,14 @@ from typing import Any
 
 import pytest
 
-from reconciler.core.changes import Action
-from reconciler.core.diff import plan_changes
-from reconciler.core.diff_keys import key_spec
-from reconciler.core.diff_models import model_record
+from reconciler.core.engine.plan import Plan
+from reconciler.core.engine.planner import plan_changes
 from reconciler.core.errors import PlanError
-from reconciler.core.holds import incident_target
 from reconciler.core.input.yamlsource import Source
-from reconciler.core.live import parse_live
-from reconciler.core.plan import Plan
-from tests.unit.builders import estate, key_row, managed_key, managed_model, problems_of
+from reconciler.core.kinds.key.holds import incident_target
+from reconciler.core.kinds.key.metadata import key_spec
+from reconciler.core.kinds.model.spec import model_record
+from tests.unit.builders import estate, key_row, managed_key, managed_model, parse_live, problems_of
 
 HEAD = "config_models: [MiniMax-M2.5]\n"
 LI = "agents:\n  - {{name: 李狗蛋, owner: sileya, models: [MiniMax-M2.5], rpm_limit: 60{extra}}}\n"
@@ -57,7 +55,7 @@ def test_a_block_from_before_records_is_held_too() -> None:
 def test_a_block_desired_made_is_lifted_when_desired_says_so() -> None:
     tool_blocked = applied_key(", blocked: true", blocked=True)
     (change,) = plan("", tool_blocked).changes
-    assert change.action is Action.UNBLOCK_KEY
+    assert change.action == "unblock_key"
     assert change.spec["metadata"]["reconciler_applied"]["blocked"] is False  # type: ignore
 
 
@@ -68,7 +66,7 @@ def test_reconciler_block_reason_shows_and_desired_blocked_absorbs_it() -> None:
     (entry,) = plan("", key).holds
     assert "spend 10x" in entry.detail and "2026-11-25T10:00:00+00:00" in entry.detail
     (absorb,) = plan(", blocked: true", key).changes
-    assert absorb.action is Action.UPDATE_KEY and "hold becomes desired state" in str(absorb.reason)
+    assert absorb.action == "update_key" and "hold becomes desired state" in str(absorb.reason)
     assert "reconciler_hold" not in absorb.after["metadata"]
     assert absorb.after["metadata"]["reconciler_applied"]["blocked"] is True
 
@@ -77,7 +75,7 @@ def test_updating_a_held_key_keeps_it_blocked_and_keeps_the_hold() -> None:
     metadata = {**applied_key()["metadata"], "reconciler_hold": {"reason": "x", "at": "t"}}
     key = applied_key(blocked=True, metadata=metadata)
     (change,) = plan("", {**key, "rpm_limit": 5}).changes
-    assert change.action is Action.UPDATE_KEY and "blocked" not in change.after
+    assert change.action == "update_key" and "blocked" not in change.after
     assert change.after["metadata"]["reconciler_hold"] == {"reason": "x", "at": "t"}
 
 
@@ -93,7 +91,7 @@ def test_drift_is_a_live_change_a_desired_change_is_not() -> None:
 
 def test_unblocked_by_hand_is_drift() -> None:
     (change,) = plan(", blocked: true", applied_key(", blocked: true", blocked=False)).changes
-    assert change.action is Action.BLOCK_KEY and change.drift is True
+    assert change.action == "block_key" and change.drift is True
 
 
 def test_ignored_fields_are_not_compared_and_kept_when_writing() -> None:
@@ -111,7 +109,7 @@ def test_protected_key_is_never_retired() -> None:
     gone = applied_key(", protected: true")
     other = "agents:\n  - {name: 妮可, owner: x, models: [MiniMax-M2.5]}\n"
     result = plan_changes(estate(HEAD + other), parse_live([gone], []))
-    assert [c.action for c in result.changes] == [Action.CREATE_KEY]
+    assert [c.action for c in result.changes] == ["create_key"]
     assert any("is protected" in w for w in result.warnings)
 
 
@@ -158,7 +156,7 @@ def test_ignore_fields_names_are_checked() -> None:
 
 def test_incident_target_refuses_pinned_foreign_and_missing() -> None:
     desired = estate(HEAD + LI.format(extra="") + "pinned: [{alias: sileya}]\n")
-    keys = parse_live([applied_key(), key_row("sileya"), key_row("legacy")], []).keys
+    keys = parse_live([applied_key(), key_row("sileya"), key_row("legacy")], []).part("key")
     assert incident_target(desired, keys, "李狗蛋").alias == "李狗蛋"
     for agent, message in (("sileya", "pinned"), ("legacy", "not by scope"),
                            ("nobody", "no key of agent")):
@@ -189,7 +187,7 @@ def test_an_incident_block_on_a_desired_block_outlives_a_later_blocked_false() -
     metadata = {**tool["metadata"], "reconciler_hold": {"reason": "fraud", "at": "t"}}
     incident = {**tool, "metadata": metadata}
     lifted = plan("", incident)  # desired/ now says blocked: false: recorded, not unblocked
-    assert [c.action for c in lifted.changes] == [Action.UPDATE_KEY]
+    assert [c.action for c in lifted.changes] == ["update_key"]
     assert "blocked" not in lifted.changes[0].after
     assert lifted.changes[0].after["metadata"]["reconciler_hold"]["reason"] == "fraud"
     assert [h.name for h in lifted.holds] == ["李狗蛋"]

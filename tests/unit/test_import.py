@@ -7,13 +7,12 @@ from typing import Any
 
 import yaml
 
-from reconciler.core.changes import Action
-from reconciler.core.diff import plan_changes
-from reconciler.core.importer import import_live
+from reconciler.core.engine.importer import import_live
+from reconciler.core.engine.live import LiveState
+from reconciler.core.engine.planner import plan_changes
 from reconciler.core.input.desired import Estate
 from reconciler.core.input.loader import load_estate
 from reconciler.core.input.yamlsource import Source
-from reconciler.core.live import LiveState, parse_live
 from reconciler.core.render.import_yaml import (
     AGENTS_FILE,
     GATEWAY_FILE,
@@ -21,7 +20,7 @@ from reconciler.core.render.import_yaml import (
     render_files,
     summary,
 )
-from tests.unit.builders import estate, key_row, managed_key, model_row, problems_of
+from tests.unit.builders import estate, key_row, managed_key, model_row, parse_live, problems_of
 
 RAW = {
     "li": "sk-liGouDanRawKey000001",
@@ -65,7 +64,7 @@ def imported(existing: Estate = PINNED, **kwargs: Any) -> dict[str, Any]:
 def test_one_agent_per_key_named_by_alias_then_agent_then_hash() -> None:
     result = import_live(live_state(), PINNED, write_scope=True)
     names = {a.data["name"]: a.source for a in result.agents}
-    bare = live_state().keys[2].token
+    bare = live_state().part("key")[2].token
     assert names == {
         "妮可": "key_alias",
         "李狗蛋": "metadata.agent",
@@ -135,7 +134,7 @@ def test_written_files_load_and_plan_only_adoptions_once_filled_in() -> None:
     desired = load_estate([*filled, Source("pinned.yaml", "pinned: [{alias: sileya}]\n")])
     assert desired.fallbacks == {"MiniMax-M2.7": ("MiniMax-M2.5",)}
     plan = plan_changes(desired, live)
-    assert {c.action for c in plan.changes} == {Action.ADOPT_KEY, Action.ADOPT_MODEL}
+    assert {c.action for c in plan.changes} == {"adopt_key", "adopt_model"}
     for raw in RAW.values():
         assert all(raw not in body for body in text.values())
 

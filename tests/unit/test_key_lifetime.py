@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.core.changes import Action
 from reconciler.core.input.yamlsource import Source
 from tests.unit.builders import managed_key, problems_of
 from tests.unit.test_diff_keys import HEADER, LIGOUDAN, LIGOUDAN_LIVE, agents, plan_for
@@ -19,7 +18,7 @@ def live_with(duration: str | None) -> dict[str, Any]:
 
 def test_a_new_key_is_created_with_its_lifetime() -> None:
     (change,) = plan_for(agents(WITH_90D)).changes
-    assert change.action is Action.CREATE_KEY
+    assert change.action == "create_key"
     assert change.after["duration"] == "90d"
     assert change.after["metadata"]["key_duration"] == "90d"
 
@@ -30,7 +29,7 @@ def test_an_unchanged_lifetime_plans_nothing() -> None:
 
 def test_a_changed_lifetime_is_resent() -> None:
     (change,) = plan_for(agents(WITH_90D), live_with("30d")).changes
-    assert change.action is Action.UPDATE_KEY
+    assert change.action == "update_key"
     assert change.before["duration"] == "30d" and change.after["duration"] == "90d"
     assert change.after["metadata"]["key_duration"] == "90d"
 

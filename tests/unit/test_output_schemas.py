@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
-from reconciler.core.importer import ImportResult
+from reconciler.commands.audit import REPORT_FORMAT_VERSION
+from reconciler.core.engine.importer import ImportResult
+from reconciler.core.engine.plan import Plan
 from reconciler.core.observe.health import assess
 from reconciler.core.observe.usage_flags import Flag
 from reconciler.core.observe.usage_join import build_report
-from reconciler.core.plan import Plan
 from reconciler.core.render.import_yaml import summary_data
 from reconciler.core.render.usage import report_data
 from reconciler.gateway.executor import ApplyReport
@@ -31,7 +32,8 @@ def _outputs() -> dict[str, dict[str, Any]]:
     rows = keys()
     usage = build_report(ESTATE, rows, [log(rows[0]["token"], group="M-fast")], DAY)
     flag = Flag(name="bob", kind="budget", reason="90 % of budget", stop="set blocked: true")
-    report = {"format_version": 1, "time": "2026-11-25T10:00:00+00:00", "gateway": "http://gw",
+    report = {"format_version": REPORT_FORMAT_VERSION, "time": "2026-11-25T10:00:00+00:00",
+              "gateway": "http://gw",
               "tool_version": "0", "desired": "desired", "commit": None, "plan_file": None,
               "actor": "ci", **ApplyReport().data}
     return {

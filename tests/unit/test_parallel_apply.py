@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 
 from reconciler.commands.progress import Progress
-from reconciler.core.changes import BlockKey, CreateKey, CreateModel
+from reconciler.core.engine.changes import Change, Verb
+from reconciler.core.engine.plan import Plan
 from reconciler.core.errors import LeaseError
-from reconciler.core.plan import Plan
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.executor import StepResult, StepStatus, apply_plan
 from reconciler.gateway.retry import RetryPolicy
@@ -50,8 +50,9 @@ def _client(fake: FakeGateway, parallelism: int) -> GatewayClient:
                          retry=RetryPolicy(sleep=lambda _: None), parallelism=parallelism)
 
 
-def _blocks(count: int) -> tuple[BlockKey, ...]:
-    return tuple(BlockKey(target=f"a{i:02d}", key_id=f"tok-{i:02d}") for i in range(count))
+def _blocks(count: int) -> tuple[Change, ...]:
+    return tuple(Change("key", Verb.BLOCK, f"a{i:02d}", ref=f"tok-{i:02d}")
+                 for i in range(count))
 
 
 def test_a_phase_runs_up_to_parallelism_calls_at_once() -> None:
@@ -69,7 +70,7 @@ def test_parallelism_one_is_serial() -> None:
 
 def test_a_phase_ends_before_the_next_begins() -> None:
     fake = SlowGateway()
-    models = tuple(CreateModel(target=f"m{i}", after={"model_info": {"id": f"m{i}"}})
+    models = tuple(Change("model", Verb.CREATE, f"m{i}", after={"model_info": {"id": f"m{i}"}})
                    for i in range(5))
     assert apply_plan(Plan(changes=models + _blocks(5)), _client(fake, 8), None).ok
     last_model_end = max(i for i, e in enumerate(fake.events) if e == ("end", "/model/new"))
@@ -126,10 +127,12 @@ def test_a_second_managed_key_for_a_created_alias_is_retired() -> None:
 
     fake.handle = with_created  # type: ignore[method-assign]
     client = _client(fake, 8)
-    report = apply_plan(Plan(changes=(CreateKey(target="李狗蛋", after=KEY_SPEC),)), client, sink)
+    report = apply_plan(Plan(changes=(Change("key", Verb.CREATE, "李狗蛋", after=KEY_SPEC),)),
+                        client,
+                        sink)
     assert report.ok
     retired = report.results[-1]
-    assert (retired.change.action.value, retired.change.key_id) == ("delete_key", "tok-other-run")
+    assert (retired.change.action, retired.change.ref) == ("delete_key", "tok-other-run")
     assert ("POST", "/key/delete", {"keys": ["tok-other-run"]}) in fake.calls
 
 

@@ -8,24 +8,20 @@ from typing import Any
 
 import pytest
 
-from reconciler.core.changes import (
-    BlockKey,
-    Change,
-    CreateKey,
-    CreateModel,
-    DeleteKey,
-    DeleteModel,
-    UpdateKey,
-    UpdateModel,
+from reconciler.core.engine.changes import Change, Verb
+from reconciler.core.engine.plan import (
+    FORMAT_VERSION,
+    Plan,
+    desired_digest,
+    digest_of,
+    plan_from_data,
 )
-from reconciler.core.diff import plan_changes
+from reconciler.core.engine.planner import plan_changes
 from reconciler.core.errors import PlanError, UnsafePlanError
 from reconciler.core.input.loader import load_estate
 from reconciler.core.input.safety import Safety
 from reconciler.core.input.yamlsource import Source
-from reconciler.core.live import parse_live
-from reconciler.core.plan import FORMAT_VERSION, Plan, desired_digest, digest_of, plan_from_data
-from tests.unit.builders import estate, key_row, managed_key, managed_model, model_row
+from tests.unit.builders import estate, key_row, managed_key, managed_model, model_row, parse_live
 
 ESTATE = """\
 config_models: [MiniMax-M2.7]
@@ -58,7 +54,7 @@ def mixed_plan() -> Plan:
 
 def test_changes_are_ordered_models_first_keys_then_model_deletes_last() -> None:
     plan = mixed_plan()
-    assert [(c.action.value, c.target) for c in plan.changes] == [
+    assert [(c.action, c.target) for c in plan.changes] == [
         ("create_model", "new-model"),
         ("update_key", "妮可"),
         ("block_key", "旧的"),
@@ -72,7 +68,7 @@ def test_summary_counts_every_action() -> None:
         "adopt_model": 0,
         "create_model": 1,
         "update_model": 0,
-        "update_fallbacks": 0,
+        "update_routing": 0,
         "adopt_key": 0,
         "rotate_key": 0,
         "delete_key": 0,
@@ -86,12 +82,13 @@ def test_summary_counts_every_action() -> None:
 
 def test_existing_counts_managed_keys_and_models_of_this_scope_apart() -> None:
     plan = mixed_plan()
-    assert (plan.existing_keys, plan.existing_models) == (3, 1)
+    assert (plan.existing.get("key"), plan.existing.get("model")) == (3, 1)
 
 
 def test_plan_sorts_changes_given_in_any_order() -> None:
-    plan = Plan(changes=(BlockKey(target="b"), CreateKey(target="z"), CreateKey(target="a")))
-    assert [(c.action.value, c.target) for c in plan.changes] == [
+    plan = Plan(changes=(Change("key", Verb.BLOCK, "b"), Change("key", Verb.CREATE, "z"),
+                         Change("key", Verb.CREATE, "a")))
+    assert [(c.action, c.target) for c in plan.changes] == [
         ("create_key", "a"),
         ("create_key", "z"),
         ("block_key", "b"),
@@ -99,14 +96,15 @@ def test_plan_sorts_changes_given_in_any_order() -> None:
 
 
 def _plan(keys: int = 0, models: int = 0, **counts: int) -> Plan:
-    kinds = {"updates": UpdateKey, "blocks": BlockKey, "deletes": DeleteKey,
-             "model_updates": UpdateModel, "model_deletes": DeleteModel}
+    kinds = {"updates": ("key", Verb.UPDATE), "blocks": ("key", Verb.BLOCK),
+             "deletes": ("key", Verb.DELETE), "model_updates": ("model", Verb.UPDATE),
+             "model_deletes": ("model", Verb.DELETE)}
     changes: list[Change] = [
-        kinds[kind](target=f"{kind}{i}") for kind, n in counts.items() for i in range(n)
+        Change(*kinds[kind], target=f"{kind}{i}") for kind, n in counts.items() for i in range(n)
     ]
-    changes += [CreateKey(target=f"c{i}") for i in range(20)]  # creates never count
-    changes += [CreateModel(target=f"m{i}") for i in range(120)]
-    return Plan(changes=tuple(changes), existing_keys=keys, existing_models=models)
+    changes += [Change("key", Verb.CREATE, f"c{i}") for i in range(20)]  # creates never count
+    changes += [Change("model", Verb.CREATE, f"m{i}") for i in range(120)]
+    return Plan(changes=tuple(changes), existing={"key": keys, "model": models})
 
 
 @pytest.mark.parametrize(
@@ -146,27 +144,27 @@ def test_small_kinds_skip_the_check() -> None:
 
 
 def _replacement(target: str, *, blocked: bool) -> list[Change]:
-    return [DeleteKey(target=target, key_id=f"tok-{target}", before={"blocked": blocked}),
-            CreateKey(target=target)]
+    return [Change("key", Verb.DELETE, target, ref=f"tok-{target}", before={"blocked": blocked}),
+            Change("key", Verb.CREATE, target)]
 
 
 def test_replacing_a_blocked_key_whose_secret_was_lost_is_not_destructive() -> None:
     changes = [c for i in range(10) for c in _replacement(f"a{i}", blocked=True)]
-    Plan(changes=tuple(changes), existing_keys=10).raise_if_unsafe()
+    Plan(changes=tuple(changes), existing={"key": 10}).raise_if_unsafe()
 
 
 def test_replacing_an_unblocked_key_counts_as_a_delete() -> None:
     # Someone set the undelivered marker on working keys: replacing them cuts agents off.
     changes = [c for i in range(4) for c in _replacement(f"a{i}", blocked=False)]
     with pytest.raises(UnsafePlanError, match=r"\(4/10 managed keys\)"):
-        Plan(changes=tuple(changes), existing_keys=10).raise_if_unsafe()
+        Plan(changes=tuple(changes), existing={"key": 10}).raise_if_unsafe()
 
 
 def test_plan_data_survives_a_json_round_trip_except_the_safety_bases() -> None:
     plan = replace(mixed_plan(), desired_digest="d" * 64)
     saved = json.loads(json.dumps(plan.data, ensure_ascii=False))
     again = plan_from_data(saved)
-    assert again == replace(plan, existing_keys=0, existing_models=0)
+    assert again == replace(plan, existing={})
     assert saved["existing_managed"] == {"keys": 3, "models": 1}
     assert again.changes == plan.changes and again.desired_digest == "d" * 64
 
@@ -174,7 +172,7 @@ def test_plan_data_survives_a_json_round_trip_except_the_safety_bases() -> None:
 def test_saved_bases_are_never_read_back() -> None:
     data = {**mixed_plan().data, "existing_managed": 10**6, "existing_keys": 10**6}
     again = plan_from_data(data)
-    assert (again.existing_keys, again.existing_models) == (0, 0)
+    assert (again.existing.get("key", 0), again.existing.get("model", 0)) == (0, 0)
 
 
 def test_changes_digest_catches_an_edited_change() -> None:
@@ -199,7 +197,7 @@ def test_changes_digest_ignores_key_order_only() -> None:
     [
         lambda c: c.update(target=["x"]),
         lambda c: c.update(after="models: []"),
-        lambda c: c.update(key_id=7),
+        lambda c: c.update(ref=7),
         lambda c: c.update(action="drop_table"),
     ],
 )
@@ -224,7 +222,7 @@ def test_desired_digest_ignores_file_layout_and_order() -> None:
     assert desired_digest(changed) != desired_digest(estate(ESTATE))
 
 
-@pytest.mark.parametrize("version", [0, 1, 3, "2", None])
+@pytest.mark.parametrize("version", [0, 1, 2, 4, "3", None])
 def test_plan_from_data_rejects_other_format_versions(version: Any) -> None:
     data = {**mixed_plan().data, "format_version": version}
     with pytest.raises(PlanError, match=f"not a plan file of format_version {FORMAT_VERSION}"):

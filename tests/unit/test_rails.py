@@ -4,30 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.core.changes import (
-    BlockKey,
-    Change,
-    CreateKey,
-    CreateModel,
-    DeleteKey,
-    UpdateKey,
-    UpdateModel,
-)
+from reconciler.core.engine.changes import Change, Verb
+from reconciler.core.engine.plan import Plan
+from reconciler.core.engine.rails import totals
 from reconciler.core.errors import DesiredError, UnsafePlanError
 from reconciler.core.input.loader import load_estate
 from reconciler.core.input.safety import LargeChangeApproval, Safety
 from reconciler.core.input.yamlsource import Source
-from reconciler.core.plan import Plan
-from reconciler.core.rails import totals
 
 
 def _blocks(n: int) -> tuple[Change, ...]:
-    return tuple(BlockKey(target=f"b{i}") for i in range(n))
+    return tuple(Change("key", Verb.BLOCK, f"b{i}") for i in range(n))
 
 
 def _plan(changes: tuple[Change, ...], safety: Safety | None = None, *, keys: int = 10,
           models: int = 10, at: str = "") -> Plan:
-    return Plan(changes=changes, existing_keys=keys, existing_models=models,
+    return Plan(changes=changes, existing={"key": keys, "model": models},
                 safety=safety or Safety(), approval_at=at)
 
 
@@ -45,7 +37,7 @@ def test_limits_come_from_settings() -> None:
     assert _plan(_blocks(4), loose).rails.verdict == "passed"
     _plan(_blocks(4), loose).raise_if_unsafe()
     strict = Safety(max_update_share=0.1)
-    updates = tuple(UpdateKey(target=f"u{i}") for i in range(2))
+    updates = tuple(Change("key", Verb.UPDATE, f"u{i}") for i in range(2))
     with pytest.raises(UnsafePlanError, match=r"key updates: 20% is over 10% \(2/10"):
         _plan(updates, strict).raise_if_unsafe()
 
@@ -85,23 +77,25 @@ def test_without_an_approval_the_headline_says_how_to_declare_one() -> None:
 
 
 def test_a_model_replacement_counts_as_a_destroy_and_an_add() -> None:
-    recreate = UpdateModel(target="m", before={"litellm_params": {"rpm": 5}},
+    recreate = Change("model", Verb.UPDATE, "m", before={"litellm_params": {"rpm": 5}},
                            after={"litellm_params": {"rpm": None}})
-    update = UpdateModel(target="n", before={"model_name": "a"}, after={"model_name": "b"})
+    update = Change("model", Verb.UPDATE, "n", before={"model_name": "a"},
+                    after={"model_name": "b"})
     plan = _plan((recreate, update), models=2)
     assert totals(plan.changes) == {"add": 1, "change": 1, "destroy": 1, "replace": 1,
                                     "rotate": 0, "block": 0, "unblock": 0, "adopt": 0}
     rails = {(r.kind, r.measure): r.count for r in plan.rails.rails}
     assert rails[("model", "destroy")] == 1 and rails[("model", "update")] == 1
-    four = tuple(UpdateModel(target=f"m{i}", after={"model_info": {"x": None}})
+    four = tuple(Change("model", Verb.UPDATE, f"m{i}", after={"model_info": {"x": None}})
                  for i in range(4))
     with pytest.raises(UnsafePlanError, match="model deletes and re-creates: 40%"):
         _plan(four).raise_if_unsafe()
 
 
 def test_a_key_replacement_is_an_add_and_a_destroy() -> None:
-    changes = (DeleteKey(target="a", before={"blocked": False}), CreateKey(target="a"),
-               CreateModel(target="m"))
+    changes = (Change("key", Verb.DELETE, "a", before={"blocked": False}), Change("key",
+                                                                                  Verb.CREATE, "a"),
+               Change("model", Verb.CREATE, "m"))
     assert totals(changes) == {"add": 2, "change": 0, "destroy": 1, "replace": 1,
                                "rotate": 0, "block": 0, "unblock": 0, "adopt": 0}
 

@@ -11,12 +11,11 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
-from reconciler.core.diff import plan_changes
-from reconciler.core.live import parse_live
-from reconciler.core.plan import Plan
+from reconciler.core.engine.plan import Plan
+from reconciler.core.engine.planner import plan_changes
 from reconciler.core.render import render
 from reconciler.core.render.markdown import code_span
-from tests.unit.builders import estate, key_row, managed_key, managed_model, model_row
+from tests.unit.builders import estate, key_row, managed_key, managed_model, model_row, parse_live
 
 RAW_KEY = re.compile(r"sk-[A-Za-z0-9_\-]{8,}")
 ANSI = "\x1b["
@@ -144,16 +143,17 @@ def test_markdown_has_a_summary_table_and_a_diff_block() -> None:
 
 def test_json_has_format_version_changes_and_summary() -> None:
     data = json.loads(rendered(busy_plan(), "json"))
-    assert data["format_version"] == 2
+    assert data["format_version"] == 3
     assert data["summary"]["block_key"] == 1
     assert data["summary"]["update_model"] == 0
     for change in data["changes"]:
-        assert {"action", "target", "before", "after"} <= set(change)
+        assert {"address", "action", "kind", "verb", "target", "before", "after"} <= set(change)
+        assert change["address"] == f"{change['kind']}.{change['target']}"
     update = next(c for c in data["changes"] if c["action"] == "update_key")
     assert update["target"] == "妮可"
     assert (update["before"]["rpm_limit"], update["after"]["rpm_limit"]) == (10, 60)
     assert update["drift"] is False
-    assert update["key_name"] == "sk-...0001"
+    assert (update["address"], update["label"]) == ("key.妮可", "sk-...0001")
     assert data["warnings"] == ["pinned key sileya is missing on the gateway"]
 
 

@@ -6,28 +6,20 @@ from __future__ import annotations
 import json
 from io import StringIO
 
-from reconciler.core.changes import (
-    AdoptKey,
-    BlockKey,
-    CreateKey,
-    DeleteKey,
-    UpdateFallbacks,
-    UpdateKey,
-    UpdateModel,
-)
+from reconciler.core.engine.changes import Change, Verb
+from reconciler.core.engine.plan import Plan, Untouched, plan_from_data
 from reconciler.core.input.safety import LargeChangeApproval, Safety
-from reconciler.core.plan import Plan, Untouched, plan_from_data
 from reconciler.core.render import render
 
-RECREATE = UpdateModel(
+RECREATE = Change("model", Verb.UPDATE,
     target="gpt-main", before={"litellm_params": {"rpm": 20}},
     after={"litellm_params": {"rpm": None}},
     reason="LiteLLM cannot unset a setting in place: re-created",
 )
 KEY_REPLACED = (
-    DeleteKey(target="bot", key_id="t1", key_name="sk-...old1", before={"blocked": True},
+    Change("key", Verb.DELETE, "bot", ref="t1", label="sk-...old1", before={"blocked": True},
               reason="its secret never reached a sink: replaced"),
-    CreateKey(target="bot", after={"key_alias": "bot", "models": ["A"]}),
+    Change("key", Verb.CREATE, "bot", after={"key_alias": "bot", "models": ["A"]}),
 )
 
 
@@ -56,8 +48,9 @@ def test_a_key_deleted_and_recreated_is_one_replacement_line() -> None:
 
 
 def test_summary_states_blocks_and_unblocks_apart_and_only_when_present() -> None:
-    plan = Plan(changes=(UpdateKey(target="a", before={"rpm_limit": 1}, after={"rpm_limit": 2}),
-                         BlockKey(target="b")))
+    plan = Plan(changes=(Change("key", Verb.UPDATE, "a", before={"rpm_limit": 1},
+                                after={"rpm_limit": 2}),
+                         Change("key", Verb.BLOCK, "b")))
     assert rendered(plan).endswith("Plan: 0 to add, 1 to change, 0 to destroy, 1 to block.\n")
     json_totals = json.loads(rendered(plan, "json"))["totals"]
     assert json_totals == {"add": 0, "change": 1, "destroy": 0, "replace": 0, "rotate": 0,
@@ -65,7 +58,7 @@ def test_summary_states_blocks_and_unblocks_apart_and_only_when_present() -> Non
 
 
 def test_adoptions_are_counted_apart_with_their_symbol() -> None:
-    adopt = AdoptKey(target="old-bot", key_name="sk-...9fAa",
+    adopt = Change("key", Verb.ADOPT, "old-bot", label="sk-...9fAa",
                      before={"metadata": {"managed_by": None}},
                      after={"metadata": {"managed_by": "reconciler"}})
     text = rendered(Plan(changes=(adopt,)))
@@ -75,7 +68,7 @@ def test_adoptions_are_counted_apart_with_their_symbol() -> None:
 
 
 def test_nested_changes_are_field_level_lines() -> None:
-    change = UpdateKey(
+    change = Change("key", Verb.UPDATE,
         target="a",
         before={"metadata": {"team": "a", "cost": {"center": "x"}}, "models": ["X", "Z"]},
         after={"metadata": {"team": "b", "cost": {"center": "y"}}, "models": ["Y", "Z"]},
@@ -87,13 +80,14 @@ def test_nested_changes_are_field_level_lines() -> None:
 
 
 def test_fallbacks_keep_their_order_in_view() -> None:
-    change = UpdateFallbacks(target="fallbacks", before={"A": ["X", "Y"]},
+    change = Change("routing", Verb.UPDATE, "fallbacks", before={"A": ["X", "Y"]},
                              after={"A": ["Y", "X", "Z"]})
     assert '      A: ["X", "Y"] → ["Y", "X", "Z"]\n' in rendered(Plan(changes=(change,)))
 
 
 def test_a_reordered_list_still_shows_both_lists() -> None:
-    change = UpdateKey(target="a", before={"models": ["X", "Y"]}, after={"models": ["Y", "X"]})
+    change = Change("key", Verb.UPDATE, "a", before={"models": ["X", "Y"]}, after={"models": ["Y",
+                                                                                              "X"]})
     assert '      models: ["X", "Y"] → ["Y", "X"]\n' in rendered(Plan(changes=(change,)))
 
 
@@ -115,8 +109,8 @@ def test_untouched_objects_collapse_to_one_count_line() -> None:
 
 
 def _over(safety: Safety | None = None, at: str = "") -> Plan:
-    blocks = tuple(BlockKey(target=f"b{i}") for i in range(4))
-    return Plan(changes=blocks, existing_keys=10, existing_models=3,
+    blocks = tuple(Change("key", Verb.BLOCK, f"b{i}") for i in range(4))
+    return Plan(changes=blocks, existing={"key": 10, "model": 3},
                 safety=safety or Safety(), approval_at=at)
 
 
@@ -132,7 +126,8 @@ def test_the_rails_show_in_every_format() -> None:
     assert "> ⚠️ **`OVER THE SAFETY RAILS" in markdown
     data = json.loads(rendered(_over(), "json"))["safety"]
     assert data["verdict"] == "refused"
-    passed = rendered(Plan(changes=(BlockKey(target="b"),), existing_keys=10), "markdown")
+    passed = rendered(Plan(changes=(Change("key", Verb.BLOCK, "b"),), existing={"key": 10}),
+                      "markdown")
     assert "<details><summary>Safety rails: passed</summary>" in passed
 
 
@@ -156,7 +151,7 @@ def test_the_approval_is_shown_prominently_and_escaped() -> None:
 def test_show_prints_the_saved_evaluation_not_a_recount() -> None:
     saved = json.loads(json.dumps(_approved(4).data))
     again = plan_from_data(saved)
-    assert (again.existing_keys, again.safety) == (0, Safety())  # never decides anything
+    assert (again.existing.get("key", 0), again.safety) == (0, Safety())  # never decides anything
     assert "Large change approved in desired/gateway.yaml:12" in rendered(again)
     assert "key destroys: 4/10 = 40% (limit 30%) EXCEEDED" in rendered(again)
 

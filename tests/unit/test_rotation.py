@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from reconciler.core.changes import CreateKey, RotateKey
-from reconciler.core.diff import plan_changes
+from reconciler.core.engine.changes import Change, Verb
+from reconciler.core.engine.guard import Guard, GuardContext
+from reconciler.core.engine.live import LiveState
+from reconciler.core.engine.plan import Plan
+from reconciler.core.engine.planner import plan_changes
 from reconciler.core.errors import ForbiddenChangeError
-from reconciler.core.guard import Guard, GuardContext
-from reconciler.core.live import LiveState, parse_live
-from reconciler.core.plan import Plan
 from reconciler.core.render import render
 from reconciler.gateway.executor import apply_plan
-from tests.unit.builders import estate, key_row, managed_key, model_row, token_of
+from tests.unit.builders import estate, key_row, managed_key, model_row, parse_live, token_of
 from tests.unit.fake_gateway import FakeGateway
 from tests.unit.test_apply import RecordingSink
 
@@ -62,7 +62,7 @@ def plan_of(text: str, *rows: dict[str, Any]) -> Plan:
 
 
 def actions(plan: Plan) -> list[tuple[str, str]]:
-    return [(c.action.value, c.target) for c in plan.changes]
+    return [(c.action, c.target) for c in plan.changes]
 
 
 def test_a_bumped_serial_moves_the_old_key_out_then_creates_its_successor() -> None:
@@ -70,14 +70,14 @@ def test_a_bumped_serial_moves_the_old_key_out_then_creates_its_successor() -> N
                    writer())
     assert actions(plan) == [("rotate_key", "writer"), ("create_key", "writer")]
     rotate, create = plan.changes
-    assert rotate.key_id == token_of("sk-writerOLDraw0001")
+    assert rotate.ref == token_of("sk-writerOLDraw0001")
     assert rotate.after["key_alias"] == "writer#rotation-0"
     assert rotate.after["duration"] == "2h"
     assert rotate.after["metadata"]["reconciler_rotated"] == {
         "agent": "writer", "serial": 0, "next": 1, "grace": "2h"}
     assert rotate.after["metadata"]["agent"] == "writer"  # usage still finds the agent
     assert create.after["metadata"]["reconciler_rotation"] == 1
-    assert create.spec == {"spend_from": rotate.key_id}
+    assert create.spec == {"spend_from": rotate.ref}
 
 
 def test_a_rotated_out_alias_still_taken_gets_a_suffix() -> None:
@@ -118,7 +118,7 @@ def test_a_rotation_that_must_wait_is_a_warning_not_a_change(
     row = writer(**metadata)
     row["blocked"] = "reconciler_hold" in metadata or None
     plan = plan_of(agent, row)
-    assert not any(c.action.value == "rotate_key" for c in plan.changes)
+    assert not any(c.action == "rotate_key" for c in plan.changes)
     assert any(warning in w for w in plan.warnings), plan.warnings
 
 
@@ -210,7 +210,7 @@ def test_a_create_over_a_working_key_without_its_rotation_is_refused() -> None:
 @pytest.mark.parametrize(
     ("tamper", "message"),
     [
-        (lambda c: replace(c, key_id=token_of(PINNED_RAW), target="sileya"), "pinned"),
+        (lambda c: replace(c, ref=token_of(PINNED_RAW), target="sileya"), "pinned"),
         (lambda c: replace(c, after={**c.after, "key_alias": "elsewhere"}),
          "must move the key to the alias writer#rotation-N"),
         (lambda c: replace(c, after={**c.after, "duration": None}), "needs a lifetime"),
@@ -228,7 +228,7 @@ def test_a_tampered_rotation_is_refused(tamper: Any, message: str) -> None:
 def test_a_rotation_of_an_unmanaged_key_is_refused() -> None:
     foreign = key_row("writer", raw="sk-handmadeRAW0001", models=["M"])
     guard = Guard(GuardContext.build(desired(), live(foreign)))
-    rotate = RotateKey(target="writer", key_id=foreign["token"],
+    rotate = Change("key", Verb.ROTATE, "writer", ref=foreign["token"],
                        after={"key_alias": "writer#rotation-0", "duration": "1d",
                               "metadata": {"managed_by": "reconciler"}})
     with pytest.raises(ForbiddenChangeError, match="not managed by this scope"):
@@ -245,7 +245,7 @@ def test_a_rotation_of_an_unmanaged_key_is_refused() -> None:
 def test_a_successor_takes_spend_only_from_its_own_agents_key(source: str, message: str) -> None:
     other = managed_key("other", "ops", models=["M"], raw="sk-otherAGENTraw001")
     guard, plan = guard_for(writer(), other)
-    create = next(c for c in plan.changes if isinstance(c, CreateKey))
+    create = next(c for c in plan.changes if c.action == "create_key")
     guard(plan.changes[0])
     with pytest.raises(ForbiddenChangeError, match=message):
         guard(replace(create, spec={"spend_from": source}))

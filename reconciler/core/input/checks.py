@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.core.errors import Problem
 from reconciler.core.input.desired import Estate
+from reconciler.core.input.labels import field_label
 from reconciler.core.input.policy import policy_problems
 from reconciler.core.input.secrets import (
     ENV_REFERENCE,
@@ -46,8 +47,6 @@ def cross_check(files: list[LoadedFile], estate: Estate) -> list[Problem]:
 
 
 def _problem(f: LoadedFile, path: tuple[Any, ...], message: str) -> Problem:
-    from reconciler.core.input.loader import field_label
-
     return Problem(f.name, f.located.line_of(path), field_label(f.located.data, path), message)
 
 

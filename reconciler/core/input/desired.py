@@ -5,221 +5,21 @@ These models are also the source of the JSON Schema shipped for editors (`reconc
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reconciler.core.input.names import clean_keys, clean_name, colliding_keys, reserved_keys
+from reconciler.core.input.names import colliding_keys
 from reconciler.core.input.safety import Safety
-from reconciler.core.input.yamlscalars import MAX_INT
+from reconciler.core.input.schema import EnvName, EnvPattern, HostPattern, Name, Strict
+from reconciler.core.kinds.key.schema import KEY_IGNORABLE, Agent, PinnedKey
+from reconciler.core.kinds.model.schema import ModelDeployment
 
-# LiteLLM accepts these suffixes for durations (s, m, h, d, w, mo); anything else fails server-side
-# with a 500 after nothing was written, so it is checked here instead.
-DURATION_PATTERN = r"^[1-9][0-9]*(s|m|h|d|w|mo)$"
-SHA256_PATTERN = r"^[0-9a-f]{64}$"
-# The proxy stores budgets as doubles and accepts up to ~1e308, but spend arithmetic loses
-# cents long before that; no real budget comes near a thousand billion.
-MAX_BUDGET = 1e12
-
-# Agent names, owners, model names, aliases, fallback groups: printable, NFC, non-empty.
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
-    AfterValidator(clean_name),
-]
-EnvPattern = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_*][A-Za-z0-9_*]*$")]
-HostPattern = Annotated[str, StringConstraints(pattern=r"^(\*\.)?[A-Za-z0-9.\-]+(:[0-9]+)?$")]
+# Re-exported: the desired/ format is one schema, whatever package holds a kind's part of it.
+__all__ = ["KEY_IGNORABLE", "Agent", "DesiredFile", "Estate", "ModelDeployment", "PinnedKey"]
 
 
-KEY_IGNORABLE = frozenset({"models", "max_budget", "budget_duration", "rpm_limit", "tpm_limit"})
-
-
-def _check_ignored(names: list[str], whole: frozenset[str], prefixes: tuple[str, ...]) -> list[str]:
-    for name in names:
-        inner = next((name[len(p) :] for p in prefixes if name.startswith(p)), None)
-        if name not in whole and not inner:
-            allowed = sorted(whole) + [f"{p}NAME" for p in prefixes]
-            raise ValueError(f"cannot ignore {name!r}; one of: {', '.join(allowed)}")
-    return names
-
-
-class _Strict(BaseModel):
-    # strict: "50", "off" or 60.0 are not silently turned into 50, False or 60.
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, str_strip_whitespace=True, strict=True
-    )
-
-
-class Agent(_Strict):
-    """An AI agent and its one virtual key; `name` becomes the key's `key_alias`."""
-
-    name: Name = Field(description="unique agent name; becomes the key's key_alias")
-    owner: Name = Field(description="who answers for this agent (a person or team)")
-    # An empty list means "every model" to LiteLLM: too dangerous to allow by accident.
-    models: list[Name] = Field(
-        min_length=1,
-        description="model names the key may call (non-empty: LiteLLM reads [] as all models)",
-    )
-    blocked: bool = Field(default=False, description="true: the key is refused by the gateway")
-    max_budget: float | None = Field(
-        default=None, ge=0, le=MAX_BUDGET, allow_inf_nan=False,
-        description="spend limit in USD per budget_duration (or for the key's life)",
-    )
-    budget_duration: str | None = Field(
-        default=None, pattern=DURATION_PATTERN,
-        description="budget reset period: a number and s, m, h, d, w or mo (e.g. 30d)",
-    )
-    rpm_limit: int | None = Field(
-        default=None, ge=0, le=MAX_INT, description="requests per minute the key may make"
-    )
-    tpm_limit: int | None = Field(
-        default=None, ge=0, le=MAX_INT, description="tokens per minute the key may use"
-    )
-    # Key lifetime: the key expires this long after it is created (or after the apply that
-    # changed it: LiteLLM counts a new duration from now). Absent: never expires.
-    duration: str | None = Field(
-        default=None, pattern=DURATION_PATTERN,
-        description="key lifetime from creation (e.g. 90d); absent: never expires",
-    )
-    # A serial, not a schedule: a plan stays a function of desired/ and the gateway, and a
-    # rotation is a reviewed change like any other.
-    rotation: int | None = Field(
-        default=None, ge=1, le=MAX_INT,
-        description="bump to rotate the key: a new key (secret to the sink first), the old "
-        "one kept working for rotation_grace, then blocked",
-    )
-    rotation_grace: str = Field(
-        default="1d", pattern=DURATION_PATTERN,
-        description="how long a rotated-out key keeps working (e.g. 1h, 7d)",
-    )
-    metadata: dict[str, Any] = Field(
-        default_factory=dict,
-        description="free-form key metadata; the tool adds agent, owner and its marker",
-    )
-    adopt: bool = Field(
-        default=False,
-        description="take over the unmanaged key that already serves this agent (adopt_key)",
-    )
-    protected: bool = Field(
-        default=False,
-        description="never blocked or deleted by the tool; set false and apply first",
-    )
-    ignore_fields: list[str] = Field(
-        default_factory=list,
-        description="fields another system owns, never compared or written after creation: "
-        "models, max_budget, budget_duration, rpm_limit, tpm_limit, metadata.NAME",
-    )
-
-    @field_validator("ignore_fields")
-    @classmethod
-    def _key_fields(cls, names: list[str]) -> list[str]:
-        return _check_ignored(names, KEY_IGNORABLE, ("metadata.",))
-
-    @field_validator("metadata")
-    @classmethod
-    def _metadata_keys(cls, metadata: dict[str, Any]) -> dict[str, Any]:
-        # The tool writes these itself; declaring one would fight every apply.
-        reserved = reserved_keys(
-            metadata, ("managed_by", "agent", "owner", "reconciler_applied", "reconciler_hold")
-        )
-        if reserved:
-            raise ValueError(f"reserved keys are set by the tool: {', '.join(reserved)}")
-        return clean_keys(metadata)
-
-    @field_validator("models")
-    @classmethod
-    def _unique_models(cls, models: list[str]) -> list[str]:
-        seen = [m for i, m in enumerate(models) if m in models[:i]]
-        if seen:
-            raise ValueError(f"listed twice: {', '.join(seen)}")
-        return models
-
-    @field_validator("name")
-    @classmethod
-    def _printable_name(cls, name: str) -> str:
-        # LiteLLM rejects ".." path segments in aliases (control characters: see Name).
-        if ".." in name.split("/"):
-            raise ValueError("must not contain '..' segments")
-        return name
-
-
-class ModelDeployment(_Strict):
-    """A gateway model deployment created through /model/new, identified by `id`."""
-
-    id: str = Field(
-        min_length=1, max_length=255, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$",
-        description="stable identity of the deployment, sent as model_info.id",
-    )
-    model_name: Name = Field(description="the model group agents ask for (e.g. MiniMax-M2.5)")
-    litellm_params: dict[str, Any] = Field(
-        description="LiteLLM params: model (required), api_base...; secrets only as "
-        "os.environ/NAME references",
-    )
-    model_info: dict[str, Any] = Field(
-        default_factory=dict, description="free-form model_info (e.g. description)"
-    )
-    adopt: bool = Field(
-        default=False, description="take over the unmanaged deployment with this id"
-    )
-    protected: bool = Field(
-        default=False, description="never deleted or re-created by the tool"
-    )
-    ignore_fields: list[str] = Field(
-        default_factory=list,
-        description="litellm_params.NAME / model_info.NAME another system owns: never "
-        "compared or written after creation",
-    )
-
-    @field_validator("ignore_fields")
-    @classmethod
-    def _model_fields(cls, names: list[str]) -> list[str]:
-        return _check_ignored(names, frozenset(), ("litellm_params.", "model_info."))
-
-    @field_validator("litellm_params")
-    @classmethod
-    def _has_model(cls, params: dict[str, Any]) -> dict[str, Any]:
-        if not isinstance(params.get("model"), str) or not params["model"]:
-            raise ValueError("litellm_params.model is required (e.g. openai/gpt-4o)")
-        return params
-
-    @field_validator("model_info")
-    @classmethod
-    def _no_reserved_info(cls, info: dict[str, Any]) -> dict[str, Any]:
-        reserved = reserved_keys(info, ("id", "db_model", "managed_by", "reconciler"))
-        if reserved:
-            raise ValueError(f"reserved keys are set by the tool: {', '.join(reserved)}")
-        return clean_keys(info)
-
-
-class PinnedKey(_Strict):
-    """A key no plan may ever touch. Never the raw key: its alias and/or its sha256."""
-
-    alias: Name | None = Field(default=None, description="the pinned key's key_alias")
-    key_sha256: str | None = Field(
-        default=None, pattern=SHA256_PATTERN,
-        description="sha256 (hex) of the raw key; never the raw key itself",
-    )
-    note: str | None = Field(default=None, description="why this key is pinned")
-
-    @model_validator(mode="after")
-    def _one_identifier(self) -> PinnedKey:
-        if self.alias is None and self.key_sha256 is None:
-            raise ValueError("give alias and/or key_sha256")
-        return self
-
-    def pins(self, token: str, alias: str | None) -> bool:
-        """Whether the live key with this sha256 and alias is the one this entry names."""
-        return token == self.key_sha256 or (self.alias is not None and alias == self.alias)
-
-
-class Settings(_Strict):
+class Settings(Strict):
     """How the tool treats this estate as a whole."""
 
     # What happens to a managed key whose agent left desired/: block is reversible, delete is not.
@@ -241,7 +41,7 @@ class Settings(_Strict):
     )
 
 
-class Policy(_Strict):
+class Policy(Strict):
     """What model deployments may reference; a team guards this file (e.g. with CODEOWNERS).
 
     The gateway's own variables (master key, salt key, database...) are refused whatever this
@@ -258,10 +58,9 @@ class Policy(_Strict):
     )
 
 
-EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
 
-class GatewayBinding(_Strict):
+class GatewayBinding(Strict):
     """Where a target's gateway is: the NAMES of environment variables, never their values."""
 
     base_url_env: EnvName = Field(
@@ -272,7 +71,7 @@ class GatewayBinding(_Strict):
     )
 
 
-class Overrides(_Strict):
+class Overrides(Strict):
     """Named fields of shared agents / models a target changes (desired/targets/NAME/ only)."""
 
     agents: dict[Name, dict[str, Any]] = Field(
@@ -285,7 +84,7 @@ class Overrides(_Strict):
     )
 
 
-class DesiredFile(_Strict):
+class DesiredFile(Strict):
     """The top-level keys one desired/*.yaml file may hold; all optional, files are merged."""
 
     agents: list[Agent] = Field(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from pydantic import ValidationError
 from reconciler.core.errors import DesiredError, Problem
 from reconciler.core.input.checks import cross_check
 from reconciler.core.input.desired import DesiredFile, Estate, Settings
+from reconciler.core.input.labels import field_label
 from reconciler.core.input.yamlsource import Located, Path_, Source, YamlProblem, parse
 
 
@@ -150,25 +150,6 @@ def _quoted_value(value: Any) -> bool:
     except ValueError:
         return value.lower() in ("true", "false")
     return True
-
-
-def field_label(data: Any, loc: Path_) -> str:
-    """`agents[李狗蛋].max_budget`: list items named by their name/id when they have one."""
-    label = ""
-    node = data
-    for part in loc:
-        if isinstance(part, int):
-            item = node[part] if isinstance(node, list) and part < len(node) else None
-            ident = item.get("name") or item.get("id") if isinstance(item, dict) else None
-            # A name with control characters is shown by its index, never printed raw.
-            named = isinstance(ident, str) and ident.isprintable() and len(ident) <= 80
-            label += f"[{unicodedata.normalize('NFC', ident)}]" if named else f"[{part}]"
-            node = item
-        else:
-            text = str(part) if str(part).isprintable() else ascii(part)
-            label += f".{text}" if label else text
-            node = node.get(part) if isinstance(node, dict) else None
-    return label or "(file)"
 
 
 def _merge(files: list[LoadedFile]) -> tuple[Estate, list[Problem]]:

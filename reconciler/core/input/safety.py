@@ -1,7 +1,7 @@
 """settings.safety: the limits of the safety rails and a reviewed large-change approval.
 
 Part of the desired/ schema (reconciler.core.input.desired re-exports both models); the rails
-themselves are evaluated in reconciler.core.rails.
+themselves are evaluated in reconciler.core.engine.rails.
 """
 
 from __future__ import annotations

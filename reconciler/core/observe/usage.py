@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from reconciler.core.live import MARKER_FIELD, ROTATED_FIELD, parse_moment
+from reconciler.core.engine.live import parse_moment
+from reconciler.core.engine.markers import MARKER_FIELD
+from reconciler.core.kinds.key.fields import ROTATED_FIELD
 
 UTC = dt.timezone.utc
 _DURATION = re.compile(r"^(\d+)(mo|s|m|h|d|w)$")

@@ -7,8 +7,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from reconciler.core.engine.markers import marker_for
 from reconciler.core.input.desired import Estate
-from reconciler.core.live import marker_for
 from reconciler.core.observe.usage import (
     KeyClass,
     KeyFacts,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
-from reconciler.core.plan import Plan
+from reconciler.core.engine.plan import Plan
 from reconciler.core.render import drift, json_, markdown, text
 
 Renderer = Callable[..., None]

@@ -7,54 +7,26 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.core.changes import Action, Change
-from reconciler.core.live import (
-    APPLIED_FIELD,
-    HOLD_FIELD,
-    MODEL_RECORD_FIELD,
-    ROTATED_FIELD,
-    ROTATION_FIELD,
-)
-from reconciler.core.plan import Plan
-from reconciler.core.rails import is_replacement, totals
+from reconciler.core.engine.changes import Change, Verb
+from reconciler.core.engine.plan import Plan
+from reconciler.core.engine.rails import is_replacement, totals
+from reconciler.core.registry import KINDS, kind
 
 # Plumbing the tool writes for itself; showing it would only hide what a reviewer must see.
-_HIDDEN = {
-    f"model_info.{MODEL_RECORD_FIELD}",
-    "model_info.managed_by",
-    "metadata.managed_by",
-    f"metadata.{APPLIED_FIELD}",
-    f"metadata.{HOLD_FIELD}",
-    f"metadata.{ROTATION_FIELD}",
-    f"metadata.{ROTATED_FIELD}",
-}
+_HIDDEN = frozenset().union(*(k.hidden for k in KINDS))
+_MARKERS = frozenset().union(*(k.markers for k in KINDS))
 DRIFT_NOTE = "[drift: changed outside desired/]"
 
-VERBS = {
-    Action.ADOPT_MODEL: "adopt model",
-    Action.ADOPT_KEY: "adopt key",
-    Action.CREATE_MODEL: "create model",
-    Action.UPDATE_MODEL: "update model",
-    Action.UPDATE_FALLBACKS: "update",
-    Action.DELETE_MODEL: "delete model",
-    Action.CREATE_KEY: "create key",
-    Action.UPDATE_KEY: "update key",
-    Action.BLOCK_KEY: "block key",
-    Action.UNBLOCK_KEY: "unblock key",
-    Action.DELETE_KEY: "delete key",
-    Action.ROTATE_KEY: "rotate key",
-}
+UNTOUCHED_LABELS = {label: words for k in KINDS for label, (words, _) in k.untouched.items()}
+UNTOUCHED_SHORT = {label: short for k in KINDS for label, (_, short) in k.untouched.items()
+                   if short}
 
-UNTOUCHED_LABELS = {
-    "pinned_key": "pinned key (never changed)",
-    "unmanaged_key": "unmanaged key (not created by this tool; left alone)",
-    "config_model": "config.yaml model (read-only)",
-    "unmanaged_model": "unmanaged model (not created by this tool; left alone)",
-    "other_scope_key": "key of another scope (left alone)",
-    "other_scope_model": "model of another scope (left alone)",
-    "held_key": "held (blocked outside desired/; apply keeps it blocked)",
-    "rotating_key": "rotated-out key in its grace period (blocked once it expires)",
-}
+
+def verb_phrase(change: Change, verb: str | None = None) -> str:
+    """`create key`, `update model`, `update` (routing: its name says what it is)."""
+    noun = kind(change.kind).noun
+    words = verb or change.verb.value
+    return f"{words} {noun}" if noun else words
 
 
 def show(value: Any) -> str:
@@ -73,23 +45,23 @@ class Item:
 def items(plan: Plan) -> list[Item]:
     """The plan's changes as reviewers read them: a key deleted and re-created (its secret
     was lost) and a model re-created under its id are each one `-/+` replacement."""
-    created = {c.target: c for c in plan.changes if c.action is Action.CREATE_KEY}
-    replaced = {c.target for c in plan.changes
-                if c.action is Action.DELETE_KEY and c.target in created}
+    created = {c.address: c for c in plan.changes if c.verb is Verb.CREATE}
+    replaced = {c.address for c in plan.changes
+                if c.verb is Verb.DELETE and c.address in created}
     result: list[Item] = []
     for change in plan.changes:
-        if change.action is Action.CREATE_KEY and change.target in replaced:
+        if change.verb is Verb.CREATE and change.address in replaced:
             continue  # shown with its delete
-        if change.target in replaced and change.action is Action.DELETE_KEY:
-            new = created[change.target]
-            head = _headline("replace key", change, change.reason or new.reason)
+        if change.address in replaced and change.verb is Verb.DELETE:
+            new = created[change.address]
+            head = _headline(verb_phrase(change, "replace"), change, change.reason or new.reason)
             result.append(Item(REPLACE, head, tuple(field_lines(new))))
         elif is_replacement(change):
-            head = _headline("replace model", change, change.reason)
+            head = _headline(verb_phrase(change, "replace"), change, change.reason)
             result.append(Item(REPLACE, head, tuple(field_lines(change))))
         else:
-            head = _headline(VERBS[change.action], change, change.reason)
-            result.append(Item(change.action.symbol, head, tuple(field_lines(change))))
+            head = _headline(verb_phrase(change), change, change.reason)
+            result.append(Item(change.verb.symbol, head, tuple(field_lines(change))))
     return result
 
 
@@ -98,14 +70,14 @@ REPLACE = "-/+"
 
 def headline(change: Change, *, symbol: bool = True) -> str:
     """One change's line on its own (no pairing into replacements), e.g. for a drift report."""
-    text = _headline(VERBS[change.action], change, change.reason)
-    return f"{change.action.symbol} {text}" if symbol else text
+    text = _headline(verb_phrase(change), change, change.reason)
+    return f"{change.verb.symbol} {text}" if symbol else text
 
 
 def _headline(verb: str, change: Change, reason: str | None) -> str:
     text = f"{verb} {change.target}"
-    if change.key_name:
-        text += f" ({change.key_name})"
+    if change.label:
+        text += f" ({change.label})"
     if change.drift:
         text += f" {DRIFT_NOTE}"
     if reason:
@@ -117,11 +89,11 @@ def field_lines(change: Change) -> list[str]:
     """`field: before → after` for updates (`models: + X, - Y` for a key's models);
     `field: value` for creates; nothing for the rest."""
     # Adoption is about the marker: show it being stamped.
-    hidden = _HIDDEN - _MARKERS if change.action in _ADOPTS else _HIDDEN
+    hidden = _HIDDEN - _MARKERS if change.verb is Verb.ADOPT else _HIDDEN
     before, after = _flatten(change.before, hidden), _flatten(change.after, hidden)
-    if change.action in (Action.CREATE_KEY, Action.CREATE_MODEL):
+    if change.verb is Verb.CREATE:
         return [f"{name}: {show(value)}" for name, value in after.items() if value is not None]
-    if change.action in _UPDATES:
+    if change.verb in _UPDATES:
         names = sorted(set(before) | set(after))
         return [_field_change(n, before.get(n), after.get(n)) for n in names
                 if before.get(n) != after.get(n)]
@@ -142,19 +114,10 @@ def _names(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-_MARKERS = {"model_info.managed_by", "metadata.managed_by"}
-_ADOPTS = (Action.ADOPT_KEY, Action.ADOPT_MODEL)
-_UPDATES = (
-    Action.UPDATE_KEY,
-    Action.UPDATE_MODEL,
-    Action.UPDATE_FALLBACKS,
-    Action.ADOPT_KEY,
-    Action.ADOPT_MODEL,
-    Action.ROTATE_KEY,
-)
+_UPDATES = (Verb.UPDATE, Verb.ADOPT, Verb.ROTATE)
 
 
-def _flatten(data: dict[str, Any], hidden: set[str], prefix: str = "") -> dict[str, Any]:
+def _flatten(data: dict[str, Any], hidden: frozenset[str], prefix: str = "") -> dict[str, Any]:
     """Nested mappings become dotted paths (`metadata.team`), so a reviewer sees the one
     field that moved instead of two whole objects."""
     flat: dict[str, Any] = {}
@@ -187,17 +150,6 @@ def summary_line(plan: Plan) -> str:
     if drift:
         text += f" {drift} of them undo drift (changes made outside desired/)."
     return text + held
-
-
-UNTOUCHED_SHORT = {
-    "pinned_key": "pinned key(s)",
-    "unmanaged_key": "unmanaged key(s)",
-    "config_model": "config.yaml model(s)",
-    "unmanaged_model": "unmanaged model(s)",
-    "other_scope_key": "key(s) of other scopes",
-    "other_scope_model": "model(s) of other scopes",
-    "rotating_key": "rotated-out key(s) in their grace period",
-}
 
 
 def untouched_counts(plan: Plan) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from reconciler.core.engine.plan import Plan
 from reconciler.core.masking import safe_text
-from reconciler.core.plan import Plan
 from reconciler.core.render.common import field_lines, headline, hold_lines
 from reconciler.core.render.markdown import code_span
 
@@ -25,7 +25,7 @@ def render(plan: Plan, out: TextIO, *, color: bool = False, show_untouched: bool
             "\n```diff\n"
         )
         for change in plan.drift:
-            prefix = _DIFF_PREFIX[change.action.symbol]
+            prefix = _DIFF_PREFIX[change.verb.symbol]
             out.write(f"{prefix} {safe_text(headline(change, symbol=False))}\n")
             out.writelines(f"{prefix}     {safe_text(line)}\n" for line in field_lines(change))
         out.write("```\n")

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.core.importer import ImportResult
+from reconciler.core.engine.imported import ImportResult
 from reconciler.core.masking import scrub
 
 AGENTS_FILE = "imported-agents.yaml"

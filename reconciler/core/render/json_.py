@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from reconciler.core.plan import Plan
+from reconciler.core.engine.plan import Plan
 
 
 def render(plan: Plan, out: TextIO, *, color: bool = False, show_untouched: bool = False) -> None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import TextIO
 
+from reconciler.core.engine.plan import Plan
 from reconciler.core.masking import safe_text
-from reconciler.core.plan import Plan
 from reconciler.core.render.common import (
     REPLACE,
     UNTOUCHED_LABELS,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from reconciler.core.engine.plan import Plan
 from reconciler.core.masking import safe_text
-from reconciler.core.plan import Plan
 from reconciler.core.render.common import (
     UNTOUCHED_LABELS,
     hold_lines,

@@ -9,59 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.core.adopt import adopt_model
-from reconciler.core.changes import CreateModel, DeleteModel, UpdateModel, needs_recreate
+from reconciler.core.engine.changes import Change, PlanInputs, Untouched, Verb
+from reconciler.core.engine.diffing import field_changes
+from reconciler.core.engine.live import LiveState
+from reconciler.core.engine.markers import marker_for
+from reconciler.core.engine.stamps import is_drift
 from reconciler.core.input.desired import Estate, ModelDeployment
-from reconciler.core.live import MARKER_FIELD, MODEL_RECORD_FIELD, LiveModel, marker_for
-from reconciler.core.plan import PlanInputs, Untouched
-from reconciler.core.stamps import digest, is_drift, model_content
+from reconciler.core.kinds.model.adopt import adopt_model
+from reconciler.core.kinds.model.live import KIND, MODEL_RECORD_FIELD, LiveModel, models_of
+from reconciler.core.kinds.model.spec import live_digest, model_spec, needs_recreate
 
 _MASK = "****"
 
 
-def model_record(model: ModelDeployment) -> dict[str, Any]:
-    content = model_content(
-        model.model_name,
-        model.litellm_params,
-        model.model_info,
-        declared_params=model.litellm_params,
-        info_keys=model.model_info,
-        ignore=model.ignore_fields,
-    )
-    return {
-        "litellm_params": dict(model.litellm_params),
-        "info_keys": sorted(model.model_info),
-        "sha256": digest(content),
-        "protected": model.protected,
-    }
-
-
-def live_digest(live: LiveModel, ignore: list[str]) -> str:
-    """The live deployment digested the way model_record digested what the tool sent."""
-    return digest(
-        model_content(
-            live.model_name,
-            live.litellm_params,
-            live.model_info,
-            declared_params=live.record.get("litellm_params", {}),
-            info_keys=live.record.get("info_keys", []),
-            ignore=ignore,
-        )
-    )
-
-
-def model_spec(model: ModelDeployment, scope: str = "default") -> dict[str, Any]:
-    """The /model/new body for a deployment (model_info carries the marker and the record)."""
-    return {
-        "model_name": model.model_name,
-        "litellm_params": dict(model.litellm_params),
-        "model_info": {
-            **model.model_info,
-            "id": model.id,
-            MARKER_FIELD: marker_for(scope),
-            MODEL_RECORD_FIELD: model_record(model),
-        },
-    }
+def diff(estate: Estate, live: LiveState, acc: PlanInputs) -> list[str]:
+    return diff_models(estate, models_of(live), acc)
 
 
 def diff_models(estate: Estate, models: tuple[LiveModel, ...], acc: PlanInputs) -> list[str]:
@@ -72,7 +34,7 @@ def diff_models(estate: Estate, models: tuple[LiveModel, ...], acc: PlanInputs) 
     for model in estate.models:
         live = live_by_id.pop(model.id, None)
         if live is None:
-            acc.changes.append(CreateModel(target=model.id, after=model_spec(model, scope)))
+            acc.changes.append(Change(KIND, Verb.CREATE, model.id, after=model_spec(model, scope)))
         elif live.db_model and live.marker is None and model.adopt:
             acc.changes.append(adopt_model(model, live, scope))
         elif live.marker != marker_for(scope):
@@ -87,8 +49,8 @@ def diff_models(estate: Estate, models: tuple[LiveModel, ...], acc: PlanInputs) 
             )
         elif live.marker == marker_for(scope):
             acc.changes.append(
-                DeleteModel(
-                    target=live.id,
+                Change(
+                    KIND, Verb.DELETE, live.id,
                     before={"model_name": live.model_name},
                     reason="removed from desired/",
                 )
@@ -127,7 +89,7 @@ def _untouched(live: LiveModel) -> Untouched:
 
 def _diff_model(
     model: ModelDeployment, live: LiveModel, scope: str, conflicts: list[str]
-) -> list[UpdateModel]:
+) -> list[Change]:
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     if live.model_name != model.model_name:
@@ -165,8 +127,9 @@ def _diff_model(
         reason = "records what desired/ now declares (nothing else changes)"
     drift = is_drift(recorded, live_digest(live, model.ignore_fields))
     return [
-        UpdateModel(
-            target=model.id, before=before, after=after, spec=spec, reason=reason, drift=drift
+        Change(
+            KIND, Verb.UPDATE, model.id, before=before, after=after, spec=spec, reason=reason,
+            drift=drift,
         )
     ]
 
@@ -189,10 +152,5 @@ def _section_diff(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Compare the keys desired/ declares now or declared before, except ignored ones; None
     means absent."""
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    for name in sorted((set(previously) | set(desired)) - ignored):
-        have, want = live.get(name), desired.get(name)
-        if have != want:
-            before[name], after[name] = have, want
-    return before, after
+    names = sorted((set(previously) | set(desired)) - ignored)
+    return field_changes({n: live.get(n) for n in names}, {n: desired.get(n) for n in names})

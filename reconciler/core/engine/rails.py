@@ -1,6 +1,6 @@
 """Safety rails: how much of the managed estate one plan changes, evaluated with the plan.
 
-Each kind (keys, models) is measured against the managed objects of that kind that exist
+Each kind with rails (keys, models) is measured against the managed objects of that kind that exist
 BEFORE the plan, so creates never dilute a removal. A replacement (a model re-created, a
 working key deleted and re-created) counts as a destroy. The evaluation travels with the plan
 (every format shows it), and apply evaluates it again from the live gateway.
@@ -9,24 +9,31 @@ working key deleted and re-created) counts as a destroy. The evaluation travels 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.core.changes import Action, Change, needs_recreate
+from reconciler.core.engine.changes import Change, Verb
 from reconciler.core.input.safety import Safety
+from reconciler.core.registry import KINDS, kind
 
 PASSED, APPROVED, REFUSED = "passed", "approved", "refused"
 
 
 @dataclass(frozen=True)
 class Rail:
-    kind: str  # key | model
+    kind: str  # a kind with rails: key, model
     measure: str  # update | destroy
     count: int
     base: int  # managed objects of the kind before the plan
     limit: float
     checked: bool  # False when the base is under min_existing
+
+    @property
+    def words(self) -> str:
+        """What is counted, for a refusal: "key blocks and deletes"."""
+        update, destroy = kind(self.kind).rail_words
+        return update if self.measure == "update" else destroy
 
     @property
     def share(self) -> float:
@@ -90,7 +97,7 @@ class RailCheck:
 
     def refusal(self) -> str:
         rail = self.exceeded[0]
-        text = (f"too many {_WHAT[rail.kind, rail.measure]}: {rail.share:.0%} is over "
+        text = (f"too many {rail.words}: {rail.share:.0%} is over "
                 f"{rail.limit:.0%} ({rail.count}/{rail.base} managed {rail.kind}s)")
         if self.approval_reason is not None:
             text += (f"; the approval in {self.approval_at} covers {self.approval_max} "
@@ -107,36 +114,32 @@ class RailCheck:
                 "rails": [r.data for r in self.rails], "approval": approval}
 
 
-_WHAT = {
-    ("key", "update"): "key updates",
-    ("key", "destroy"): "key blocks and deletes",
-    ("model", "update"): "model updates",
-    ("model", "destroy"): "model deletes and re-creates",
-}
-
-
-def evaluate(changes: Iterable[Change], safety: Safety, bases: dict[str, int],
+def evaluate(changes: Iterable[Change], safety: Safety, bases: Mapping[str, int],
              approval_at: str = "") -> RailCheck:
     changes = list(changes)
-    counts = Counter(c.action for c in changes)
-    replaced_models = sum(is_replacement(c) for c in changes)
-    harmless = len(harmless_replacements(changes))
-    measured = {
-        # A rotation replaces the key every caller of that agent holds: a key update.
-        ("key", "update"): counts[Action.UPDATE_KEY] + counts[Action.ROTATE_KEY],
-        ("key", "destroy"): counts[Action.BLOCK_KEY] + counts[Action.DELETE_KEY] - harmless,
-        ("model", "update"): counts[Action.UPDATE_MODEL] - replaced_models,
-        ("model", "destroy"): counts[Action.DELETE_MODEL] + replaced_models,
-    }
+    harmless = {id(c) for c in harmless_replacements(changes)}
     limits = {"update": safety.max_update_share, "destroy": safety.max_destroy_share}
-    rails = tuple(
-        Rail(kind, measure, count, bases[kind], limits[measure],
-             checked=bases[kind] >= safety.min_existing)
-        for (kind, measure), count in measured.items()
-    )
+    rails = []
+    for railed in KINDS:
+        if railed.managed is None:
+            continue
+        mine = [c for c in changes if c.kind == railed.name]
+        recreated = sum(railed.recreates(c) for c in mine)
+        measured = {
+            # A rotation replaces the key every caller of that agent holds: an update.
+            "update": sum(c.verb in (Verb.UPDATE, Verb.ROTATE) for c in mine) - recreated,
+            "destroy": sum(c.verb.destructive and id(c) not in harmless for c in mine)
+            + recreated,
+        }
+        base = bases.get(railed.name, 0)
+        rails += [
+            Rail(railed.name, measure, count, base, limits[measure],
+                 checked=base >= safety.min_existing)
+            for measure, count in measured.items()
+        ]
     approval = safety.approve_large_change
     return RailCheck(
-        rails, total=len(changes) + replaced_models,
+        tuple(rails), total=len(changes) + sum(is_replacement(c) for c in changes),
         approval_reason=approval.reason if approval else None,
         approval_max=approval.max_changes if approval else 0,
         approval_at=approval_at,
@@ -144,19 +147,19 @@ def evaluate(changes: Iterable[Change], safety: Safety, bases: dict[str, int],
 
 
 def is_replacement(change: Change) -> bool:
-    """A model deployment re-created under its id (LiteLLM cannot unset a setting in place)."""
-    return change.action is Action.UPDATE_MODEL and needs_recreate(change.after)
+    """An update apply carries out as delete + create (a model re-created under its id)."""
+    return kind(change.kind).recreates(change)
 
 
 def harmless_replacements(changes: Iterable[Change]) -> list[Change]:
-    """Deletes of a blocked key that the same plan re-creates (its secret never reached a
-    sink): nobody can use that key, so removing it is not counted as destructive."""
+    """Deletes of a blocked object that the same plan re-creates (a key whose secret never
+    reached a sink): nobody can use it, so removing it is not counted as destructive."""
     changes = list(changes)
-    created = {c.target for c in changes if c.action is Action.CREATE_KEY}
+    created = {c.address for c in changes if c.verb is Verb.CREATE}
     return [
         c
         for c in changes
-        if c.action is Action.DELETE_KEY and c.target in created and c.before.get("blocked") is True
+        if c.verb is Verb.DELETE and c.address in created and c.before.get("blocked") is True
     ]
 
 
@@ -164,20 +167,19 @@ def totals(changes: Iterable[Change]) -> dict[str, int]:
     """Terraform's counts: a replacement is one add and one destroy; rotations (the successor
     counts as an add), blocks, unblocks and adoptions are counted apart."""
     changes = list(changes)
-    counts = Counter(c.action for c in changes)
-    replaced_models = sum(is_replacement(c) for c in changes)
-    created = {c.target for c in changes if c.action is Action.CREATE_KEY}
-    replaced_keys = sum(c.action is Action.DELETE_KEY and c.target in created for c in changes)
+    verbs = Counter(c.verb for c in changes)
+    recreated = sum(is_replacement(c) for c in changes)
+    created = {c.address for c in changes if c.verb is Verb.CREATE}
+    paired = sum(c.verb is Verb.DELETE and c.address in created for c in changes)
     return {
-        "add": counts[Action.CREATE_KEY] + counts[Action.CREATE_MODEL] + replaced_models,
-        "change": counts[Action.UPDATE_KEY] + counts[Action.UPDATE_MODEL]
-        + counts[Action.UPDATE_FALLBACKS] - replaced_models,
-        "destroy": counts[Action.DELETE_KEY] + counts[Action.DELETE_MODEL] + replaced_models,
-        "replace": replaced_models + replaced_keys,
-        "rotate": counts[Action.ROTATE_KEY],
-        "block": counts[Action.BLOCK_KEY],
-        "unblock": counts[Action.UNBLOCK_KEY],
-        "adopt": counts[Action.ADOPT_KEY] + counts[Action.ADOPT_MODEL],
+        "add": verbs[Verb.CREATE] + recreated,
+        "change": verbs[Verb.UPDATE] - recreated,
+        "destroy": verbs[Verb.DELETE] + recreated,
+        "replace": recreated + paired,
+        "rotate": verbs[Verb.ROTATE],
+        "block": verbs[Verb.BLOCK],
+        "unblock": verbs[Verb.UNBLOCK],
+        "adopt": verbs[Verb.ADOPT],
     }
 
 

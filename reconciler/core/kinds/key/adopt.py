@@ -1,4 +1,4 @@
-"""Adoption: taking over a key or model the tool did not create, as a reviewed change. Pure.
+"""Adoption: taking over a key the tool did not create, as a reviewed change. Pure.
 
 Adopting stamps the ownership marker (and the alias on a key that has none) with one
 /key/update or PATCH: the secret, the spend and the key's identity stay as they are, so the
@@ -8,16 +8,17 @@ objects and pinned keys (removed from the diff before this runs) never are.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from reconciler.core.changes import AdoptKey, AdoptModel, Change
-from reconciler.core.holds import hold_entry, is_held
-from reconciler.core.input.desired import Agent, ModelDeployment
-from reconciler.core.input.secrets import ENV_REFERENCE, is_secret_name
-from reconciler.core.live import MARKER_FIELD, LiveKey, LiveModel, marker_for
+from reconciler.core.engine.changes import Change, Verb
+from reconciler.core.input.desired import Agent
+from reconciler.core.kinds.key.fields import change
+from reconciler.core.kinds.key.holds import hold_entry, is_held
+from reconciler.core.kinds.key.live import LiveKey
+from reconciler.core.kinds.key.metadata import field_diff, written_metadata
 
 if TYPE_CHECKING:
-    from reconciler.core.plan import PlanInputs
+    from reconciler.core.engine.changes import PlanInputs
 
 _WAYS_OUT = (
     "adopt it with `adopt: true` on the agent (or run `reconciler import`), "
@@ -66,8 +67,6 @@ def find_adoptable(agent: Agent, foreign: list[LiveKey]) -> tuple[LiveKey | None
 def adopt_key(agent: Agent, live: LiveKey, scope: str, acc: PlanInputs) -> list[Change]:
     """One change: the marker, the record, the alias if missing, and any field desired/
     declares differently (shown like an update). A hand-made block is held, never lifted."""
-    from reconciler.core.diff_keys import field_diff, written_metadata
-
     before, after = field_diff(agent, live, scope)
     if live.alias is None:
         before["key_alias"], after["key_alias"] = None, agent.name
@@ -77,58 +76,12 @@ def adopt_key(agent: Agent, live: LiveKey, scope: str, acc: PlanInputs) -> list[
     elif agent.blocked != live.blocked:
         before["blocked"], after["blocked"] = live.blocked, agent.blocked
     return [
-        AdoptKey(
-            target=agent.name,
+        change(
+            Verb.ADOPT, agent.name,
             before=before,
             after=after,
-            key_id=live.token,
-            key_name=live.key_name,
+            ref=live.token,
+            label=live.key_name,
             reason="adopted: the key keeps its secret and its spend",
         )
     ]
-
-
-def adopt_model(model: ModelDeployment, live: LiveModel, scope: str) -> AdoptModel:
-    """Stamp the marker and the record in model_info; non-secret fields desired/ declares
-    differently are changed in the same PATCH. Secret params are not sent: /model/info hides
-    them, so the deployment keeps the value it has until desired/ changes the reference."""
-    from reconciler.core.diff_models import model_spec
-
-    ignored = set(model.ignore_fields)
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    if live.model_name != model.model_name:
-        before["model_name"], after["model_name"] = live.model_name, model.model_name
-    params = {
-        name: value
-        for name, value in model.litellm_params.items()
-        if f"litellm_params.{name}" not in ignored
-        and not _secret(name, value)
-        and live.litellm_params.get(name) != value
-    }
-    info = {
-        name: value
-        for name, value in model.model_info.items()
-        if f"model_info.{name}" not in ignored and live.model_info.get(name) != value
-    }
-    for section, values, shown in (
-        ("litellm_params", params, live.litellm_params),
-        ("model_info", info, live.model_info),
-    ):
-        if values:
-            before[section] = {name: shown.get(name) for name in values}
-            after[section] = values
-    # The stamp itself, so the plan shows what adoption does.
-    before.setdefault("model_info", {})[MARKER_FIELD] = None
-    after.setdefault("model_info", {})[MARKER_FIELD] = marker_for(scope)
-    return AdoptModel(
-        target=model.id,
-        before=before,
-        after=after,
-        spec=model_spec(model, scope),
-        reason="adopted: secret params keep their live value",
-    )
-
-
-def _secret(name: str, value: Any) -> bool:
-    return bool(is_secret_name(name)) or str(value).startswith(ENV_REFERENCE)

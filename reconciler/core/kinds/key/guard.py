@@ -1,33 +1,65 @@
-"""The guard's rules for keys (see core/guard.py for the promises they keep). Pure."""
+"""The guard's rules for keys (see engine/guard.py for the promises they keep). Pure."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.core.changes import Action, Change
-from reconciler.core.guard_context import (
-    KEY_CREATE_FIELDS,
-    KEY_UPDATE_FIELDS,
-    GuardContext,
-    owner,
-)
-from reconciler.core.holds import is_held
-from reconciler.core.live import MARKER_FIELD, ROTATED_FIELD, LiveKey
+from reconciler.core.engine.changes import Change, Verb
+from reconciler.core.engine.live import LiveState
+from reconciler.core.engine.markers import MARKER_FIELD, marker_for, owner
+from reconciler.core.input.desired import Estate
+from reconciler.core.kinds.key.fields import KEY_LIMIT_FIELDS, ROTATED_FIELD
+from reconciler.core.kinds.key.holds import is_held
+from reconciler.core.kinds.key.live import LiveKey, keys_of
+
+# Everything the diff ever writes on a key; anything else (key, key_alias, team_id, ...) is
+# refused. A new key field the diff learns must be added here, or the guard refuses it.
+KEY_UPDATE_FIELDS = frozenset({"models", "metadata", "duration", *KEY_LIMIT_FIELDS})
+KEY_CREATE_FIELDS = KEY_UPDATE_FIELDS | {"key_alias", "blocked"}
 
 
-def existing_key(ctx: GuardContext, change: Change) -> str | None:
+@dataclass(frozen=True)
+class KeyGuardContext:
+    marker: str
+    pinned_aliases: frozenset[str]
+    pinned_tokens: frozenset[str]
+    keys: dict[str, LiveKey]  # by token
+    by_alias: dict[str | None, list[LiveKey]]
+    # Tokens a rotate of this plan has passed: their alias is free for the successor.
+    rotating: set[str] = field(default_factory=set)
+
+    @classmethod
+    def build(cls, estate: Estate, live: LiveState) -> KeyGuardContext:
+        keys = keys_of(live)
+        aliases = frozenset(p.alias for p in estate.pinned if p.alias is not None)
+        tokens = {p.key_sha256 for p in estate.pinned if p.key_sha256 is not None}
+        tokens |= {k.token for k in keys if k.alias in aliases}
+        by_alias: dict[str | None, list[LiveKey]] = {}
+        for key in keys:
+            by_alias.setdefault(key.alias, []).append(key)
+        return cls(
+            marker=marker_for(estate.settings.scope),
+            pinned_aliases=aliases,
+            pinned_tokens=frozenset(tokens),
+            keys={k.token: k for k in keys},
+            by_alias=by_alias,
+        )
+
+
+def existing_key(ctx: KeyGuardContext, change: Change) -> str | None:
     """update/block/unblock/delete of a key: a live managed key of this scope, not pinned."""
     key, problem = _managed_key(ctx, change)
     if key is None:
         return problem
-    if change.action is Action.UNBLOCK_KEY and is_held(key, desired_blocked=False):
+    if change.verb is Verb.UNBLOCK and is_held(key, desired_blocked=False):
         return "that key is held: blocked outside desired/; only `reconciler unblock` lifts it"
     return _key_fields(ctx, change)
 
 
-def _managed_key(ctx: GuardContext, change: Change) -> tuple[LiveKey | None, str]:
+def _managed_key(ctx: KeyGuardContext, change: Change) -> tuple[LiveKey | None, str]:
     """The live managed key of this scope, not pinned, aliased as the change's target."""
-    token = change.key_id
+    token = change.ref
     if not token:
         return None, "it names no key_id"
     key = ctx.keys.get(token)
@@ -43,7 +75,7 @@ def _managed_key(ctx: GuardContext, change: Change) -> tuple[LiveKey | None, str
     return key, ""
 
 
-def rotate_key(ctx: GuardContext, change: Change) -> str | None:
+def rotate_key(ctx: KeyGuardContext, change: Change) -> str | None:
     """A managed key moved out of its agent's alias, marked rotated out, given a lifetime."""
     key, problem = _managed_key(ctx, change)
     if key is None:
@@ -60,12 +92,15 @@ def rotate_key(ctx: GuardContext, change: Change) -> str | None:
     record = (change.after.get("metadata") or {}).get(ROTATED_FIELD)
     if not isinstance(record, dict) or record.get("agent") != change.target:
         return "its metadata must record the rotation of this agent"
-    return _key_body(ctx, change.after, frozenset({"key_alias", "duration", "metadata"}))
+    problem = _key_body(ctx, change.after, frozenset({"key_alias", "duration", "metadata"}))
+    if problem is None:
+        ctx.rotating.add(key.token)  # its alias is free for the successor this plan creates
+    return problem
 
 
-def adopt_key(ctx: GuardContext, change: Change) -> str | None:
+def adopt_key(ctx: KeyGuardContext, change: Change) -> str | None:
     """An unmarked, unpinned live key: marker stamped, alias set or kept, never unblocked."""
-    key = ctx.keys.get(change.key_id or "")
+    key = ctx.keys.get(change.ref or "")
     if key is None:
         return "no live key has that key_id"
     if key.token in ctx.pinned_tokens or {key.alias, change.target} & ctx.pinned_aliases:
@@ -86,13 +121,13 @@ def adopt_key(ctx: GuardContext, change: Change) -> str | None:
     return _key_body(ctx, change.after, allowed)
 
 
-def _key_fields(ctx: GuardContext, change: Change) -> str | None:
+def _key_fields(ctx: KeyGuardContext, change: Change) -> str | None:
     expected = {
-        Action.UPDATE_KEY: None,
-        Action.BLOCK_KEY: {"blocked": True},
-        Action.UNBLOCK_KEY: {"blocked": False},
-        Action.DELETE_KEY: {},
-    }[change.action]
+        Verb.UPDATE: None,
+        Verb.BLOCK: {"blocked": True},
+        Verb.UNBLOCK: {"blocked": False},
+        Verb.DELETE: {},
+    }[change.verb]
     if expected is not None:
         if change.after not in ({}, expected):
             return f"it carries {sorted(change.after)}"
@@ -104,7 +139,7 @@ def _key_fields(ctx: GuardContext, change: Change) -> str | None:
     return _key_body(ctx, change.after, KEY_UPDATE_FIELDS)
 
 
-def _key_body(ctx: GuardContext, body: dict[str, Any], allowed: frozenset[str]) -> str | None:
+def _key_body(ctx: KeyGuardContext, body: dict[str, Any], allowed: frozenset[str]) -> str | None:
     extra = sorted(set(body) - allowed)
     if extra:
         if "key" in extra:
@@ -120,8 +155,8 @@ def _key_body(ctx: GuardContext, body: dict[str, Any], allowed: frozenset[str]) 
     return None
 
 
-def create_key(ctx: GuardContext, change: Change) -> str | None:
-    if change.key_id is not None:
+def create_key(ctx: KeyGuardContext, change: Change) -> str | None:
+    if change.ref is not None:
         return "a new key has no key_id"
     if change.after.get("key_alias") != change.target:
         return "its key_alias differs from its target"
@@ -138,7 +173,7 @@ def create_key(ctx: GuardContext, change: Change) -> str | None:
     return _spend_source(ctx, change) or _key_body(ctx, change.after, KEY_CREATE_FIELDS)
 
 
-def _spend_source(ctx: GuardContext, change: Change) -> str | None:
+def _spend_source(ctx: KeyGuardContext, change: Change) -> str | None:
     """A new key may start from the spend of a managed key of the same agent, nothing else."""
     extra = sorted(set(change.spec or {}) - {"spend_from"})
     if extra:
@@ -152,3 +187,14 @@ def _spend_source(ctx: GuardContext, change: Change) -> str | None:
     if key.metadata.get("agent") != change.target:
         return "it takes its spend from another agent's key"
     return None
+
+
+RULES = {
+    Verb.ADOPT: adopt_key,
+    Verb.ROTATE: rotate_key,
+    Verb.CREATE: create_key,
+    Verb.UPDATE: existing_key,
+    Verb.BLOCK: existing_key,
+    Verb.UNBLOCK: existing_key,
+    Verb.DELETE: existing_key,
+}

@@ -18,16 +18,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 
-from reconciler.core.changes import BlockKey, Change, RotateKey
-from reconciler.core.holds import is_held, tool_block
+from reconciler.core.engine.changes import Change, PlanInputs, Untouched, Verb
+from reconciler.core.engine.markers import marker_for
 from reconciler.core.input.desired import Agent, Estate
-from reconciler.core.live import (
-    DURATION_FIELD,
-    ROTATED_FIELD,
-    LiveKey,
-    marker_for,
-)
-from reconciler.core.plan import PlanInputs, Untouched
+from reconciler.core.kinds.key.fields import DURATION_FIELD, ROTATED_FIELD, change
+from reconciler.core.kinds.key.holds import is_held, tool_block
+from reconciler.core.kinds.key.live import LiveKey
 
 
 def retired_alias(agent: str, serial: int, taken: Collection[str | None] = ()) -> str:
@@ -41,7 +37,7 @@ def retired_alias(agent: str, serial: int, taken: Collection[str | None] = ()) -
 
 def rotate_key(
     agent: Agent, live: LiveKey, acc: PlanInputs, taken: Collection[str | None] = ()
-) -> RotateKey | None:
+) -> Change | None:
     """The rotate_key change for an agent whose serial went up, or None (warned when a
     rotation is declared but must wait). `taken`: the aliases live keys hold."""
     if agent.rotation is None or agent.rotation == live.rotation:
@@ -52,10 +48,10 @@ def rotate_key(
         return None
     record = {"agent": agent.name, "serial": live.rotation, "next": agent.rotation,
               "grace": agent.rotation_grace}
-    return RotateKey(
-        target=agent.name,
-        key_id=live.token,
-        key_name=live.key_name,
+    return change(
+        Verb.ROTATE, agent.name,
+        ref=live.token,
+        label=live.key_name,
         before={"key_alias": agent.name, "duration": live.metadata.get(DURATION_FIELD),
                 "metadata": live.metadata},
         after={"key_alias": retired_alias(agent.name, live.rotation, taken),
@@ -117,6 +113,6 @@ def still_working(estate: Estate, keys: Iterable[LiveKey], agent: str) -> list[L
             and (k.rotated or {}).get("agent") == agent and not estate.is_pinned(k.token, k.alias)]
 
 
-def _block_expired(key: LiveKey, owner: str) -> BlockKey:
+def _block_expired(key: LiveKey, owner: str) -> Change:
     when = "it has no expiry" if key.expires is None else "its grace period is over"
     return tool_block(key, f"rotated out of {owner!r}: {when}")

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.core.changes import BlockKey
+from reconciler.core.engine.changes import Change, Untouched, Verb
+from reconciler.core.engine.markers import marker_for
 from reconciler.core.errors import PlanError
 from reconciler.core.input.desired import Estate
-from reconciler.core.live import APPLIED_FIELD, HOLD_FIELD, LiveKey, marker_for
-from reconciler.core.plan import Untouched
+from reconciler.core.kinds.key.fields import APPLIED_FIELD, HOLD_FIELD, change
+from reconciler.core.kinds.key.live import LiveKey
 
 
 def tool_blocked(live: LiveKey) -> bool:
@@ -82,14 +83,14 @@ def blocked_metadata(key: LiveKey) -> dict[str, Any]:
     return {**key.metadata, APPLIED_FIELD: {**(key.applied or {}), "blocked": True}}
 
 
-def tool_block(key: LiveKey, reason: str) -> BlockKey:
+def tool_block(key: LiveKey, reason: str) -> Change:
     """The tool's own block of a managed key no agent holds (any more), record included."""
-    return BlockKey(
-        target=str(key.alias),
+    return change(
+        Verb.BLOCK, str(key.alias),
         before={"blocked": False},
         after={"blocked": True},
-        key_id=key.token,
-        key_name=key.key_name,
+        ref=key.token,
+        label=key.key_name,
         reason=reason,
         spec={"metadata": blocked_metadata(key)},
     )

@@ -10,29 +10,23 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
-from reconciler.core.changes import Action, Change, change_from_data
+from reconciler.core.engine.changes import Change, Untouched, change_from_data
+from reconciler.core.engine.rails import REFUSED, RailCheck, evaluate, rails_from_data, totals
 from reconciler.core.errors import PlanError, UnsafePlanError
 from reconciler.core.input.desired import Estate
 from reconciler.core.input.safety import Safety
-from reconciler.core.rails import REFUSED, RailCheck, evaluate, rails_from_data, totals
+from reconciler.core.registry import KINDS, kind, phase_of
 
-FORMAT_VERSION = 2
+# 3: changes carry kind, verb and address (ref and label for the live object);
+# existing_managed and reads are per kind.
+FORMAT_VERSION = 3
 
-
-@dataclass(frozen=True)
-class Untouched:
-    """A live object the plan leaves alone on purpose: pinned, unmanaged, or read-only."""
-
-    kind: str  # one of reconciler.core.render.common.UNTOUCHED_LABELS
-    name: str
-    detail: str = ""
-
-    @property
-    def data(self) -> dict[str, str]:
-        return {"kind": self.kind, "name": self.name, "detail": self.detail}
+__all__ = ["FORMAT_VERSION", "Plan", "Untouched", "desired_digest", "digest_of", "plan_from_data"]
 
 
 @dataclass(frozen=True)
@@ -40,16 +34,15 @@ class Plan:
     changes: tuple[Change, ...] = ()
     untouched: tuple[Untouched, ...] = ()
     warnings: tuple[str, ...] = ()
-    # Keys blocked outside desired/: apply keeps them blocked (reconciler.core.holds).
+    # Objects blocked outside desired/: apply keeps them blocked (kinds/key/holds.py).
     holds: tuple[Untouched, ...] = ()
-    # Managed keys and models of this scope that exist BEFORE the plan, read from the live
+    # Managed objects of this scope per kind that exist BEFORE the plan, read from the live
     # gateway: the bases of the safety percentages (creates never dilute them).
-    existing_keys: int = 0
-    existing_models: int = 0
+    existing: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     live_fingerprint: str = ""
-    # Whether the live fallbacks were read (desired/ declares them); a saved plan's apply
-    # must read the same things to check the fingerprint.
-    manages_fallbacks: bool = False
+    # The kinds this plan read from the gateway (routing only when desired/ declares it); a
+    # saved plan's apply must read the same things to check the fingerprint.
+    reads: tuple[str, ...] = ()
     desired_digest: str = ""
     # The rails' limits and any approval come from desired/ (settings.safety).
     safety: Safety = field(default_factory=Safety)
@@ -58,7 +51,9 @@ class Plan:
     recorded_rails: RailCheck | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "changes", tuple(sorted(self.changes, key=lambda c: c.sort_key)))
+        ordered = sorted(self.changes, key=lambda c: (phase_of(c), c.target))
+        object.__setattr__(self, "changes", tuple(ordered))
+        object.__setattr__(self, "existing", MappingProxyType(dict(self.existing)))
 
     @property
     def has_changes(self) -> bool:
@@ -70,14 +65,15 @@ class Plan:
 
     @property
     def summary(self) -> dict[str, int]:
+        """Changes per action (`create_key`...), every action of every kind listed."""
         counts = Counter(c.action for c in self.changes)
-        return {action.value: counts.get(action, 0) for action in Action}
+        actions = [f"{v.value}_{k.name}" for k in KINDS for v in k.all_verbs]
+        return {action: counts.get(action, 0) for action in actions}
 
     @property
     def rails(self) -> RailCheck:
         """The safety rails over this plan; the bases come from the live gateway."""
-        bases = {"key": self.existing_keys, "model": self.existing_models}
-        return evaluate(self.changes, self.safety, bases, self.approval_at)
+        return evaluate(self.changes, self.safety, self.existing, self.approval_at)
 
     @property
     def shown_rails(self) -> RailCheck:
@@ -88,9 +84,9 @@ class Plan:
         """UnsafePlanError naming the numbers when a rail is exceeded and no approval in
         desired/ covers a change of this size.
 
-        Keys count against the managed keys that exist now, models against the managed models;
-        so a plan (or an earlier apply) adding many objects of one kind cannot dilute the
-        share of another kind it removes.
+        Each kind counts against its own managed objects that exist now, so a plan (or an
+        earlier apply) adding many objects of one kind cannot dilute the share of another
+        kind it removes.
         """
         check = self.rails
         if check.verdict == REFUSED:
@@ -105,8 +101,10 @@ class Plan:
             "changes_digest": digest_of(changes),
             "live_fingerprint": self.live_fingerprint,
             # For people only: apply counts again from the live gateway.
-            "existing_managed": {"keys": self.existing_keys, "models": self.existing_models},
-            "manages_fallbacks": self.manages_fallbacks,
+            "existing_managed": {
+                k.plural: self.existing.get(k.name, 0) for k in KINDS if k.managed is not None
+            },
+            "reads": list(self.reads),
             "summary": self.summary,
             "totals": totals(self.changes),
             # For people only, like existing_managed: apply evaluates the rails again.
@@ -143,7 +141,9 @@ def plan_from_data(data: Any) -> Plan:
     rails' evaluation is kept apart, for `show` to print as it was planned.
     """
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
-        raise PlanError(f"not a plan file of format_version {FORMAT_VERSION}; run plan again")
+        older = isinstance(data, dict) and data.get("format_version") in (1, 2)
+        why = " (written by an older version of the tool)" if older else ""
+        raise PlanError(f"not a plan file of format_version {FORMAT_VERSION}{why}; run plan again")
     try:
         raw_changes = data["changes"]
         if not isinstance(raw_changes, list):
@@ -153,25 +153,18 @@ def plan_from_data(data: Any) -> Plan:
                 "the plan file's changes were edited after plan wrote them "
                 "(changes_digest does not match); run plan again"
             )
+        reads = data.get("reads", [])
+        if not isinstance(reads, list):
+            raise TypeError("reads is not a list")
         return Plan(
             changes=tuple(change_from_data(c) for c in raw_changes),
             untouched=tuple(Untouched(**u) for u in data.get("untouched", [])),
             warnings=tuple(str(w) for w in data.get("warnings", [])),
             holds=tuple(Untouched(**h) for h in data.get("holds", [])),
             live_fingerprint=str(data.get("live_fingerprint", "")),
-            manages_fallbacks=data.get("manages_fallbacks") is True,
+            reads=tuple(kind(str(name)).name for name in reads),
             desired_digest=str(data["desired_digest"]),
             recorded_rails=rails_from_data(data.get("safety")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanError(f"plan file is damaged: {exc}") from None
-
-
-@dataclass(frozen=True)
-class PlanInputs:
-    """What diffing produced besides changes, gathered before the Plan is frozen."""
-
-    changes: list[Change] = field(default_factory=list)
-    untouched: list[Untouched] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    holds: list[Untouched] = field(default_factory=list)

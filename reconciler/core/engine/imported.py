@@ -1,0 +1,25 @@
+"""What `reconciler import` found on the gateway, as desired/ declarations. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ImportedAgent:
+    data: dict[str, Any]
+    source: str  # where the name came from: key_alias, metadata.agent or the key's hash
+    key_name: str
+
+
+@dataclass
+class ImportResult:
+    agents: list[ImportedAgent] = field(default_factory=list)
+    models: list[dict[str, Any]] = field(default_factory=list)
+    config_models: list[str] = field(default_factory=list)
+    fallbacks: dict[str, list[str]] | None = None
+    scope: str | None = None  # written as settings.scope when the tree does not declare one
+    listed: list[str] = field(default_factory=list)  # left alone, shown as comments
+    notes: list[str] = field(default_factory=list)  # what the user must do next
+    placeholders: list[str] = field(default_factory=list)

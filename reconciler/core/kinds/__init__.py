@@ -1,0 +1,1 @@
+"""One package per kind of gateway object: everything the core knows about that kind."""

@@ -1,0 +1,81 @@
+"""`reconciler import` for keys: each key the tool may manage becomes an agent with
+`adopt: true`; pinned keys and other scopes' keys are only listed. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.core.engine.imported import ImportedAgent, ImportResult
+from reconciler.core.engine.live import LiveState
+from reconciler.core.engine.markers import marker_for
+from reconciler.core.input.desired import Estate
+from reconciler.core.kinds.key.adopt import hash_name
+from reconciler.core.kinds.key.fields import BOOKKEEPING, DURATION_FIELD, KEY_LIMIT_FIELDS
+from reconciler.core.kinds.key.live import LiveKey, keys_of
+
+
+def import_keys(live: LiveState, existing: Estate, wanted: Any, out: ImportResult) -> None:
+    keys = keys_of(live)
+    pinned = {k.token for k in keys if existing.is_pinned(k.token, k.alias)}
+    out.listed += [f"pinned key {k.alias or '(no alias)'} {k.key_name}" for k in keys
+                   if k.token in pinned]  # fmt: skip
+    _import_keys([k for k in keys if k.token not in pinned], existing, wanted, out)
+
+
+def _import_keys(keys: list[LiveKey], existing: Estate, wanted: Any, out: ImportResult) -> None:
+    marker = marker_for(existing.settings.scope)
+    declared = {a.name for a in existing.agents}
+    taken = set(declared)
+    for key in sorted(keys, key=lambda k: (k.alias is None, k.alias or "", k.token)):
+        name, source = _agent_name(key, taken)
+        if not wanted(name):
+            continue
+        if key.marker not in (None, marker):
+            out.listed.append(f"key of another scope {name} {key.key_name} ({key.marker})")
+        elif key.rotated is not None:
+            out.listed.append(f"rotated-out key {name} {key.key_name} (the tool blocks it)")
+        elif name in declared and key.marker == marker:
+            continue  # already managed and declared: nothing to import
+        elif name in declared:
+            out.notes.append(
+                f"agent {name} is already declared in desired/; "
+                "add `adopt: true` there to adopt its key"
+            )
+        else:
+            taken.add(name)
+            out.agents.append(ImportedAgent(_agent(key, name, marker), source, key.key_name))
+            if not key.models:
+                out.notes.append(f"agent {name}: the key may call every model; list its models")
+
+
+def _agent_name(key: LiveKey, taken: set[str]) -> tuple[str, str]:
+    agent = key.metadata.get("agent")
+    if key.alias:
+        return key.alias, "key_alias"
+    if isinstance(agent, str) and agent.strip() and agent not in taken:
+        return agent, "metadata.agent"
+    return hash_name(key.token), "the key's sha256 (no alias, no metadata.agent)"
+
+
+def _agent(key: LiveKey, name: str, marker: str) -> dict[str, Any]:
+    owner = key.metadata.get("owner")
+    data: dict[str, Any] = {
+        "name": name,
+        "owner": owner if isinstance(owner, str) and owner.strip() else "unknown",
+        "models": list(key.models),
+    }
+    if key.blocked:
+        data["blocked"] = True
+    data.update({n: key.limits[n] for n in KEY_LIMIT_FIELDS if key.limits.get(n) is not None})
+    duration = key.metadata.get(DURATION_FIELD)
+    if isinstance(duration, str):
+        data["duration"] = duration  # the lifetime the tool recorded, declared again
+    if key.rotation:
+        data["rotation"] = key.rotation  # declared again, so nothing rotates by surprise
+    skip = BOOKKEEPING | {"agent", "owner", DURATION_FIELD}
+    metadata = {k: v for k, v in key.metadata.items() if k not in skip}
+    if metadata:
+        data["metadata"] = metadata
+    if key.marker != marker:
+        data["adopt"] = True
+    return data

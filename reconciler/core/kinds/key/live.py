@@ -1,0 +1,102 @@
+"""A virtual key as read from /key/list, normalised for diffing. Pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.core.engine.live import LiveState, parse_moment
+from reconciler.core.engine.markers import MARKER_FIELD, read_marker
+from reconciler.core.kinds.key.fields import (
+    APPLIED_FIELD,
+    HOLD_FIELD,
+    KEY_LIMIT_FIELDS,
+    KIND,
+    ROTATED_FIELD,
+    ROTATION_FIELD,
+    UNDELIVERED_FIELD,
+)
+
+
+@dataclass(frozen=True)
+class LiveKey:
+    token: str  # sha256 of the raw key: the key's identity, not a secret
+    alias: str | None
+    key_name: str  # LiteLLM's own abbreviation, "sk-...a1b2"
+    models: tuple[str, ...]
+    blocked: bool
+    limits: dict[str, Any]
+    metadata: dict[str, Any]
+    expires: dt.datetime | None = None
+
+    @property
+    def marker(self) -> str | None:
+        """The reconciler marker (any scope) or None for a key the tool did not create."""
+        return read_marker(self.metadata.get(MARKER_FIELD))
+
+    @property
+    def rotation(self) -> int:
+        """The rotation serial the key was made for; 0 before any rotation."""
+        value = self.metadata.get(ROTATION_FIELD)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    @property
+    def rotated(self) -> dict[str, Any] | None:
+        """The rotated-out record (agent, serial, next, grace), or None for a current key."""
+        value = self.metadata.get(ROTATED_FIELD)
+        return value if isinstance(value, dict) else None
+
+    @property
+    def secret_undelivered(self) -> bool:
+        return bool(self.metadata.get(UNDELIVERED_FIELD))
+
+    @property
+    def applied(self) -> dict[str, Any] | None:
+        """What the tool last applied to this key, or None (not recorded: unknown)."""
+        value = self.metadata.get(APPLIED_FIELD)
+        return value if isinstance(value, dict) else None
+
+    @property
+    def hold(self) -> dict[str, Any]:
+        value = self.metadata.get(HOLD_FIELD)
+        return value if isinstance(value, dict) else {}
+
+
+def parse_key(row: dict[str, Any]) -> LiveKey:
+    """A /key/list full object -> LiveKey, with server-side defaults folded away."""
+    metadata = row.get("metadata") or {}
+    return LiveKey(
+        token=str(row["token"]),
+        alias=row.get("key_alias"),
+        key_name=str(row.get("key_name") or "sk-..."),
+        models=tuple(row.get("models") or ()),
+        # null (never set) and false (unblocked) both mean "not blocked".
+        blocked=row.get("blocked") is True,
+        limits={name: _number(row.get(name)) for name in KEY_LIMIT_FIELDS},
+        metadata=dict(metadata) if isinstance(metadata, dict) else {},
+        expires=parse_moment(row.get("expires")),
+    )
+
+
+
+
+def parse_keys(rows: list[dict[str, Any]]) -> tuple[LiveKey, ...]:
+    return tuple(parse_key(r) for r in rows)
+
+
+def keys_of(live: LiveState) -> tuple[LiveKey, ...]:
+    return tuple(live.part(KIND))
+
+
+def fingerprint(keys: tuple[LiveKey, ...]) -> Any:
+    return sorted(
+        [k.token, k.alias, sorted(k.models), k.blocked, k.limits, k.metadata] for k in keys
+    )
+
+
+def _number(value: Any) -> Any:
+    # The server stores 5 and 5.0 alike; compare them alike.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

@@ -1,0 +1,134 @@
+"""What desired/ declares for an agent's key, and for a key no plan may touch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from reconciler.core.input.names import clean_keys, reserved_keys
+from reconciler.core.input.schema import (
+    DURATION_PATTERN,
+    MAX_BUDGET,
+    SHA256_PATTERN,
+    Name,
+    Strict,
+    check_ignored,
+)
+from reconciler.core.input.yamlscalars import MAX_INT
+
+KEY_IGNORABLE = frozenset({"models", "max_budget", "budget_duration", "rpm_limit", "tpm_limit"})
+
+
+class Agent(Strict):
+    """An AI agent and its one virtual key; `name` becomes the key's `key_alias`."""
+
+    name: Name = Field(description="unique agent name; becomes the key's key_alias")
+    owner: Name = Field(description="who answers for this agent (a person or team)")
+    # An empty list means "every model" to LiteLLM: too dangerous to allow by accident.
+    models: list[Name] = Field(
+        min_length=1,
+        description="model names the key may call (non-empty: LiteLLM reads [] as all models)",
+    )
+    blocked: bool = Field(default=False, description="true: the key is refused by the gateway")
+    max_budget: float | None = Field(
+        default=None, ge=0, le=MAX_BUDGET, allow_inf_nan=False,
+        description="spend limit in USD per budget_duration (or for the key's life)",
+    )
+    budget_duration: str | None = Field(
+        default=None, pattern=DURATION_PATTERN,
+        description="budget reset period: a number and s, m, h, d, w or mo (e.g. 30d)",
+    )
+    rpm_limit: int | None = Field(
+        default=None, ge=0, le=MAX_INT, description="requests per minute the key may make"
+    )
+    tpm_limit: int | None = Field(
+        default=None, ge=0, le=MAX_INT, description="tokens per minute the key may use"
+    )
+    # Key lifetime: the key expires this long after it is created (or after the apply that
+    # changed it: LiteLLM counts a new duration from now). Absent: never expires.
+    duration: str | None = Field(
+        default=None, pattern=DURATION_PATTERN,
+        description="key lifetime from creation (e.g. 90d); absent: never expires",
+    )
+    # A serial, not a schedule: a plan stays a function of desired/ and the gateway, and a
+    # rotation is a reviewed change like any other.
+    rotation: int | None = Field(
+        default=None, ge=1, le=MAX_INT,
+        description="bump to rotate the key: a new key (secret to the sink first), the old "
+        "one kept working for rotation_grace, then blocked",
+    )
+    rotation_grace: str = Field(
+        default="1d", pattern=DURATION_PATTERN,
+        description="how long a rotated-out key keeps working (e.g. 1h, 7d)",
+    )
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description="free-form key metadata; the tool adds agent, owner and its marker",
+    )
+    adopt: bool = Field(
+        default=False,
+        description="take over the unmanaged key that already serves this agent (adopt_key)",
+    )
+    protected: bool = Field(
+        default=False,
+        description="never blocked or deleted by the tool; set false and apply first",
+    )
+    ignore_fields: list[str] = Field(
+        default_factory=list,
+        description="fields another system owns, never compared or written after creation: "
+        "models, max_budget, budget_duration, rpm_limit, tpm_limit, metadata.NAME",
+    )
+
+    @field_validator("ignore_fields")
+    @classmethod
+    def _key_fields(cls, names: list[str]) -> list[str]:
+        return check_ignored(names, KEY_IGNORABLE, ("metadata.",))
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_keys(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        # The tool writes these itself; declaring one would fight every apply.
+        reserved = reserved_keys(
+            metadata, ("managed_by", "agent", "owner", "reconciler_applied", "reconciler_hold")
+        )
+        if reserved:
+            raise ValueError(f"reserved keys are set by the tool: {', '.join(reserved)}")
+        return clean_keys(metadata)
+
+    @field_validator("models")
+    @classmethod
+    def _unique_models(cls, models: list[str]) -> list[str]:
+        seen = [m for i, m in enumerate(models) if m in models[:i]]
+        if seen:
+            raise ValueError(f"listed twice: {', '.join(seen)}")
+        return models
+
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, name: str) -> str:
+        # LiteLLM rejects ".." path segments in aliases (control characters: see Name).
+        if ".." in name.split("/"):
+            raise ValueError("must not contain '..' segments")
+        return name
+
+
+class PinnedKey(Strict):
+    """A key no plan may ever touch. Never the raw key: its alias and/or its sha256."""
+
+    alias: Name | None = Field(default=None, description="the pinned key's key_alias")
+    key_sha256: str | None = Field(
+        default=None, pattern=SHA256_PATTERN,
+        description="sha256 (hex) of the raw key; never the raw key itself",
+    )
+    note: str | None = Field(default=None, description="why this key is pinned")
+
+    @model_validator(mode="after")
+    def _one_identifier(self) -> PinnedKey:
+        if self.alias is None and self.key_sha256 is None:
+            raise ValueError("give alias and/or key_sha256")
+        return self
+
+    def pins(self, token: str, alias: str | None) -> bool:
+        """Whether the live key with this sha256 and alias is the one this entry names."""
+        return token == self.key_sha256 or (self.alias is not None and alias == self.alias)

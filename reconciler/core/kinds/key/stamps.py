@@ -1,0 +1,35 @@
+"""What of a key the tool owns, as one comparable value, and the record stamped on it. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from reconciler.core.engine.stamps import digest
+from reconciler.core.kinds.key.fields import BOOKKEEPING, KEY_LIMIT_FIELDS
+
+
+def user_metadata(metadata: dict[str, Any], ignore: Iterable[str] = ()) -> dict[str, Any]:
+    """Metadata as compared: no bookkeeping, no ignored entries."""
+    skip = {name.removeprefix("metadata.") for name in ignore if name.startswith("metadata.")}
+    return {k: v for k, v in metadata.items() if k not in BOOKKEEPING and k not in skip}
+
+
+def key_content(
+    models: Iterable[str],
+    limits: dict[str, Any],
+    metadata: dict[str, Any],
+    ignore: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The fields of a key the tool owns, as one comparable value."""
+    ignored = set(ignore)
+    content: dict[str, Any] = {"models": sorted(models)}
+    content.update({name: limits.get(name) for name in KEY_LIMIT_FIELDS})
+    content = {k: v for k, v in content.items() if k not in ignored}
+    content["metadata"] = user_metadata(metadata, ignored)
+    return content
+
+
+def key_record(content: dict[str, Any], *, blocked: bool, protected: bool) -> dict[str, Any]:
+    """The metadata value stamped on a key the tool writes."""
+    return {"sha256": digest(content), "blocked": blocked, "protected": protected}

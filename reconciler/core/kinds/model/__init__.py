@@ -1,0 +1,1 @@
+"""Model deployments: the gateway's DB models, created through /model/new."""

@@ -1,0 +1,1 @@
+"""Routing: the gateway's fallbacks, owned whole when desired/ declares them."""

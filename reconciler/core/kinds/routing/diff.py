@@ -1,0 +1,31 @@
+"""desired/ fallbacks vs the gateway's router settings -> one routing change. Pure.
+
+desired/ owns the whole fallback list when it declares one; else it is never read or written.
+"""
+
+from __future__ import annotations
+
+from reconciler.core.engine.changes import Change, PlanInputs, Verb
+from reconciler.core.engine.diffing import field_changes
+from reconciler.core.engine.live import LiveState
+from reconciler.core.input.desired import Estate
+from reconciler.core.kinds.routing.live import KIND, fallbacks_of
+
+
+def diff(estate: Estate, live: LiveState, acc: PlanInputs) -> list[str]:
+    if not estate.manages_fallbacks:
+        return []
+    want = {group: list(targets) for group, targets in (estate.fallbacks or {}).items()}
+    before, after = field_changes(fallbacks_of(live) or {}, want)
+    if after:
+        acc.changes.append(
+            Change(
+                KIND, Verb.UPDATE, "fallbacks", before=before, after=after,
+                spec={"fallbacks": [{group: targets} for group, targets in want.items()]},
+            )
+        )
+    return []
+
+
+def reads(estate: Estate) -> bool:
+    return estate.manages_fallbacks

@@ -1,0 +1,1 @@
+"""One module per kind: its admin-API calls, how a plan reads it, how apply writes it."""

@@ -1,0 +1,34 @@
+"""Routing on the gateway: the router settings' fallbacks, read and written whole."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.core.engine.changes import Change
+from reconciler.gateway.sinks import SecretSink
+from reconciler.gateway.transport import BaseClient
+
+
+class RoutingCalls(BaseClient):
+    def router_settings(self) -> dict[str, Any]:
+        """The live router's settings (fallbacks included), as the proxy reports them."""
+        body = self._read("GET", "/get/config/callbacks")
+        return dict(body.get("router_settings") or {})
+
+    def update_router_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._read("POST", "/config/update", json={"router_settings": settings}))
+
+
+def read(client: RoutingCalls) -> dict[str, Any]:
+    return client.router_settings()
+
+
+class RoutingWriter:
+    def __init__(self, client: RoutingCalls, sink: SecretSink | None) -> None:
+        self.client = client
+
+    def update(self, change: Change) -> str:
+        fallbacks = (change.spec or {}).get("fallbacks", [])
+        # The whole list is sent: /config/update replaces it, and [] clears it.
+        self.client.update_router_settings({"fallbacks": fallbacks})
+        return f"{len(fallbacks)} fallback group(s) set"
