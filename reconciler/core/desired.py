@@ -219,6 +219,9 @@ class PinnedKey(_Strict):
         return token == self.key_sha256 or (self.alias is not None and alias == self.alias)
 
 
+TargetName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,62}$")]
+
+
 class Settings(_Strict):
     """How the tool treats this estate as a whole."""
 
@@ -239,6 +242,25 @@ class Settings(_Strict):
         default_factory=Safety,
         description="limits on how much of the estate one plan may change (see Safety rails)",
     )
+    # CI applies targets one after the other in this order, each after the one before it
+    # succeeded; it names every folder of desired/targets/ (checked where the folders are known).
+    promotion: list[TargetName] | None = Field(
+        default=None,
+        description="the order CI applies desired/targets/ in, e.g. [staging, production]; "
+        "shared files only",
+    )
+
+    @field_validator("promotion")
+    @classmethod
+    def _promoted_once(cls, promotion: list[str] | None) -> list[str] | None:
+        if promotion is None:
+            return None
+        if not promotion:
+            raise ValueError("name the targets in the order CI applies them")
+        twice = [t for i, t in enumerate(promotion) if t in promotion[:i]]
+        if twice:
+            raise ValueError(f"listed twice: {', '.join(twice)}")
+        return promotion
 
 
 class Policy(_Strict):
