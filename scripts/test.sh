@@ -43,7 +43,7 @@ else
   echo "skipped: shellcheck (pip install '.[lint]' failed)"
 fi
 if [ -x .venv/bin/zizmor ]; then
-  .venv/bin/zizmor --offline --quiet .github/workflows
+  .venv/bin/zizmor --pedantic --offline --quiet .github/workflows
 else
   echo "skipped: zizmor (pip install '.[lint]' failed)"
 fi

@@ -1,6 +1,7 @@
-"""The GitHub workflows keep their security properties (scripts/test.sh also runs actionlint
-and zizmor on them): pinned actions, least privilege, no credential next to a pull request's
-code, apply only of the reviewed plan at main's tip."""
+"""The GitHub workflows keep their security properties (scripts/test.sh also runs actionlint,
+zizmor and ShellCheck on them): pinned actions, least privilege, no credential next to a pull
+request's code or beside a write token, the tool from its hashed lock, apply only of the
+reviewed plan. tests/ci/ runs their scripts against a fake gh."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ WORKFLOWS = Path(__file__).resolve().parents[1] / ".github" / "workflows"
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 # A reusable workflow of this repository, at the caller's own commit.
 LOCAL = re.compile(r"^\$/\.github/workflows/[\w.-]+\.yml$")
+ALL = sorted(p.name for p in WORKFLOWS.glob("*.yml"))
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -22,21 +24,29 @@ def _load(name: str) -> dict[str, Any]:
     return dict(yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8")))
 
 
-def _steps(workflow: dict[str, Any], job: str) -> list[dict[str, Any]]:
-    return list(workflow["jobs"][job]["steps"])
+GITOPS = _load("gitops.yml")
+JOBS = GITOPS["jobs"]
 
 
-ALL = sorted(p.name for p in WORKFLOWS.glob("*.yml"))
+def _steps(job: str) -> list[dict[str, Any]]:
+    return list(JOBS[job]["steps"])
 
 
-def test_the_pull_request_apply_and_ci_workflows_exist() -> None:
-    assert {"apply.yml", "apply-gateway.yml", "ci.yml", "plan.yml"} <= set(ALL)
+def test_this_repository_calls_the_reusable_workflow() -> None:
+    assert set(ALL) == {"ci.yml", "gitops.yml", "reconciler.yml"}
+    caller = _load("reconciler.yml")
+    assert caller["jobs"]["reconciler"]["uses"] == "$/.github/workflows/gitops.yml"
+    # Its own tool: the default branch's (empty ref), not a release.
+    assert caller["jobs"]["reconciler"]["with"] == {
+        "tool-repository": "${{ github.repository }}", "tool-ref": ""}
+    assert set(GITOPS[True]) == {"workflow_call"}
 
 
 @pytest.mark.parametrize("name", ALL)
 def test_actions_are_pinned_by_commit_with_a_version_comment(name: str) -> None:
     lines = (WORKFLOWS / name).read_text(encoding="utf-8").splitlines()
-    uses = [line.split("uses:", 1)[1].strip() for line in lines if "uses:" in line]
+    uses = [line.split("uses:", 1)[1].strip() for line in lines
+            if line.strip().startswith(("uses:", "- uses:"))]
     assert uses
     assert [u for u in uses if not PINNED.match(u) and not LOCAL.match(u)] == []
 
@@ -61,86 +71,83 @@ def test_least_privilege_and_no_persisted_credentials(name: str) -> None:
                 assert step["with"]["persist-credentials"] is False
 
 
-def test_pull_request_code_never_runs_with_a_credential() -> None:
-    plan = _load("plan.yml")
-    jobs = plan["jobs"]
-    fork_guard = "github.event.pull_request.head.repo.full_name == github.repository"
-    assert fork_guard in jobs["plan"]["if"] and fork_guard in jobs["comment"]["if"]
-    assert "secrets." not in yaml.safe_dump(jobs["validate"])
-    assert "secrets." not in yaml.safe_dump(jobs["comment"])
-    assert jobs["plan"]["environment"] == (
+def test_no_job_runs_the_pull_requests_code() -> None:
+    for name, job in JOBS.items():
+        for step in job.get("steps", []):
+            if "actions/checkout" not in step.get("uses", ""):
+                continue
+            w = step["with"]
+            if w["path"] == "pr":  # the pull request's (or main's) desired/, as data only
+                assert w["sparse-checkout"] == "desired" and "repository" not in w, name
+            else:  # the tool: tool-repository at its resolved commit or tag, never the PR's
+                assert w["path"] == "tool", name
+                assert w["repository"] in ("${{ inputs.tool-repository }}",
+                                           "${{ needs.pr.outputs.tool_repository }}",
+                                           "${{ needs.what.outputs.tool_repository }}"), name
+                assert "head" not in w["ref"], name
+        runs = " ".join(s.get("run", "") for s in job.get("steps", []))
+        assert "./pr" not in runs and "bash pr/" not in runs, name
+
+
+def test_the_tool_is_installed_from_its_hashed_lock_only() -> None:
+    for name, job in JOBS.items():
+        runs = [s.get("run", "") for s in job.get("steps", [])]
+        installs = [line.strip() for r in runs for line in r.splitlines() if "pip install" in line]
+        assert installs in ([], [
+            "pip install --require-hashes --only-binary :all: -r tool/scripts/ci/requirements.lock",
+            "pip install --no-deps --no-build-isolation --no-index ./tool"]), name
+
+
+def test_the_plan_key_is_read_only_and_forks_are_never_planned() -> None:
+    plan = JOBS["plan"]
+    assert plan["environment"] == (
         "${{ matrix.target && format('gateway-read-{0}', matrix.target) || 'gateway-read' }}")
-    assert jobs["plan"]["permissions"] == {"contents": "read"}
-    for job in ("validate", "plan"):
-        checkouts = [s["with"] for s in _steps(plan, job) if "checkout" in s.get("uses", "")]
-        assert {c["path"]: c["ref"] for c in checkouts} == {
-            "tool": "${{ github.event.pull_request.base.sha }}",
-            "pr": "${{ github.event.pull_request.head.sha }}"}
-        assert next(c for c in checkouts if c["path"] == "pr")["sparse-checkout"] == "desired"
-        runs = " ".join(s.get("run", "") for s in _steps(plan, job))
-        assert "pip install ./tool" in runs and "pip install ." not in runs.replace("./tool", "")
-    plan_step = next(s for s in _steps(plan, "plan") if s.get("name") == "plan")
-    assert plan_step["env"]["LITELLM_API_KEY"] == "${{ secrets.LITELLM_READ_ONLY_KEY }}"
-    # The script comes from the base branch's checkout too (tests/ci and tests/e2e run it).
-    assert plan_step["run"] == "bash tool/scripts/ci/plan-comment.sh"
+    assert plan["permissions"] == {"contents": "read"}
+    step = next(s for s in _steps("plan") if s.get("name") == "plan")
+    assert step["env"]["LITELLM_API_KEY"] == "${{ secrets.LITELLM_READ_ONLY_KEY }}"
+    assert step["run"] == "bash tool/scripts/ci/plan-comment.sh"
+    # pr-context.sh decides: plan is 'false' for a fork (tests/ci/test_pr_flow.py).
+    assert JOBS["targets"]["if"] == "needs.pr.outputs.plan == 'true'"
+    assert JOBS["plan"]["needs"] == ["pr", "targets"]
+    # Every pull request is validated, forks included, offline.
+    assert "secrets." not in yaml.safe_dump(JOBS["validate"]) and "if" not in JOBS["validate"]
 
 
-def test_apply_takes_the_reviewed_plan_at_mains_tip_only() -> None:
-    apply = _load("apply.yml")
-    default_branch = "format('refs/heads/{0}', github.event.repository.default_branch)"
-    assert apply["jobs"]["targets"]["if"] == f"github.ref == {default_branch}"
-    assert apply["concurrency"]["cancel-in-progress"] is False
-    gateway = _load("apply-gateway.yml")
-    assert set(gateway[True]) == {"workflow_call"}
-    job = gateway["jobs"]["apply"]
-    assert job["environment"] == "${{ inputs.environment }}"
-    assert job["concurrency"] == {"group": "reconciler-apply-${{ inputs.environment }}",
-                                  "cancel-in-progress": False}
-    names = [s.get("name", s.get("uses", s.get("run"))) for s in job["steps"]]
-    fetch = names.index("fetch the plan reviewed on the merged pull request, at main's tip only")
-    assert job["steps"][fetch]["run"] == "bash scripts/ci/fetch-reviewed-plan.sh"
-    assert job["steps"][fetch]["env"]["TARGET"] == "${{ inputs.target }}"
-    assert fetch < names.index("apply")
-    run = next(s for s in job["steps"] if s.get("name") == "apply")["run"]
-    assert 'reconciler apply "${RUNNER_TEMP}/reviewed/plan.json" --desired desired ' \
+def test_comment_commands_hold_no_key_and_never_interpolate_the_comment() -> None:
+    job = JOBS["command"]
+    assert job["if"] == ("github.event_name == 'issue_comment' && "
+                         "startsWith(github.event.comment.body, '/reconciler ')")
+    assert "secrets." not in yaml.safe_dump(job) and "environment" not in job
+    step = _steps("command")[-1]
+    assert step["env"]["COMMENT_BODY"] == "${{ github.event.comment.body }}"
+    assert "${{" not in step["run"]  # the comment reaches the script as data only
+
+
+def test_apply_takes_the_reviewed_plan_of_mains_tip_or_a_ready_pull_request() -> None:
+    default_branch = ("github.ref == format('refs/heads/{0}', "
+                      "github.event.repository.default_branch)")
+    assert default_branch in JOBS["what"]["if"]
+    gate = next(s for s in _steps("what") if s.get("id") == "gate")
+    assert "bash tool/scripts/ci/apply-gate.sh" in gate["run"]
+    names = [s.get("name") for s in _steps("apply")]
+    assert names.index("fetch the reviewed plan") < names.index("apply")
+    run = next(s for s in _steps("apply") if s.get("name") == "apply")["run"]
+    assert 'reconciler apply "${RUNNER_TEMP}/reviewed/plan.json" --desired pr/desired ' \
         '"${TARGET_ARGS[@]}"' in run
     # A large change goes through only as desired/ approves it: never --force in CI.
     assert all("--force" not in yaml.safe_dump(_load(n)) for n in ALL)
+    # Merge only after every target applied, and only the commit that was reviewed.
+    assert JOBS["merge"]["needs"] == ["what", "apply"]
+    assert '-f "sha=${HEAD_SHA}"' in _steps("merge")[-1]["run"]
 
 
-def test_every_target_is_planned_with_its_own_comment() -> None:
-    jobs = _load("plan.yml")["jobs"]
-    assert jobs["targets"]["steps"][-1]["run"] == "bash tool/scripts/ci/targets.sh"
-    assert "secrets." not in yaml.safe_dump(jobs["targets"])
-    for name in ("plan", "comment"):
-        assert jobs[name]["strategy"]["matrix"]["target"] == (
-            "${{ fromJSON(needs.targets.outputs.targets) }}")
-        assert jobs[name]["strategy"]["fail-fast"] is False
-    plan_step = next(s for s in _steps(_load("plan.yml"), "plan") if s.get("name") == "plan")
-    assert plan_step["env"]["TARGET"] == "${{ matrix.target }}"
-    upload = _steps(_load("plan.yml"), "plan")[-1]["with"]["name"]
-    download = _steps(_load("plan.yml"), "comment")[0]["with"]["name"]
-    assert upload == download == ("plan-${{ github.event.pull_request.head.sha }}${{ "
-                                  "matrix.target && format('-{0}', matrix.target) || '' }}")
-    script = _steps(_load("plan.yml"), "comment")[-1]["with"]["script"]
-    assert "`<!-- reconciler-plan:${target} -->`" in script
-
-
-def test_apply_runs_staging_then_production_each_in_its_environment() -> None:
-    jobs = _load("apply.yml")["jobs"]
-    assert jobs["targets"]["steps"][-1]["env"]["ONLY"] == "staging production"
-    called = {name: job for name, job in jobs.items() if "uses" in job}
-    assert set(called) == {"apply", "staging", "production"}
-    assert {n: j["with"] for n, j in called.items()} == {
-        "apply": {"environment": "production"},
-        "staging": {"target": "staging", "environment": "staging"},
-        "production": {"target": "production", "environment": "production"},
-    }
-    assert jobs["apply"]["if"] == "needs.targets.outputs.targets == '[\"\"]'"
-    assert jobs["production"]["needs"] == ["targets", "staging"]
-    # production waits for staging, and never runs after a failed staging apply
-    assert "needs.staging.result == 'success' || needs.staging.result == 'skipped'" \
-        in jobs["production"]["if"]
+def test_main_moving_marks_then_re_plans_open_pull_requests() -> None:
+    assert JOBS["moved"]["if"] == "github.event_name == 'push'"
+    assert _steps("moved")[-1]["run"] == "bash tool/scripts/ci/main-moved.sh mark"
+    # The re-plan waits for main's own apply, so it reads the gateway main left.
+    assert JOBS["replan"]["needs"] == ["what", "apply"]
+    assert _steps("replan")[-1]["run"] == "bash tool/scripts/ci/main-moved.sh replan"
+    assert _steps("replan")[-1]["env"]["WORKFLOW_REF"] == "${{ github.workflow_ref }}"
 
 
 def test_ci_runs_the_suite_and_the_linters() -> None:
@@ -149,4 +156,4 @@ def test_ci_runs_the_suite_and_the_linters() -> None:
     assert "bash scripts/test.sh" in runs
     script = (WORKFLOWS.parents[1] / "scripts" / "test.sh").read_text(encoding="utf-8")
     assert "actionlint .github/workflows/*.yml" in script
-    assert "zizmor --offline --quiet .github/workflows" in script
+    assert "zizmor --pedantic --offline --quiet .github/workflows" in script

@@ -31,14 +31,14 @@ def _api(**changes: Any) -> dict[str, Any]:
         ],
         f"{R}/actions/artifacts?name=plan-{HEAD}": {
             "artifacts": [{"name": f"plan-{HEAD}", "workflow_run": {"id": 99}}]},
-        f"{R}/actions/runs/99": {"path": ".github/workflows/plan.yml"},
+        f"{R}/actions/runs/99": {"path": ".github/workflows/reconciler.yml"},
     }
     api.update(changes)
     return api
 
 
 def _run(tmp_path: Path, api: dict[str, Any], artifact: dict[str, str] | None,
-         target: str = ""):
+         target: str = "", pr: str = ""):
     fake = tmp_path / "fake"
     (fake / "bin").mkdir(parents=True)
     (fake / "api.json").write_text(json.dumps(api), encoding="utf-8")
@@ -53,7 +53,8 @@ def _run(tmp_path: Path, api: dict[str, Any], artifact: dict[str, str] | None,
             (folder / name).write_text(text, encoding="utf-8")
     env = {**os.environ, "PATH": f"{fake / 'bin'}:{os.environ['PATH']}", "FAKE_GH": str(fake),
            "GITHUB_REPOSITORY": REPO, "GITHUB_SHA": SHA, "BRANCH": "main",
-           "DEST": str(tmp_path / "reviewed"), "TARGET": target}
+           "DEST": str(tmp_path / "reviewed"), "TARGET": target, "PR": pr,
+           "WORKFLOW": ".github/workflows/reconciler.yml"}
     return subprocess.run(["bash", str(SCRIPT)], env=env, capture_output=True, text=True,
                           timeout=60, check=False)
 
@@ -96,7 +97,8 @@ def test_a_target_fetches_its_own_plan_only(tmp_path: Path) -> None:
         (_api(**{f"{R}/actions/artifacts?name=plan-{HEAD}": {"artifacts": []}}), PLAN,
          f"no plan-{HEAD} artifact for pull request #7 at {HEAD}"),
         (_api(**{f"{R}/actions/runs/99": {"path": ".github/workflows/evil.yml"}}), PLAN,
-         f"plan-{HEAD} was made by .github/workflows/evil.yml, not plan.yml"),
+         f"plan-{HEAD} was made by .github/workflows/evil.yml, not "
+         ".github/workflows/reconciler.yml"),
         (_api(), {"plan.err": "error: desired state is invalid", "exit-code": "1"},
          f"the plan of pull request #7 at {HEAD} failed; fix it in a new pull request"),
     ],
@@ -109,3 +111,29 @@ def test_refusals_say_why(tmp_path: Path, api: dict[str, Any], artifact: dict[st
     assert done.returncode == 1
     assert done.stdout.startswith(f"::error::refusing to apply {SHA}: {why}")
     assert not (tmp_path / "reviewed" / "plan.json").exists()
+
+
+def test_a_plan_marked_stale_is_refused(tmp_path: Path) -> None:
+    stale = {"stale": "main changed desired/a.yaml since this branch\n", "verdict": "stale\tx"}
+    done = _run(tmp_path, _api(), stale)
+    assert done.returncode == 1
+    assert done.stdout.startswith(f"::error::refusing to apply {SHA}: the plan of pull request "
+                                  f"#7 at {HEAD} went stale: main changed desired/a.yaml")
+
+
+def test_a_tampered_artifact_with_a_stale_marker_and_a_plan_leaves_no_plan(tmp_path: Path) -> None:
+    # A plan.json beside the stale marker (an artifact edited, or made by another definition
+    # of the workflow) is removed, never applied.
+    done = _run(tmp_path, _api(), {**PLAN, "stale": "main moved\n"})
+    assert done.returncode == 1
+    assert not (tmp_path / "reviewed" / "plan.json").exists()
+
+
+def test_apply_before_merge_fetches_the_pull_requests_head_plan(tmp_path: Path) -> None:
+    # No merge yet, and main's tip is not what is applied: the pull request's head is.
+    api = _api(**{f"{R}/pulls/7": {"head": {"sha": HEAD}},
+                  f"{R}/commits/main": {"sha": OTHER}})
+    done = _run(tmp_path, api, PLAN, pr="7")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1] == (
+        f"Applying the plan reviewed on pull request #7 ({HEAD}), plan run 99")

@@ -5,9 +5,9 @@ These models are also the source of the JSON Schema shipped for editors (`reconc
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from reconciler.core.input.names import colliding_keys
 from reconciler.core.input.safety import Safety
@@ -17,6 +17,9 @@ from reconciler.core.kinds.model.schema import ModelDeployment
 
 # Re-exported: the desired/ format is one schema, whatever package holds a kind's part of it.
 __all__ = ["KEY_IGNORABLE", "Agent", "DesiredFile", "Estate", "ModelDeployment", "PinnedKey"]
+
+
+TargetName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,62}$")]
 
 
 class Settings(Strict):
@@ -39,6 +42,25 @@ class Settings(Strict):
         default_factory=Safety,
         description="limits on how much of the estate one plan may change (see Safety rails)",
     )
+    # CI applies targets one after the other in this order, each after the one before it
+    # succeeded; it names every folder of desired/targets/ (checked where the folders are known).
+    promotion: list[TargetName] | None = Field(
+        default=None,
+        description="the order CI applies desired/targets/ in, e.g. [staging, production]; "
+        "shared files only",
+    )
+
+    @field_validator("promotion")
+    @classmethod
+    def _promoted_once(cls, promotion: list[str] | None) -> list[str] | None:
+        if promotion is None:
+            return None
+        if not promotion:
+            raise ValueError("name the targets in the order CI applies them")
+        twice = [t for i, t in enumerate(promotion) if t in promotion[:i]]
+        if twice:
+            raise ValueError(f"listed twice: {', '.join(twice)}")
+        return promotion
 
 
 class Policy(Strict):

@@ -75,7 +75,9 @@ class _Override:
 def load_target(name: str, shared: Iterable[Source], own: Iterable[Source]) -> TargetEstate:
     """The shared sources with the target's laid over them; DesiredError with every problem."""
     base, over = load_files(shared), load_files(own)
-    problems = target_only(base)
+    problems = target_only(base) + _promotion_in_target(over)
+    promotion = next((f.content.settings.promotion for f in base
+                      if f.content.settings is not None), None)
     gateway = single_section(over, "gateway", problems)
     base = [_without(f, _replaced(over)) for f in base]
     overrides = [o for f in over for o in _overrides_of(f)]
@@ -87,7 +89,20 @@ def load_target(name: str, shared: Iterable[Source], own: Iterable[Source]) -> T
     if override_problems:
         raise DesiredError(problems + override_problems + _target_problems(files, over))
     estate = merge_checked(files, problems)
+    if estate.settings.promotion != promotion:  # a target's own settings replaced the shared
+        settings = estate.settings.model_copy(update={"promotion": promotion})
+        estate = estate.model_copy(update={"settings": settings})
     return TargetEstate(name, estate, gateway)
+
+
+def _promotion_in_target(over: list[LoadedFile]) -> list[Problem]:
+    """The order of targets is one decision for all of them: the shared files make it."""
+    path = ("settings", "promotion")
+    return [Problem(f.name, f.where(path).line, "settings.promotion",
+                    "the order of targets is declared in the shared files (desired/), "
+                    "not in a target")
+            for f in over
+            if f.content.settings is not None and f.content.settings.promotion is not None]
 
 
 def _target_problems(files: list[LoadedFile], over: list[LoadedFile]) -> list[Problem]:
