@@ -16,6 +16,7 @@ from reconciler.core.desired import Estate
 from reconciler.core.diff import plan_changes
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.live import KEY_LIMIT_FIELDS, LiveState, parse_live
+from reconciler.core.ownership import vet_keys, vet_models
 from reconciler.core.plan import Plan, desired_digest
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.lease import without_lease_rows
@@ -27,7 +28,8 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 RETRY_BASE_ENV = "RECONCILER_RETRY_BASE"
 # What parse_live reads of a key row (the rest of its ~60 fields is dropped on arrival).
 LIVE_KEY_FIELDS = (
-    "key_alias", "key_name", "models", "blocked", "metadata", "expires", *KEY_LIMIT_FIELDS
+    "key_alias", "key_name", "models", "blocked", "metadata", "expires", *KEY_LIMIT_FIELDS,
+    "created_by", "updated_by",  # the proxy's own record of who wrote the key (ownership.py)
 )
 
 
@@ -57,10 +59,13 @@ def read_live(client: GatewayClient, *, fallbacks: bool) -> LiveState:
     # Models and router settings are read while the key pages come in.
     models = client.pool.submit(client.list_models)
     router = client.pool.submit(client.router_settings) if fallbacks else None
+    admins = client.pool.submit(client.admin_identities)
     rows = client.list_keys(fields=LIVE_KEY_FIELDS)
-    # The apply lease is a key of the gateway's but never part of any plan.
+    # The apply lease is a key of the gateway's but never part of any plan. A marker is the
+    # tool's only where the gateway's records prove it (ownership.py).
+    keys = vet_keys(without_lease_rows(rows), admins.result())
     return parse_live(
-        without_lease_rows(rows), models.result(), router.result() if router else None, read_at
+        keys, vet_models(models.result()), router.result() if router else None, read_at
     )
 
 

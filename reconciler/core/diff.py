@@ -8,6 +8,7 @@ from reconciler.core.diff_keys import diff_keys
 from reconciler.core.diff_models import diff_models
 from reconciler.core.errors import PlanError
 from reconciler.core.live import LiveKey, LiveState, marker_for
+from reconciler.core.ownership import claim_warnings
 from reconciler.core.plan import Plan, PlanInputs, Untouched
 
 
@@ -26,6 +27,7 @@ def plan_changes(estate: Estate, live: LiveState) -> Plan:
     if conflicts:
         raise PlanError("no plan is possible:\n  " + "\n  ".join(conflicts))
     marker = marker_for(estate.settings.scope)
+    acc.warnings.extend(claim_warnings(live))
     acc.changes.extend(_diff_fallbacks(estate, live))
     return Plan(
         changes=tuple(acc.changes),

@@ -8,6 +8,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.core.ownership import CLAIM_ROW_FIELD
+
 # Written into every key's metadata and every model's model_info the tool creates: the one
 # thing that makes a live object "managed". Without it the tool never modifies the object.
 MARKER_FIELD = "managed_by"
@@ -41,6 +43,10 @@ def _marker(value: object) -> str | None:
     return None
 
 
+def _claimed(marker: str | None, claim: str | None) -> str | None:
+    return f"claims {marker}, {claim}: never trusted" if marker and claim else marker
+
+
 KEY_LIMIT_FIELDS = ("max_budget", "budget_duration", "rpm_limit", "tpm_limit")
 
 
@@ -54,11 +60,14 @@ class LiveKey:
     limits: dict[str, Any]
     metadata: dict[str, Any]
     expires: dt.datetime | None = None
+    # Why the marker on this key is not proven the tool's (see ownership.py), or None.
+    claim: str | None = None
 
     @property
     def marker(self) -> str | None:
-        """The reconciler marker (any scope) or None for a key the tool did not create."""
-        return _marker(self.metadata.get(MARKER_FIELD))
+        """The reconciler marker (any scope) or None for a key the tool did not create. A
+        claimed marker is no scope's: it reads as the claim, so nothing treats it as its own."""
+        return _claimed(_marker(self.metadata.get(MARKER_FIELD)), self.claim)
 
     @property
     def rotation(self) -> int:
@@ -95,10 +104,12 @@ class LiveModel:
     litellm_params: dict[str, Any]
     model_info: dict[str, Any]
     db_model: bool
+    claim: str | None = None
 
     @property
     def marker(self) -> str | None:
-        return _marker(self.model_info.get(MARKER_FIELD)) if self.db_model else None
+        found = _marker(self.model_info.get(MARKER_FIELD)) if self.db_model else None
+        return _claimed(found, self.claim)
 
     @property
     def record(self) -> dict[str, Any]:
@@ -147,6 +158,7 @@ def parse_key(row: dict[str, Any]) -> LiveKey:
         limits={name: _number(row.get(name)) for name in KEY_LIMIT_FIELDS},
         metadata=dict(metadata) if isinstance(metadata, dict) else {},
         expires=parse_moment(row.get("expires")),
+        claim=_claim_of(row),
     )
 
 
@@ -159,7 +171,13 @@ def parse_model(row: dict[str, Any]) -> LiveModel:
         litellm_params=dict(row.get("litellm_params") or {}),
         model_info=info,
         db_model=info.get("db_model") is True,
+        claim=_claim_of(row),
     )
+
+
+def _claim_of(row: dict[str, Any]) -> str | None:
+    value = row.get(CLAIM_ROW_FIELD)
+    return value if isinstance(value, str) else None
 
 
 def parse_moment(value: object) -> dt.datetime | None:

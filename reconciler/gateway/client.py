@@ -28,6 +28,7 @@ from reconciler.core.errors import (
     GatewayUnreachable,
     NotFound,
 )
+from reconciler.core.ownership import admin_identities
 from reconciler.gateway.answers import hint_for, non_json_summary, not_json_error
 from reconciler.gateway.parallel import DEFAULT_PARALLELISM, Pool
 from reconciler.gateway.retry import RetryPolicy
@@ -35,6 +36,8 @@ from reconciler.gateway.retry import RetryPolicy
 PAGE_SIZE = 100  # /key/list refuses more than 100 per page
 LIST_ATTEMPTS = 3  # reads of a key list that keeps changing underneath before giving up
 SPEND_LOG_PAGE = 1000  # /spend/logs/v2 refuses more than 1000 per page
+USER_PAGE = 100
+MAX_USER_PAGES = 100  # 10,000 proxy admins: far past any real gateway
 
 
 class GatewayClient:
@@ -120,6 +123,23 @@ class GatewayClient:
     def list_models(self) -> list[dict[str, Any]]:
         body = self._read("GET", "/model/info")
         return [m for m in body.get("data", []) if isinstance(m, dict)]
+
+    def admin_identities(self) -> frozenset[str]:
+        """Who may write the tool's objects: the master key's identity and every proxy
+        admin's user id. A gateway that will not list users leaves the master key alone:
+        fewer objects trusted, never more."""
+        users: list[dict[str, Any]] = []
+        try:
+            for page in range(1, MAX_USER_PAGES + 1):
+                body = self._read("GET", "/user/list", params={
+                    "role": "proxy_admin", "page": page, "page_size": USER_PAGE})
+                found = body.get("users") if isinstance(body, dict) else None
+                users.extend(u for u in found or [] if isinstance(u, dict))
+                if page >= _whole(body.get("total_pages"), 0) or not found:
+                    break
+        except (NotFound, AuthenticationFailed):
+            pass
+        return admin_identities(users)
 
     def find_keys_by_alias(self, alias: str, *, substring: bool = False) -> list[dict[str, Any]]:
         params: dict[str, Any] = {
@@ -353,3 +373,8 @@ def error_message(response: httpx.Response) -> str:
     if detail is not None:  # shape B with a string
         return str(detail)
     return str(body)[:300]
+
+
+def _whole(value: Any, default: int) -> int:
+    """An integer count from an answer, or `default` when it is not one."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else default

@@ -51,6 +51,7 @@ UNTOUCHED_LABELS = {
     "config_model": "config.yaml model (read-only)",
     "unmanaged_model": "unmanaged model (not created by this tool; left alone)",
     "other_scope_key": "key of another scope (left alone)",
+    "claimed_key": "key claiming the tool's marker, not proven (never trusted; left alone)",
     "other_scope_model": "model of another scope (left alone)",
     "held_key": "held (blocked outside desired/; apply keeps it blocked)",
     "rotating_key": "rotated-out key in its grace period (blocked once it expires)",
@@ -195,6 +196,7 @@ UNTOUCHED_SHORT = {
     "config_model": "config.yaml model(s)",
     "unmanaged_model": "unmanaged model(s)",
     "other_scope_key": "key(s) of other scopes",
+    "claimed_key": "key(s) claiming the tool's marker (never trusted)",
     "other_scope_model": "model(s) of other scopes",
     "rotating_key": "rotated-out key(s) in their grace period",
 }
