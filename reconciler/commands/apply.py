@@ -36,7 +36,7 @@ from reconciler.core.plan import Plan, desired_digest, digest_of, plan_from_data
 from reconciler.core.render import render
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.executor import ApplyReport, StepStatus, apply_plan
-from reconciler.gateway.lease import Lease
+from reconciler.gateway.lease import MAX_TTL, Lease
 from reconciler.gateway.sinks import CommandSink, FileSink, SecretSink
 
 
@@ -107,7 +107,12 @@ def _lease(client: GatewayClient, args: argparse.Namespace) -> Lease:
     def say(message: str) -> None:
         print(message, flush=True)
 
-    return Lease(client, ttl=args.lease_ttl, wait=args.lease_wait, on_wait=say)
+    def warn(message: str) -> None:
+        print(f"warning: {message}", file=sys.stderr, flush=True)
+
+    if not 0 < args.lease_ttl <= MAX_TTL:
+        raise ReconcilerError(f"--lease-ttl must be more than 0 and at most {MAX_TTL:g} seconds")
+    return Lease(client, ttl=args.lease_ttl, wait=args.lease_wait, on_wait=say, on_warn=warn)
 
 
 def _same_plan(saved: Plan, derived: Plan, planfile: Path) -> None:

@@ -63,7 +63,8 @@ def read_live(client: GatewayClient, *, fallbacks: bool) -> LiveState:
     rows = client.list_keys(fields=LIVE_KEY_FIELDS)
     # The apply lease is a key of the gateway's but never part of any plan. A marker is the
     # tool's only where the gateway's records prove it (ownership.py).
-    keys = vet_keys(without_lease_rows(rows), admins.result())
+    trusted = admins.result()
+    keys = vet_keys(without_lease_rows(rows, trusted), trusted)
     return parse_live(
         keys, vet_models(models.result()), router.result() if router else None, read_at
     )

@@ -17,7 +17,13 @@ from pydantic import (
     model_validator,
 )
 
-from reconciler.core.names import clean_keys, clean_name, colliding_keys, reserved_keys
+from reconciler.core.names import (
+    clean_keys,
+    clean_name,
+    colliding_keys,
+    reserved_alias,
+    reserved_keys,
+)
 from reconciler.core.safety import Safety
 from reconciler.core.yamlscalars import MAX_INT
 
@@ -147,6 +153,9 @@ class Agent(_Strict):
         # LiteLLM rejects ".." path segments in aliases (control characters: see Name).
         if ".." in name.split("/"):
             raise ValueError("must not contain '..' segments")
+        reserved = reserved_alias(name)
+        if reserved:
+            raise ValueError(reserved)
         return name
 
 

@@ -17,6 +17,11 @@ it only makes some losers see a 400 instead of a silent 200.)
   apply may rightly take over, e.g. after this process was stopped (SIGSTOP) or lost the network.
 - die: kill -9 leaves the row; it expires after ttl and the next apply takes over.
 - release: `expires_at` set to now, so the next apply need not wait.
+- squatting: an internal user can create a key of any alias and metadata, and the derived raw
+  values are public. So a lease row counts only when the proxy records an admin identity as
+  its writer (created_by / updated_by) and its alias, token, generation, holder and expiry are
+  well formed, the expiry within its own TTL; any other row is ignored with a warning naming
+  it. A generation whose alias or token someone else holds is skipped.
 
 The lease key is blocked, allowed no real model and has a budget of 0, so knowing its derived
 raw value grants nothing. Plans never show it: `without_lease_rows` drops it from live state.
@@ -26,7 +31,9 @@ raw value grants nothing. Plans never show it: `without_lease_rows` drops it fro
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
+import math
 import os
 import socket
 import threading
@@ -37,15 +44,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.core.errors import GatewayError, GatewayHTTPError, LeaseError
+from reconciler.core.masking import printable
+from reconciler.core.names import LEASE_PREFIX
+from reconciler.core.ownership import is_admin_written
 from reconciler.gateway.client import GatewayClient
 
-LEASE_ALIAS = "reconciler-lease"
+LEASE_ALIAS = LEASE_PREFIX
 LEASE_FIELD = "reconciler_lease"
 DEFAULT_TTL = 60.0
 DEFAULT_WAIT = 120.0
+MAX_TTL = 3600.0  # --lease-ttl's ceiling: a row expiring further out was not written by apply
+MAX_GENERATION = 10**10 - 1  # the alias holds ten digits
+CLOCK_SKEW = 300.0  # how far apart the clocks of two hosts running apply may be
+MAX_SKIPS = 20  # generations whose alias is squatted that one acquire moves past
 
 
 def is_lease_row(row: dict[str, Any]) -> bool:
+    """Shaped like a lease row (whoever wrote it)."""
     metadata = row.get("metadata")
     alias = str(row.get("key_alias") or "")
     return isinstance(metadata, dict) and LEASE_FIELD in metadata and alias.startswith(
@@ -53,8 +68,13 @@ def is_lease_row(row: dict[str, Any]) -> bool:
     )
 
 
-def without_lease_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [r for r in rows if not is_lease_row(r)]
+def without_lease_rows(
+    rows: list[dict[str, Any]], admins: frozenset[str] | None = None
+) -> list[dict[str, Any]]:
+    """Rows without the apply lease's own keys. With `admins`, only rows an admin identity
+    wrote are dropped: a lease-shaped key anyone else made stays visible in plans."""
+    return [r for r in rows if not is_lease_row(r)
+            or (admins is not None and not is_admin_written(r, admins))]
 
 
 def lease_raw_key(generation: int) -> str:
@@ -75,13 +95,59 @@ class LeaseRow:
 
     @classmethod
     def parse(cls, row: dict[str, Any]) -> LeaseRow:
-        meta = row.get("metadata") or {}
-        return cls(int(meta.get("generation", 0)), str(meta.get("holder", "")),
-                   float(meta.get("expires_at", 0.0)))
+        """A well-formed lease row; ValueError (saying what is wrong) otherwise."""
+        meta = row.get("metadata") if isinstance(row.get("metadata"), dict) else {}
+        generation, holder, expires = (meta.get(f) for f in ("generation", "holder",
+                                                              "expires_at"))
+        if not isinstance(generation, int) or isinstance(generation, bool) \
+                or not 1 <= generation <= MAX_GENERATION:
+            raise ValueError(f"generation {printable(repr(generation))[:40]} is not a number "
+                             f"from 1 to {MAX_GENERATION}")
+        if row.get("key_alias") != f"{LEASE_ALIAS}/{generation:010d}" \
+                or row.get("token") != lease_token(generation):
+            raise ValueError("its alias or key is not the one generation "
+                             f"{generation} derives")
+        if not isinstance(holder, str) or not holder or len(holder) > 300:
+            raise ValueError("it names no holder")
+        if isinstance(expires, bool) or not isinstance(expires, (int, float)) \
+                or not math.isfinite(expires):
+            raise ValueError("its expiry is not a moment")
+        return cls(generation, holder, float(expires))
 
     def describe(self) -> str:
-        when = time.strftime("%H:%M:%S", time.localtime(self.expires_at))
-        return f"held by {self.holder} until {when} unless renewed"
+        text = f"held by {printable(self.holder)} until {utc(self.expires_at)} unless renewed"
+        gone = _process_gone(self.holder)
+        if gone:
+            text += f"; {gone}, so it frees itself then"
+        return text
+
+
+def utc(moment: float) -> str:
+    """A full UTC timestamp (a time of day alone says nothing across midnight or zones)."""
+    try:
+        when = dt.datetime.fromtimestamp(moment, dt.timezone.utc)
+    except (OverflowError, ValueError, OSError):
+        return f"{moment:.0f} s after 1970 UTC (past the year 9999)"
+    return when.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _process_gone(holder: str) -> str | None:
+    """'its process N on this host is gone' when the holder ran here and has exited."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return f"its process {pid} on this host is gone"
+    except OSError:
+        return None
+    return None
+
+
+# What _create answers for a generation it must skip (compared by identity).
+_SQUATTED = LeaseRow(0, "(squatted)", 0.0)
 
 
 class Lease:
@@ -92,11 +158,15 @@ class Lease:
         ttl: float = DEFAULT_TTL,
         wait: float = DEFAULT_WAIT,
         on_wait: Callable[[str], None] = lambda _: None,
+        on_warn: Callable[[str], None] = lambda _: None,
         wall: Callable[[], float] = time.time,
         mono: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client, self.ttl, self.wait, self.on_wait = client, ttl, wait, on_wait
+        self.on_warn = on_warn
+        self._admins: frozenset[str] | None = None
+        self._warned: set[str] = set()  # tokens of ignored rows already named
         self.wall, self.mono, self.sleep = wall, mono, sleep
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.generation = 0
@@ -140,13 +210,16 @@ class Lease:
         if top is not None and top.expires_at > self.wall() and top.holder != self.holder:
             return top
         generation = top.generation + 1 if top else 1
-        try:
-            self.client.generate_key(self._body(generation))
-        except GatewayHTTPError as exc:
-            if exc.status != 400:  # 400: a contender's create of this generation came first
-                raise
-        row = self.client.key_by_token(lease_token(generation))
-        winner = LeaseRow.parse(row) if row else None
+        for _ in range(MAX_SKIPS):
+            winner = self._create(generation)
+            if winner is not _SQUATTED:
+                break
+            generation += 1  # its alias or derived key is someone else's: the next one
+        else:
+            raise LeaseError(
+                f"the apply lease's next {MAX_SKIPS} generations (up to "
+                f"{LEASE_ALIAS}/{generation:010d}) are held by keys that are not lease rows; "
+                "delete those keys by hand")
         if winner is None or winner.holder != self.holder:
             return winner or LeaseRow(generation, "another apply", self.wall() + self.ttl)
         newer = [r for r in self._rows() if r.generation > generation]
@@ -157,6 +230,30 @@ class Lease:
         # reading the gateway (every apply waits for that), nor while the key list is read.
         self._older = [old.generation for old in rows if old.generation < generation]
         return None
+
+    def _create(self, generation: int) -> LeaseRow | None:
+        """Create generation n; its holder as the gateway records it (None: unreadable),
+        or _SQUATTED when its alias or its key is held by a key no admin wrote as a lease."""
+        try:
+            self.client.generate_key(self._body(generation))
+        except GatewayHTTPError as exc:
+            if exc.status != 400:  # 400: a contender's create of this generation came first
+                raise
+        row = self.client.key_by_token(lease_token(generation))
+        if row is None:
+            alias = f"{LEASE_ALIAS}/{generation:010d}"
+            taken = self.client.find_keys_by_alias(alias)
+            return _SQUATTED if any(not self._valid(r) for r in taken) else None
+        if not self._valid(row):
+            return _SQUATTED
+        return LeaseRow.parse(row)
+
+    def _valid(self, row: dict[str, Any]) -> bool:
+        try:
+            self._vet(row)
+        except ValueError:
+            return False
+        return True
 
     def _body(self, generation: int) -> dict[str, Any]:
         return {
@@ -170,11 +267,42 @@ class Lease:
 
     def _metadata(self, generation: int, expires_at: float) -> dict[str, Any]:
         return {LEASE_FIELD: "apply", "generation": generation, "holder": self.holder,
-                "expires_at": expires_at}
+                "expires_at": expires_at, "ttl": self.ttl}
 
     def _rows(self) -> list[LeaseRow]:
         found = self.client.find_keys_by_alias(LEASE_ALIAS + "/", substring=True)
-        return [LeaseRow.parse(r) for r in found if is_lease_row(r)]
+        rows = []
+        for row in found:
+            try:
+                rows.append(self._vet(row))
+            except ValueError as exc:
+                self._warn(row, str(exc))
+        return rows
+
+    def _vet(self, row: dict[str, Any]) -> LeaseRow:
+        """The row as a lease row, or ValueError saying why it is not trusted as one."""
+        if self._admins is None:
+            self._admins = self.client.admin_identities()
+        if not is_admin_written(row, self._admins):
+            who = row.get("created_by")
+            raise ValueError(f"it was written by {printable(repr(who))[:60]}, not an admin")
+        lease = LeaseRow.parse(row)
+        meta = row.get("metadata") or {}
+        ttl = meta.get("ttl")
+        ttl = ttl if isinstance(ttl, (int, float)) and 0 < ttl <= MAX_TTL else MAX_TTL
+        if lease.expires_at - self.wall() > ttl + CLOCK_SKEW:
+            raise ValueError(f"it expires at {utc(lease.expires_at)}, beyond its "
+                             f"TTL of {ttl:g} s")
+        return lease
+
+    def _warn(self, row: dict[str, Any], why: str) -> None:
+        token = str(row.get("token"))
+        if token in self._warned:
+            return
+        self._warned.add(token)
+        alias = printable(str(row.get("key_alias")))[:80]
+        self.on_warn(f"ignored the key {alias!r} ({printable(str(row.get('key_name')))}) "
+                     f"as an apply lease: {why}")
 
     def _forget(self, generation: int) -> None:
         # An old generation left behind is harmless: only the newest counts.
