@@ -156,6 +156,8 @@ def _require_sink(plan: Plan, sink: SecretSink | None) -> None:
         )
     if creates and sink is not None:
         sink.check()  # a file sink that would refuse the secret refuses now, before any key
+        for notice in getattr(sink, "notices", ()):
+            print(f"note: {notice}", file=sys.stderr)
 
 
 def load_saved_plan(path: Path) -> Plan:
