@@ -8,7 +8,6 @@ before anything is shown and again right before its own write.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -21,12 +20,12 @@ from reconciler.commands.common import (
     use_color,
 )
 from reconciler.commands.health import check_ready
+from reconciler.commands.planfile import read_plan_json
 from reconciler.commands.progress import Progress
 from reconciler.commands.targets import desired_estate
 from reconciler.core.changes import Action
 from reconciler.core.desired import Estate
 from reconciler.core.errors import (
-    PlanError,
     ReconcilerError,
     SecretSinkError,
     StalePlanError,
@@ -161,11 +160,7 @@ def _require_sink(plan: Plan, sink: SecretSink | None) -> None:
 
 
 def load_saved_plan(path: Path) -> Plan:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise PlanError(f"cannot read plan file {path}: {exc}") from None
-    return plan_from_data(data)
+    return plan_from_data(read_plan_json(path))
 
 
 def _confirmed() -> bool:

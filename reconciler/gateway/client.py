@@ -36,6 +36,12 @@ from reconciler.gateway.retry import RetryPolicy
 PAGE_SIZE = 100  # /key/list refuses more than 100 per page
 LIST_ATTEMPTS = 3  # reads of a key list that keeps changing underneath before giving up
 SPEND_LOG_PAGE = 1000  # /spend/logs/v2 refuses more than 1000 per page
+# Bounds on what a gateway may make the tool read: far past any real estate (a page of 100
+# full key rows is ~300 KB; 10,000 keys plan in 102 requests), far below what would exhaust
+# memory or time. Past one of them the read stops with one line.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+MAX_KEY_ROWS = 200_000
+MAX_LOG_ROWS = 2_000_000
 USER_PAGE = 100
 MAX_USER_PAGES = 100  # 10,000 proxy admins: far past any real gateway
 
@@ -98,12 +104,18 @@ class GatewayClient:
 
         def page_rows(page: int) -> tuple[int, list[dict[str, Any]]]:
             body = self._key_page(page)
-            rows = [k for k in body.get("keys", []) if isinstance(k, dict)]
+            found = body.get("keys")
+            rows = [k for k in found if isinstance(k, dict)] if isinstance(found, list) else []
             if keep is not None:
                 rows = [{f: row.get(f) for f in keep} for row in rows]
-            return int(body.get("total_count") or 0), rows
+            return _whole(body.get("total_count"), -1), rows
 
         total, first = page_rows(1)
+        if not 0 <= total <= MAX_KEY_ROWS or len(first) > PAGE_SIZE:
+            raise GatewayError(
+                f"/key/list answered total_count {str(total)[:20]} with {len(first)} rows on "
+                f"a page; the tool reads 0 to {MAX_KEY_ROWS:,} keys, {PAGE_SIZE} a page: is "
+                f"{redact_url(self.base_url)} a LiteLLM proxy?")
         pages = math.ceil(total / PAGE_SIZE)
         rows = first + [r for _, more in self.pool.map(page_rows, range(2, pages + 1))
                         for r in more]
@@ -167,7 +179,8 @@ class GatewayClient:
             if exc.status in (400, 404) and "not found" in exc.detail.lower():
                 return None
             raise
-        rows = [m for m in body.get("data", []) if isinstance(m, dict)]
+        found = body.get("data") if isinstance(body, dict) else None
+        rows = [m for m in found if isinstance(m, dict)] if isinstance(found, list) else []
         return rows[0] if rows else None
 
     def router_settings(self) -> dict[str, Any]:
@@ -248,7 +261,7 @@ class GatewayClient:
         with self._count_lock:
             self.request_count += 1
         try:
-            response = self._http.request(method, path, **kwargs)
+            response = self._bounded(self._http.build_request(method, path, **kwargs), path)
         except httpx.TimeoutException:
             raise GatewayTimeout(
                 f"{method} {path}: the gateway at {redact_url(self.base_url)} "
@@ -266,6 +279,32 @@ class GatewayClient:
                 raise not_json_error(method, path, response, self.base_url) from None
         raise _http_error(method, path, response)
 
+    def _bounded(self, request: httpx.Request, path: str) -> httpx.Response:
+        """The answer, read up to MAX_BODY_BYTES: an endless or huge body stops there."""
+        response = self._http.send(request, stream=True)
+        try:
+            declared = _whole(_int_or_none(response.headers.get("content-length")), 0)
+            if declared > MAX_BODY_BYTES:
+                raise self._too_big(request.method, path)
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise self._too_big(request.method, path)
+                chunks.append(chunk)
+        finally:
+            response.close()
+        # iter_bytes already undid any content-encoding: the copy must not claim one.
+        headers = [(k, v) for k, v in response.headers.items()
+                   if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+        return httpx.Response(response.status_code, headers=headers,
+                              content=b"".join(chunks), request=request)
+
+    def _too_big(self, method: str, path: str) -> GatewayError:
+        return GatewayError(
+            f"{method} {path}: the gateway at {redact_url(self.base_url)} answered more than "
+            f"{MAX_BODY_BYTES // 1024 // 1024} MiB; stopped reading")
+
     # -- observing reads: spend, spend logs, health (usage and health commands) --------------
     # Spend figures lag the traffic: the proxy writes spend and spend logs in batches, about
     # 10-15 s after a request. Logs are read in pages of SPEND_LOG_PAGE, never one per key.
@@ -277,13 +316,18 @@ class GatewayClient:
             body = self._call("GET", "/spend/logs/v2", params={
                 "start_date": start, "end_date": end, "page": page,
                 "page_size": SPEND_LOG_PAGE, "sort_order": "asc"})
-            data = [r for r in body.get("data", []) if isinstance(r, dict)]
+            found = body.get("data") if isinstance(body, dict) else None
+            data = [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
             rows.extend(data)
             # total_pages stops at the proxy's count cap (10,000 rows); a full page means more.
             if len(data) < SPEND_LOG_PAGE or (
-                page >= int(body.get("total_pages") or 0) and not body.get("total_is_capped")
+                page >= _whole(body.get("total_pages"), 0) and not body.get("total_is_capped")
             ):
                 return rows
+            if len(rows) >= MAX_LOG_ROWS:
+                raise GatewayError(
+                    f"/spend/logs/v2 kept answering full pages past {MAX_LOG_ROWS:,} rows; "
+                    "narrow the period (--since / --until)")
             page += 1
 
     def spend_by_day(self, start_date: str, end_date: str) -> list[dict[str, Any]]:
@@ -322,7 +366,9 @@ def _tls_context(base_url: str) -> ssl.SSLContext | bool:
 
 def _http_error(method: str, path: str, response: httpx.Response) -> GatewayHTTPError:
     status = response.status_code
-    message = error_message(response)
+    # One line, of a readable length, whatever the body held (it goes to a terminal or a log).
+    message = " ".join(error_message(response).split())
+    message = message if len(message) <= 500 else message[:500] + "..."
     cls = GatewayHTTPError
     if status in (401, 403):
         cls = AuthenticationFailed
@@ -378,3 +424,7 @@ def error_message(response: httpx.Response) -> str:
 def _whole(value: Any, default: int) -> int:
     """An integer count from an answer, or `default` when it is not one."""
     return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _int_or_none(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
