@@ -40,7 +40,7 @@ def claims(agent_name: str, key: LiveKey) -> bool:
 def claim_conflict(agent_name: str, key: LiveKey) -> str:
     return (
         f"agent {agent_name!r}: the alias is held by a key that claims to be the tool's but is "
-        f"not proven so ({key.key_name}, {key.claim}); it is never trusted or taken over: "
+        f"not proven so ({key.key_name}, {key.marker}); it is never taken over: "
         "delete that key by hand (it may be a planted key whose secret someone else knows), "
         "or rename the agent"
     )

@@ -61,7 +61,7 @@ class Safety(_Strict):
         for name in ("max_update_share", "max_destroy_share", "min_existing"):
             value, default = getattr(self, name), Safety.model_fields[name].default
             if value > default:
-                out.append(f"{name} {value:g} (default {default:g})")
+                out.append(f"{name} {value} (default {default})")
         return tuple(out)
 
 

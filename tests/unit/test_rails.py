@@ -152,8 +152,8 @@ def test_a_loosened_rail_is_itself_a_large_change(loose: dict[str, float]) -> No
     assert plan.rails.verdict == "refused"
     name = next(iter(loose))
     assert f"SAFETY RAILS LOOSENED in desired/ ({name} " in (plan.rails.headline() or "")
-    assert plan.data["safety"]["loosened"] == [f"{name} {loose[name]:g} (default "
-                                               f"{Safety.model_fields[name].default:g})"]
+    assert plan.data["safety"]["loosened"] == [f"{name} {loose[name]} (default "
+                                               f"{Safety.model_fields[name].default})"]
     with pytest.raises(UnsafePlanError, match=r"loosened in desired/.*--force required"):
         plan.raise_if_unsafe()
     approval = LargeChangeApproval(reason="raise the rail", max_changes=1)
