@@ -130,7 +130,7 @@ def _same_plan(saved: Plan, derived: Plan, planfile: Path) -> None:
 
 def _require_ready(client: GatewayClient) -> None:
     """An unready gateway (DB down, starting) may accept some writes and drop others: refuse."""
-    ready, detail = check_ready(client)
+    ready, detail = check_ready(client, retry=True)
     if not ready:
         raise ReconcilerError(f"refusing to change a gateway that is {detail}; nothing was changed")
 

@@ -191,8 +191,11 @@ class GatewayClient:
     def update_router_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
         return dict(self._read("POST", "/config/update", json={"router_settings": settings}))
 
-    def readiness(self) -> dict[str, Any]:
-        # A probe asks once: "not ready now" is its answer, not a failure to retry.
+    def readiness(self, *, retry: bool = False) -> dict[str, Any]:
+        """A probe (health) asks once: "not ready now" is its answer. Before a write (apply)
+        a 429/503/529 is retried like every other call: one busy moment is not an outage."""
+        if retry:
+            return dict(self._read("GET", "/health/readiness"))
         return dict(self._call("GET", "/health/readiness"))
 
     # -- key writes --------------------------------------------------------------------------
