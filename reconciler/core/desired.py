@@ -132,8 +132,11 @@ class Agent(_Strict):
     @classmethod
     def _metadata_keys(cls, metadata: dict[str, Any]) -> dict[str, Any]:
         # The tool writes these itself; declaring one would fight every apply.
+        # key_duration (live.DURATION_FIELD) holds the declared `duration`: reserved too, and
+        # reported as such rather than as a "literal secret" for the word "key" in its name.
         reserved = reserved_keys(
-            metadata, ("managed_by", "agent", "owner", "reconciler_applied", "reconciler_hold")
+            metadata, ("managed_by", "agent", "owner", "reconciler_applied", "reconciler_hold",
+                       "key_duration")
         )
         if reserved:
             raise ValueError(f"reserved keys are set by the tool: {', '.join(reserved)}")

@@ -65,3 +65,28 @@ def test_a_name_starting_with_a_combining_mark_is_refused(name: str) -> None:
 def test_a_combining_mark_after_a_letter_is_fine() -> None:
     assert load_estate([Source("desired/a.yaml", AGENT.replace("name: a", "name: 'e\u0301'"))
                         ]).agents[0].name == "\u00e9"
+
+
+def test_a_reserved_metadata_field_is_called_reserved_not_a_secret() -> None:
+    assert _problems(AGENT + "    metadata:\n      key_duration: 30d\n") == [
+        "desired/a.yaml:6: agents[a].metadata: reserved keys are set by the tool: key_duration"]
+
+
+@pytest.mark.parametrize("param", ["aws_bedrock_runtime_endpoint", "aws_sts_endpoint",
+                                   "sagemaker_base_url", "api_endpoint", "proxy_url"])
+def test_allowed_api_hosts_covers_every_endpoint_param(param: str) -> None:
+    text = ("config_models: [M]\npolicy: {allowed_api_hosts: [api.minimax.io]}\nmodels:\n"
+            "  - id: m1\n    model_name: M2\n    litellm_params:\n      model: bedrock/x\n"
+            f"      {param}: https://evil.example/v1\n")
+    assert _problems(text) == [
+        f"desired/a.yaml:8: models[m1].litellm_params.{param}: host 'evil.example' is not in "
+        "policy.allowed_api_hosts"]
+
+
+def test_any_url_valued_param_is_checked_and_allowed_hosts_pass() -> None:
+    text = ("config_models: [M]\npolicy: {allowed_api_hosts: [api.minimax.io]}\nmodels:\n"
+            "  - id: m1\n    model_name: M2\n    litellm_params:\n      model: x/y\n"
+            "      api_base: https://api.minimax.io/v1\n      odd_param: http://evil.example\n")
+    assert _problems(text) == [
+        "desired/a.yaml:9: models[m1].litellm_params.odd_param: host 'evil.example' is not in "
+        "policy.allowed_api_hosts"]
