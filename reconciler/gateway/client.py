@@ -30,16 +30,16 @@ from reconciler.core.errors import (
 )
 from reconciler.core.ownership import admin_identities
 from reconciler.gateway.answers import hint_for, non_json_summary, not_json_error
+from reconciler.gateway.bounded import read_bounded
+from reconciler.gateway.bounded import whole as _whole
 from reconciler.gateway.parallel import DEFAULT_PARALLELISM, Pool
 from reconciler.gateway.retry import RetryPolicy
 
 PAGE_SIZE = 100  # /key/list refuses more than 100 per page
 LIST_ATTEMPTS = 3  # reads of a key list that keeps changing underneath before giving up
 SPEND_LOG_PAGE = 1000  # /spend/logs/v2 refuses more than 1000 per page
-# Bounds on what a gateway may make the tool read: far past any real estate (a page of 100
-# full key rows is ~300 KB; 10,000 keys plan in 102 requests), far below what would exhaust
-# memory or time. Past one of them the read stops with one line.
-MAX_BODY_BYTES = 64 * 1024 * 1024
+# Rows per list (body size: bounded.py): far past any real estate (10,000 keys plan in 102
+# requests), far below what would exhaust memory or time. Past one the read stops, one line.
 MAX_KEY_ROWS = 200_000
 MAX_LOG_ROWS = 2_000_000
 USER_PAGE = 100
@@ -264,7 +264,8 @@ class GatewayClient:
         with self._count_lock:
             self.request_count += 1
         try:
-            response = self._bounded(self._http.build_request(method, path, **kwargs), path)
+            request = self._http.build_request(method, path, **kwargs)
+            response = read_bounded(self._http, request, path, redact_url(self.base_url))
         except httpx.TimeoutException:
             raise GatewayTimeout(
                 f"{method} {path}: the gateway at {redact_url(self.base_url)} "
@@ -281,32 +282,6 @@ class GatewayClient:
             except ValueError:
                 raise not_json_error(method, path, response, self.base_url) from None
         raise _http_error(method, path, response)
-
-    def _bounded(self, request: httpx.Request, path: str) -> httpx.Response:
-        """The answer, read up to MAX_BODY_BYTES: an endless or huge body stops there."""
-        response = self._http.send(request, stream=True)
-        try:
-            declared = _whole(_int_or_none(response.headers.get("content-length")), 0)
-            if declared > MAX_BODY_BYTES:
-                raise self._too_big(request.method, path)
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    raise self._too_big(request.method, path)
-                chunks.append(chunk)
-        finally:
-            response.close()
-        # iter_bytes already undid any content-encoding: the copy must not claim one.
-        headers = [(k, v) for k, v in response.headers.items()
-                   if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
-        return httpx.Response(response.status_code, headers=headers,
-                              content=b"".join(chunks), request=request)
-
-    def _too_big(self, method: str, path: str) -> GatewayError:
-        return GatewayError(
-            f"{method} {path}: the gateway at {redact_url(self.base_url)} answered more than "
-            f"{MAX_BODY_BYTES // 1024 // 1024} MiB; stopped reading")
 
     # -- observing reads: spend, spend logs, health (usage and health commands) --------------
     # Spend figures lag the traffic: the proxy writes spend and spend logs in batches, about
@@ -423,11 +398,3 @@ def error_message(response: httpx.Response) -> str:
         return str(detail)
     return str(body)[:300]
 
-
-def _whole(value: Any, default: int) -> int:
-    """An integer count from an answer, or `default` when it is not one."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def _int_or_none(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() else None

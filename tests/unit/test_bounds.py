@@ -18,6 +18,7 @@ import pytest
 
 from reconciler.commands.cli import main
 from reconciler.core.errors import GatewayError
+from reconciler.gateway import bounded
 from reconciler.gateway import client as client_module
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.retry import RetryPolicy
@@ -54,7 +55,7 @@ def _endless() -> Iterator[bytes]:
 
 
 def test_an_endless_chunked_body_stops_at_the_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client_module, "MAX_BODY_BYTES", 4 * 1024 * 1024)
+    monkeypatch.setattr(bounded, "MAX_BODY_BYTES", 4 * 1024 * 1024)
     message, seconds = _timed(lambda: _client(
         lambda request: httpx.Response(200, content=_endless())).list_models())
     assert message == ("GET /model/info: the gateway at http://gw.test answered more than 4 MiB; "
