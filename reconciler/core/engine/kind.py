@@ -70,5 +70,10 @@ class Kind:
     importer: Callable[[LiveState, Estate, Matcher, ImportResult], None] | None = None
 
     @property
+    def always_read(self) -> bool:
+        """Read by every plan (keys, models), not only when desired/ declares the kind."""
+        return self.reads is _always
+
+    @property
     def all_verbs(self) -> tuple[Verb, ...]:
         return self.verbs + self.late

@@ -102,7 +102,8 @@ class Plan:
             "live_fingerprint": self.live_fingerprint,
             # For people only: apply counts again from the live gateway.
             "existing_managed": {
-                k.plural: self.existing.get(k.name, 0) for k in KINDS if k.managed is not None
+                k.plural: self.existing.get(k.name, 0) for k in KINDS
+                if k.managed is not None and (k.always_read or k.name in self.existing)
             },
             "reads": list(self.reads),
             "summary": self.summary,

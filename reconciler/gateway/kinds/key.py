@@ -27,7 +27,8 @@ PAGE_SIZE = 100  # /key/list refuses more than 100 per page
 LIST_ATTEMPTS = 3  # reads of a key list that keeps changing underneath before giving up
 # What a plan reads of a key row (the rest of its ~60 fields is dropped on arrival).
 LIVE_KEY_FIELDS = (
-    "key_alias", "key_name", "models", "blocked", "metadata", "expires", *KEY_LIMIT_FIELDS
+    "key_alias", "key_name", "models", "blocked", "metadata", "expires", "team_id", "budget_id",
+    "user_id", *KEY_LIMIT_FIELDS
 )
 
 
