@@ -83,6 +83,7 @@ ROUTES: dict[str, dict[str, Route]] = {
     "/team/member_delete": {"POST": _write(teams.member_delete)},
     "/team/info": {"GET": Route(teams.team_info)},
     "/v2/team/list": {"GET": Route(teams.team_list_v2)},
+    "/organization/new": {"POST": _write(teams.organization_new)},
     "/chat/completions": {"POST": _CHAT},
     "/v1/chat/completions": {"POST": _CHAT},
     "/spend/logs/v2": {"GET": Route(spendlogs.spend_logs_v2)},

@@ -32,10 +32,26 @@ _SET = ("team_alias", "models", "max_budget", "soft_budget", "budget_duration", 
         "tpm_limit", "metadata", "blocked")
 
 
+_LICENCE = ("You must be a LiteLLM Enterprise user to use this feature. If you have a license "
+            "please set `LITELLM_LICENSE` in your env. Get a 7 day trial key here: "
+            "https://www.litellm.ai/enterprise#trial. \nPricing: https://www.litellm.ai/#pricing")
+
+
 def _premium_member(member: dict[str, Any]) -> ApiError:
     return detail_error(400, {"error": "Assigning team admins is a premium feature. Got=user_id="
-                              f"'{member.get('user_id')}' user_email=None role='admin'. You "
-                              "must be a LiteLLM Enterprise user to use this feature."})
+                              f"'{member.get('user_id')}' user_email={member.get('user_email')}"
+                              f" role='admin'. {_LICENCE}. "})
+
+
+def organization_new(state: State, call: Call) -> Response:
+    """Organizations answer 403 without a licence (since 1.102)."""
+    raise detail_error(403, {"error": "Organizations are only available for LiteLLM Enterprise "
+                                      f"users. {_LICENCE}"})
+
+
+def _members_text(row: dict[str, Any]) -> str:
+    return ", ".join(f"Member(user_id={m['user_id']!r}, user_email={m['user_email']!r}, "
+                     f"role={m['role']!r})" for m in row["members_with_roles"])
 
 
 def _member(state: State, member: dict[str, Any]) -> dict[str, Any]:
@@ -103,9 +119,8 @@ def member_add(state: State, call: Call) -> Response:
     members = body.get("member")
     for member in members if isinstance(members, list) else [members or {}]:
         if any(m["user_id"] == member.get("user_id") for m in row["members_with_roles"]):
-            raise proxy_error(400, f"User already in team. Member: user_id="
-                              f"{member.get('user_id')}", "team_member_already_in_team",
-                              "member")
+            raise proxy_error(400, "All users are already in team. Existing members=["
+                              f"{_members_text(row)}]", "team_member_already_in_team", "member")
         row["members_with_roles"].append(_member(state, member))
     return 200, dict(row)
 

@@ -135,7 +135,7 @@ def _flatten(data: dict[str, Any], hidden: frozenset[str], prefix: str = "") -> 
 def summary_line(plan: Plan) -> str:
     """Terraform's line: a replacement is one add and one destroy; blocks, unblocks and
     adoptions (neither an add nor a destroy) are counted apart, only when there are some."""
-    held = f" {len(plan.holds)} key(s) held blocked outside desired/." if plan.holds else ""
+    held = _held(plan)
     if not plan.has_changes:
         return "No changes. The gateway matches desired/." + held
     counts = totals(plan.changes)
@@ -150,6 +150,16 @@ def summary_line(plan: Plan) -> str:
     if drift:
         text += f" {drift} of them undo drift (changes made outside desired/)."
     return text + held
+
+
+def _held(plan: Plan) -> str:
+    """` 1 key(s) and 1 team(s) held blocked outside desired/.`: each kind labels its holds
+    `held_KIND` (Kind.untouched)."""
+    if not plan.holds:
+        return ""
+    counts = Counter(h.kind.removeprefix("held_") for h in plan.holds)
+    return " " + " and ".join(f"{n} {what}(s)" for what, n in counts.items()) + \
+        " held blocked outside desired/."
 
 
 def untouched_counts(plan: Plan) -> str:
