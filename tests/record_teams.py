@@ -60,6 +60,9 @@ def record(url: str, master: str, out: Path = OUT) -> str:
             "max_budget": 100, "budget_duration": "30d", "max_parallel_requests": 4,
             "metadata": {"managed_by": f"reconciler/{prefix}"},
             "members_with_roles": [{"user_id": user, "role": "user"}]})
+        call("team_new_with_admin", "POST", "/team/new", json={
+            "team_id": f"{team}-2", "team_alias": f"{prefix}-admins",
+            "members_with_roles": [{"user_id": user, "role": "admin"}]})
         call("team_new_duplicate", "POST", "/team/new",
              json={"team_id": team, "team_alias": "again"})
         call("team_member_add_admin", "POST", "/team/member_add", json={
@@ -88,7 +91,7 @@ def record(url: str, master: str, out: Path = OUT) -> str:
              json={"organization_alias": f"{prefix}-org"})
         call("key_generate_tags", "POST", "/key/generate",
              json={"key_alias": f"{prefix}-tagged", "tags": ["a"]})
-        call("team_delete", "POST", "/team/delete", json={"team_ids": [team]})
+        call("team_delete", "POST", "/team/delete", json={"team_ids": [team, f"{team}-2"]})
         call("team_delete_unknown", "POST", "/team/delete", json={"team_ids": [team]})
         call("user_delete", "POST", "/user/delete", json={"user_ids": [user, f"{prefix}-bob"]})
         call("budget_delete", "POST", "/budget/delete", json={"id": budget})

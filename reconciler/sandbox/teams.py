@@ -54,9 +54,11 @@ def _members_text(row: dict[str, Any]) -> str:
                      f"role={m['role']!r})" for m in row["members_with_roles"])
 
 
-def _member(state: State, member: dict[str, Any]) -> dict[str, Any]:
+def _member(state: State, member: dict[str, Any], *, created: bool = False) -> dict[str, Any]:
+    """A member row; the user table gains a user it lacks. An admin is premium on
+    /team/member_add, but /team/new takes one (recorded: team_new_with_admin)."""
     user_id = str(member.get("user_id"))
-    if member.get("role") == "admin":
+    if member.get("role") == "admin" and not created:
         raise _premium_member(member)
     user = state.users.setdefault(user_id, new_user_row(user_id))
     return {"user_id": user_id, "user_email": user.get("user_email"),
@@ -84,7 +86,7 @@ def team_new(state: State, call: Call) -> Response:
     if team_id in state.teams:
         raise internal_wrapped(400, {"error": f"Team id = {team_id} already exists. Please use "
                                               "a different team id."})
-    members = [_member(state, m) for m in body.get("members_with_roles") or []]
+    members = [_member(state, m, created=True) for m in body.get("members_with_roles") or []]
     members.append({"user_id": ADMIN_USER_ID, "user_email": None, "role": "admin"})
     stamp = fmt_offset(now())
     row: dict[str, Any] = {

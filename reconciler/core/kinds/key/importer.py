@@ -9,9 +9,11 @@ from reconciler.core.engine.imported import ImportedAgent, ImportResult
 from reconciler.core.engine.live import LiveState
 from reconciler.core.engine.markers import marker_for
 from reconciler.core.input.desired import Estate
+from reconciler.core.kinds.budget.live import budgets_of
 from reconciler.core.kinds.key.adopt import hash_name
 from reconciler.core.kinds.key.fields import BOOKKEEPING, DURATION_FIELD, KEY_LIMIT_FIELDS
 from reconciler.core.kinds.key.live import LiveKey, keys_of
+from reconciler.core.kinds.team.live import teams_of
 
 
 def import_keys(live: LiveState, existing: Estate, wanted: Any, out: ImportResult) -> None:
@@ -20,6 +22,23 @@ def import_keys(live: LiveState, existing: Estate, wanted: Any, out: ImportResul
     out.listed += [f"pinned key {k.alias or '(no alias)'} {k.key_name}" for k in keys
                    if k.token in pinned]  # fmt: skip
     _import_keys([k for k in keys if k.token not in pinned], existing, wanted, out)
+    _memberships(live, out)
+
+
+def _memberships(live: LiveState, out: ImportResult) -> None:
+    """An imported key in a team or on a budget names it (`team:`, `budget:`), when that team
+    or budget is imported too or already declared by the same name."""
+    teams = {t.id: t.alias for t in teams_of(live) if t.alias}
+    budgets = {b.id: b.name for b in budgets_of(live)}
+    by_alias = {k.alias: k for k in keys_of(live) if k.alias}
+    for agent in out.agents:
+        key = by_alias.get(agent.data["name"])
+        if key is None:
+            continue
+        if key.team_id in teams:
+            agent.data["team"] = teams[key.team_id]
+        if key.budget_id in budgets:
+            agent.data["budget"] = budgets[key.budget_id]
 
 
 def _import_keys(keys: list[LiveKey], existing: Estate, wanted: Any, out: ImportResult) -> None:

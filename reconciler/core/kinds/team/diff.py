@@ -67,10 +67,9 @@ def _existing(team: Team, live: LiveTeam, scope: str, pinned: frozenset[str],
               acc: PlanInputs) -> list[str]:
     changes = _changes(Verb.UPDATE, team, live, scope, acc)
     if live.id in pinned:
-        for change in changes:
-            shrinks = narrowed(_reach(live), change.after)
-            if shrinks:
-                return [f"team {team.name!r}: " + pinned_refusal("that team", shrinks)]
+        shrinks = sorted({f for c in changes for f in narrowed(_reach(live), c.after)})
+        if shrinks:
+            return [f"team {team.name!r}: " + pinned_refusal("that team", shrinks)]
     acc.changes.extend(changes)
     return []
 
