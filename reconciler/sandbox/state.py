@@ -38,8 +38,8 @@ class State:
     sections: dict[str, Any] = field(default_factory=dict)
     # One row per LLM request, like LiteLLM_SpendLogs (see spendlogs.py).
     spend_logs: list[Row] = field(default_factory=list)
-    # LiteLLM_BudgetTable, LiteLLM_UserTable and LiteLLM_TeamTable by id (budgets.py,
-    # usertable.py, teams.py).
+    # LiteLLM_BudgetTable, LiteLLM_UserTable (internal users and proxy admins) and
+    # LiteLLM_TeamTable by id (budgets.py, usertable.py + users.py, teams.py).
     budgets: dict[str, Row] = field(default_factory=dict)
     users: dict[str, Row] = field(default_factory=dict)
     teams: dict[str, Row] = field(default_factory=dict)

@@ -12,10 +12,10 @@ from typing import Any
 from .context import Call, Response
 from .errors import proxy_error
 from .state import State
+from .users import ROLES
 from .util import fmt_offset, now
 from .validate import body_object, check_types, query_int
 
-ROLES = ("proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer")
 _FIELDS = {"user_id": "str", "user_email": "str", "user_role": "str", "user_alias": "str",
            "metadata": "dict", "max_budget": "number"}
 

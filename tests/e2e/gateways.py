@@ -32,6 +32,7 @@ class Gateway:
     base_url: str
     admin_key: str
     prefix: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:10]}")
+    users: list[str] = field(default_factory=list)
 
     @property
     def pinned_raw(self) -> str:
@@ -92,6 +93,25 @@ class Gateway:
             "key_alias": self.unmanaged_alias, "models": [self.name("MiniMax-M2.5")],
             "metadata": {"owner": "ops"}})
 
+    # -- an internal user: what a non-admin can write on the gateway --------------------------
+    def internal_user(self, base: str = "evil") -> str:
+        """A new internal user's own key (raw, test-side only): it may create keys for itself
+        with any alias and metadata, as LiteLLM allows."""
+        user = self.name(base)
+        self.call("POST", "/user/new", json={
+            "user_id": user, "user_role": "internal_user", "auto_create_key": False})
+        self.users.append(user)
+        made = self.call("POST", "/key/generate", json={
+            "user_id": user, "key_alias": self.name(f"{base}-own")})
+        return str(made["key"])
+
+    def as_user(self, raw: str, method: str, path: str, **kwargs: Any) -> Any:
+        with httpx.Client(base_url=self.base_url, timeout=60,
+                          headers={"Authorization": f"Bearer {raw}"}) as http:
+            response = http.request(method, path, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
     def cleanup(self) -> None:
         tokens = [k["token"] for k in self._all_keys() if self._mine(k.get("key_alias"))]
         if tokens:
@@ -100,6 +120,9 @@ class Gateway:
             with self.http() as http:
                 http.post("/model/delete", json={"id": model_id})
         self._cleanup_teams()
+        if self.users:
+            with self.http() as http:
+                http.post("/user/delete", json={"user_ids": self.users})
 
     def teams(self) -> dict[str, dict[str, Any]]:
         """Live teams of this namespace by alias."""
@@ -111,7 +134,7 @@ class Gateway:
             found += rows["teams"]
         return {t["team_alias"]: t for t in found if self._mine(t.get("team_alias"))}
 
-    def users(self) -> dict[str, dict[str, Any]]:
+    def namespace_users(self) -> dict[str, dict[str, Any]]:
         rows = self.call("GET", "/user/list", params={"page_size": 100})["users"]
         return {u["user_id"]: u for u in rows if self._mine(u.get("user_id"))}
 
@@ -124,7 +147,7 @@ class Gateway:
             teams = [t["team_id"] for t in self.teams().values()]
             if teams:
                 http.post("/team/delete", json={"team_ids": teams})
-            users = list(self.users())
+            users = list(self.namespace_users())
             if users:
                 http.post("/user/delete", json={"user_ids": users})
             for budget in self.budgets():

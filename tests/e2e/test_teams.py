@@ -61,7 +61,7 @@ def test_a_team_estate_is_created_changed_field_by_field_and_settles(
     key = gw.live_keys()[gw.name("scout")]
     assert key["team_id"] == team["team_id"]
     assert key["budget_id"] == f"reconciler/{gw.prefix}:{gw.name('shared-small')}"
-    assert gw.users()[gw.name("bob")]["user_role"] == "internal_user_viewer"
+    assert gw.namespace_users()[gw.name("bob")]["user_role"] == "internal_user_viewer"
 
     # Every declared field of every kind, changed at once.
     estate["teams"][0].update(max_budget=150, rpm_limit=40, tpm_limit=9000, soft_budget=80,
@@ -86,7 +86,7 @@ def test_a_team_estate_is_created_changed_field_by_field_and_settles(
     assert team["litellm_model_table"]["model_aliases"] == {"fast": gw.name("MiniMax-M2.5")}
     assert _members(team) == [("default_user_id", "admin"), (gw.name("alice"), "user"),
                               (gw.name("bob"), "user")]
-    alice = gw.users()[gw.name("alice")]
+    alice = gw.namespace_users()[gw.name("alice")]
     assert (alice["user_email"], alice["user_alias"]) == ("alice2@example.com", "Alice")
     budget = gw.budgets()[f"reconciler/{gw.prefix}:{gw.name('shared-small')}"]
     assert (budget["max_budget"], budget["soft_budget"], budget["max_parallel_requests"]) == \

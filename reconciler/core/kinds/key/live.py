@@ -8,6 +8,7 @@ from typing import Any
 
 from reconciler.core.engine.live import LiveState, parse_moment
 from reconciler.core.engine.markers import MARKER_FIELD, read_marker
+from reconciler.core.engine.ownership import claim_of, claimed
 from reconciler.core.kinds.key.fields import (
     APPLIED_FIELD,
     HOLD_FIELD,
@@ -33,11 +34,14 @@ class LiveKey:
     team_id: str | None = None
     budget_id: str | None = None
     user_id: str | None = None
+    # Why the marker on this key is not proven the tool's (engine/ownership.py), or None.
+    claim: str | None = None
 
     @property
     def marker(self) -> str | None:
-        """The reconciler marker (any scope) or None for a key the tool did not create."""
-        return read_marker(self.metadata.get(MARKER_FIELD))
+        """The reconciler marker (any scope) or None for a key the tool did not create. A
+        claimed marker is no scope's: it reads as the claim, so nothing treats it as its own."""
+        return claimed(read_marker(self.metadata.get(MARKER_FIELD)), self.claim)
 
     @property
     def rotation(self) -> int:
@@ -83,6 +87,7 @@ def parse_key(row: dict[str, Any]) -> LiveKey:
         team_id=_text(row.get("team_id")),
         budget_id=_text(row.get("budget_id")),
         user_id=_text(row.get("user_id")),
+        claim=claim_of(row),
     )
 
 
