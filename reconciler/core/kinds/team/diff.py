@@ -26,6 +26,7 @@ from reconciler.core.kinds.team.spec import (
     member_ops,
     written_metadata,
 )
+from reconciler.core.masking import printable
 
 
 def diff(estate: Estate, live: LiveState, acc: PlanInputs) -> list[str]:
@@ -54,6 +55,12 @@ def diff(estate: Estate, live: LiveState, acc: PlanInputs) -> list[str]:
             conflicts.append(f"team {team.name!r}: a team this tool did not create has that "
                              "alias (" + ", ".join(t.id for t in free) + "); add `adopt: "
                              "true` to take it over, or rename")
+        elif team_id_for(scope, team.name) in {t.id for t in teams}:
+            taken = next(t for t in teams if t.id == team_id_for(scope, team.name))
+            conflicts.append(f"team {team.name!r}: the team_id the tool keeps for it "
+                             f"({taken.id}) is held by the team aliased "
+                             f"'{printable(str(taken.alias))}' (renamed outside desired/?); "
+                             "rename it back or declare that name")
         else:
             acc.changes.append(Change(KIND, Verb.CREATE, team.name, after=create_body(
                 team, team_id_for(scope, team.name), scope)))
@@ -88,6 +95,7 @@ def _changes(verb: Verb, team: Team, live: LiveTeam, scope: str,
     ident = {"ref": live.id}
     have, want = live_content(live, team.ignore_fields), desired_content(team)
     before, after = field_changes(have, want)
+    fields_differ = bool(after)
     is_held = held(live, team.blocked)
     if is_held:
         acc.holds.append(Untouched("held_team", team.name, "blocked outside desired/ (by "
@@ -104,7 +112,8 @@ def _changes(verb: Verb, team: Team, live: LiveTeam, scope: str,
             None if len(after) > 1 else "records what desired/ now declares")
         changes.append(Change(KIND, verb, team.name, before=before, after=after, reason=reason,
                               spec={"members": ops} if ops else None,
-                              drift=verb is Verb.UPDATE and is_drift(recorded, digest(have)),
+                              drift=verb is Verb.UPDATE and fields_differ
+                              and is_drift(recorded, digest(have)),
                               **ident))
     if _flips(team, live, is_held) and verb is Verb.UPDATE:
         changes.append(Change(KIND, Verb.BLOCK if team.blocked else Verb.UNBLOCK, team.name,
