@@ -74,10 +74,15 @@ def test_a_team_estate_is_created_changed_field_by_field_and_settles(
     estate["budgets"][0].update(max_budget=12, soft_budget=8, budget_duration="30d",
                                 rpm_limit=6, tpm_limit=700, max_parallel_requests=3)
     write_desired(desired, estate)
-    plan = run_cli(gw, tmp_path, "plan", "--desired", "desired", "--format", "json")
+    plan = run_cli(gw, tmp_path, "plan", "--desired", "desired", "--format", "json",
+                   "--out", "plan.json")
     changed = {(c["kind"], c["target"]) for c in yaml.safe_load(plan.out)["changes"]}
     assert changed == {("team", gw.name("research")), ("user", gw.name("alice")),
                        ("user", gw.name("bob")), ("budget", gw.name("shared-small"))}
+    # The reviewed plan itself is applied (the guard checks each of its changes again).
+    saved = run_cli(gw, tmp_path, "apply", "plan.json", "--desired", "desired",
+                    "--auto-approve")
+    assert saved.code == 0, saved.both
     _apply(gw, tmp_path)
     team = gw.teams()[gw.name("research")]
     assert (team["max_budget"], team["rpm_limit"], team["tpm_limit"], team["budget_duration"]) \

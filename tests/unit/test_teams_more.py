@@ -107,3 +107,31 @@ def test_licence_refusals_are_one_line_without_a_key_hint(name: str, line: str) 
     error = _http_error("POST", pair["request"]["path"],
                         httpx.Response(pair["status"], json=pair["response"]))
     assert str(error) == line
+
+
+def test_an_agents_key_belongs_to_its_user_and_the_user_must_be_declared() -> None:
+    state, _ = applied_rows()
+    text = DESIRED.replace("budget: shared-small, models", "budget: shared-small, user: alice, "
+                           "models")
+    (change,) = plan_of(text, [_scout(state)], state).changes
+    assert (change.action, change.before, change.after) == (
+        "update_key", {"user_id": None}, {"user_id": "alice"})
+    carol = text.replace("user: alice, models", "user: carol, models")
+    (problem,) = problems_of([Source("a.yaml", carol)])
+    assert problem == "a.yaml:16: agents[scout].user: user 'carol' is declared nowhere (add " \
+        "it under users:)"
+
+
+def test_retiring_most_teams_at_once_is_over_the_team_rail() -> None:
+    many = DESIRED.replace("settings: {scope: default}", "settings: {scope: default, safety: "
+                           "{min_existing: 2}}") + "".join(
+        f"teams_extra_{i}: null\n" for i in range(0))
+    teams = "".join(f"  - {{name: t{i}, models: [MiniMax-M2.5]}}\n" for i in range(4))
+    many = many.replace("agents:\n", teams + "agents:\n")
+    state, _ = applied_rows(many)
+    fewer = many.replace(teams, "")
+    plan = plan_of(fewer, [_scout(state)], state)
+    assert [c.action for c in plan.changes] == ["block_team"] * 4
+    rail = next(r for r in plan.rails.rails if (r.kind, r.measure) == ("team", "destroy"))
+    assert (rail.count, rail.base, rail.exceeded) == (4, 5, True)
+    assert plan.rails.verdict == "refused"

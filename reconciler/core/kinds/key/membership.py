@@ -1,6 +1,6 @@
-"""Which team and budget each agent's key belongs to: `team:` and `budget:` by name in
-desired/, team_id and budget_id on the key. Folded into the key changes the key diff made,
-so one key has one change. Pure."""
+"""Which team, budget and user each agent's key belongs to: `team:`, `budget:` and `user:`
+by name in desired/, team_id, budget_id and user_id on the key. Folded into the key changes
+the key diff made, so one key has one change. Pure."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from reconciler.core.kinds.key.live import LiveKey
 from reconciler.core.kinds.team.ids import team_ids
 from reconciler.core.kinds.team.live import teams_of
 
-MEMBERSHIP_FIELDS = ("team_id", "budget_id")
+MEMBERSHIP_FIELDS = ("team_id", "budget_id", "user_id")
 
 
 def wanted(estate: Estate, live: LiveState) -> dict[str, dict[str, str]]:
@@ -29,6 +29,8 @@ def wanted(estate: Estate, live: LiveState) -> dict[str, dict[str, str]]:
             ids["team_id"] = teams[agent.team]
         if agent.budget is not None and agent.budget in budgets:
             ids["budget_id"] = budgets[agent.budget]
+        if agent.user is not None:
+            ids["user_id"] = agent.user  # a user's id is its name
         if ids:
             found[agent.name] = ids
     return found
@@ -57,7 +59,8 @@ def fold(estate: Estate, live: LiveState, keys: list[LiveKey], acc: PlanInputs) 
         live_key = by_alias.get(agent)
         if live_key is None:
             continue
-        have = {"team_id": live_key.team_id, "budget_id": live_key.budget_id}
+        have = {"team_id": live_key.team_id, "budget_id": live_key.budget_id,
+                "user_id": live_key.user_id}
         differ = {n: v for n, v in ids.items() if have[n] != v}
         if not differ:
             continue

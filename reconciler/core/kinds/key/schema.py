@@ -39,6 +39,10 @@ class Agent(Strict):
         default=None, min_length=1, max_length=128,
         description="a shared budget (budgets: name) the key draws on",
     )
+    user: str | None = Field(
+        default=None, min_length=1, max_length=255,
+        description="the user (users: id) the key belongs to; its spend counts for them",
+    )
     blocked: bool = Field(default=False, description="true: the key is refused by the gateway")
     max_budget: float | None = Field(
         default=None, ge=0, le=MAX_BUDGET, allow_inf_nan=False,

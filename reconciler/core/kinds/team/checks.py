@@ -16,7 +16,8 @@ Found = Iterator[tuple[tuple[Any, ...], str]]
 
 
 def team_problems(content: DesiredFile, estate: Estate) -> Found:
-    if content.agents and (estate.teams or any(a.team or a.budget for a in content.agents)):
+    if content.agents and (estate.teams or any(a.team or a.budget or a.user
+                                                for a in content.agents)):
         yield from _agents(content, estate)
     if content.teams:
         yield from _teams(content, estate)
@@ -37,6 +38,9 @@ def _agents(content: DesiredFile, estate: Estate) -> Found:
                     yield ("agents", i, "models", j), (
                         f"{name!r} is not among the models of team {team.name!r} "
                         f"({', '.join(team.models)}): the gateway would refuse it")
+        if agent.user is not None and agent.user not in {u.id for u in estate.users}:
+            yield ("agents", i, "user"), f"user {agent.user!r} is declared nowhere (add it " \
+                "under users:)"
         if agent.budget is not None and agent.budget not in budgets:
             yield ("agents", i, "budget"), f"budget {agent.budget!r} is declared nowhere " \
                 "(add it under budgets:)"
