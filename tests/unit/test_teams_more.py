@@ -135,3 +135,16 @@ def test_retiring_most_teams_at_once_is_over_the_team_rail() -> None:
     rail = next(r for r in plan.rails.rails if (r.kind, r.measure) == ("team", "destroy"))
     assert (rail.count, rail.base, rail.exceeded) == (4, 5, True)
     assert plan.rails.verdict == "refused"
+
+
+def test_a_member_change_reads_as_added_and_removed_names() -> None:
+    state, _ = applied_rows()
+    text = DESIRED.replace("[{user: alice, role: user}]", "[{user: bob, role: user}]").replace(
+        "    budget_duration: 30d\n", "    budget_duration: 30d\n    model_aliases: {fast: "
+        "MiniMax-M2.5}\n")
+    out = io.StringIO()
+    render(plan_of(text, [_scout(state)], state), out, fmt="text")
+    lines = out.getvalue().splitlines()
+    assert '      members: + "bob (user)", - "alice (user)"' in lines
+    assert '      model_aliases.fast: null → "MiniMax-M2.5"' in lines
+    assert not [line for line in lines if "model_aliases: {}" in line]

@@ -95,14 +95,18 @@ def field_lines(change: Change) -> list[str]:
         return [f"{name}: {show(value)}" for name, value in after.items() if value is not None]
     if change.verb in _UPDATES:
         names = sorted(set(before) | set(after))
+        # An empty mapping on one side whose other side has fields: those fields say it all.
+        names = [n for n in names if not ({} in (before.get(n), after.get(n))
+                                          and any(m.startswith(n + ".") for m in names))]
         return [_field_change(n, before.get(n), after.get(n)) for n in names
                 if before.get(n) != after.get(n)]
     return []
 
 
 def _field_change(name: str, was: Any, will: Any) -> str:
-    # Only where order means nothing (a key's models); fallbacks are tried in order.
-    if name == "models" and _names(was) and _names(will):
+    # Only where order means nothing (a key's or a team's models, a team's members);
+    # fallbacks are tried in order.
+    if name in ("models", "members") and _names(was) and _names(will):
         added = [show(v) for v in will if v not in was]
         removed = [show(v) for v in was if v not in will]
         if added or removed:  # else only the order moved: say so with the whole lists
