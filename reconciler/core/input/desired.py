@@ -15,6 +15,8 @@ from reconciler.core.input.schema import EnvName, EnvPattern, HostPattern, Name,
 from reconciler.core.kinds.budget.schema import Budget
 from reconciler.core.kinds.key.schema import KEY_IGNORABLE, Agent, PinnedKey
 from reconciler.core.kinds.model.schema import ModelDeployment
+from reconciler.core.kinds.routing.checks import routing_problems
+from reconciler.core.kinds.routing.schema import RouterSettings
 from reconciler.core.kinds.team.checks import team_problems
 from reconciler.core.kinds.team.schema import Member, Team
 from reconciler.core.kinds.user.schema import User
@@ -30,7 +32,7 @@ NAMED_SECTIONS = {"agents": "name", "models": "id", "budgets": "name", "users": 
                   "teams": "name"}
 # Each kind's checks across files: (file content, merged estate) -> (path, message) pairs,
 # turned into FILE:LINE problems by input/checks.py.
-CROSS_CHECKS = (team_problems,)
+CROSS_CHECKS = (team_problems, routing_problems)
 
 
 TargetName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,62}$")]
@@ -172,6 +174,12 @@ class DesiredFile(Strict):
         description="the gateway's whole fallback routing: model group -> groups to try next, "
         "in order; absent means the tool leaves fallbacks alone",
     )
+    routing: RouterSettings | None = Field(
+        default=None,
+        description="router settings beyond fallbacks (num_retries, timeout, retry_policy, "
+        "allowed_fails, cooldown_time, routing_strategy, context_window_fallbacks, "
+        "model_group_alias): only the fields declared are owned",
+    )
     gateway: GatewayBinding | None = Field(
         default=None,
         description="a target's gateway, by environment variable names (desired/targets/NAME/ "
@@ -207,6 +215,7 @@ class Estate(BaseModel):
     settings: Settings = Settings()
     policy: Policy | None = None
     fallbacks: dict[str, tuple[str, ...]] | None = None
+    routing: RouterSettings | None = None
     # The named sections some file declares (even as `[]`): a kind whose section no file
     # declares is never read or touched (like fallbacks), except keys and models.
     declared: frozenset[str] = frozenset()
@@ -217,6 +226,10 @@ class Estate(BaseModel):
     def manages_fallbacks(self) -> bool:
         """Declared fallbacks are owned whole; undeclared ones are never read or touched."""
         return self.fallbacks is not None
+
+    def router_settings(self) -> dict[str, Any]:
+        """The router settings desired/ owns beyond fallbacks, as the proxy takes them."""
+        return self.routing.owned() if self.routing is not None else {}
 
     def declares(self, section: str) -> bool:
         return section in self.declared

@@ -163,6 +163,7 @@ def _merge(files: list[LoadedFile]) -> tuple[Estate, list[Problem]]:
         settings=settings if isinstance(settings, Settings) else Settings(),
         policy=single_section(files, "policy", problems),
         fallbacks=single_section(files, "fallbacks", problems),
+        routing=single_section(files, "routing", problems),
         approval_at=_approval_at(files),
         declared=frozenset(s for f in files for s in NAMED_SECTIONS
                            if s in f.content.model_fields_set),
