@@ -53,7 +53,10 @@ def _job(gh: GitHub, workdir: Path, targets: str, target: str, apply_code: str =
     if gate.returncode != 0:
         (gh.root / "refusals").open("a").write(gate.stdout)
         return False
-    env = {**os.environ, "PATH": f"{gh.root / 'bin'}:{Path(sys.executable).parent}:"
+    # A runner's environment, not this test run's: the suite's own RECONCILER_* variables
+    # (the real gateway's address when that tier runs) would show up in the step's output.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("RECONCILER_")}
+    env = {**inherited, "PATH": f"{gh.root / 'bin'}:{Path(sys.executable).parent}:"
            f"{os.environ['PATH']}", "FAKE_GH": str(gh.root), "FAKE_APPLY_CODE": apply_code,
            "RUNNER_TEMP": str(workdir), "TARGET": target, "DESIRED": "pr/desired",
            "RECONCILER_SECRETS_CMD": "cat > /dev/null", "LITELLM_BASE_URL": f"https://{target}",
