@@ -223,8 +223,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     try:
-        if getattr(args, "target", None) and args.command != "validate":
-            desired_tree(args)  # the target's gateway is bound before any command looks
+        # The target's gateway is bound before any command looks (block / unblock bind it
+        # from what they can read of desired/, however broken the rest is).
+        if getattr(args, "target", None) and args.command not in ("validate", *_INCIDENT):
+            desired_tree(args)
         if args.command == "validate":
             return run_validate(args)
         if args.command == "plan":
@@ -239,6 +241,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return run_schema(args)
         if args.command in _INCIDENT:
             return _INCIDENT[args.command](args)
+        if args.command == "import":
+            return run_import(args)
         if args.command in ("usage", "health"):
             return _run_observing(args)
         return _run_sandbox(args)
@@ -259,7 +263,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 1
 
 
-_INCIDENT = {"import": run_import, "block": run_block, "unblock": run_unblock}
+_INCIDENT = {"block": run_block, "unblock": run_unblock}
 
 
 def _run_observing(args: argparse.Namespace) -> int:

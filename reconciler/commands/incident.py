@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import unicodedata
 
 from reconciler.commands.common import EXIT_OK, open_client
-from reconciler.commands.targets import desired_estate
+from reconciler.commands.targets import incident_tree
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.input.desired import Estate
 from reconciler.core.kinds.key.fields import HOLD_FIELD
@@ -26,7 +27,7 @@ def run_block(args: argparse.Namespace) -> int:
     reason = args.reason.strip()
     if not reason:
         raise ReconcilerError("--reason must say why (it is recorded on the key)")
-    estate = desired_estate(args)
+    estate = incident_tree(args)[0].estate
     at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     with open_client(args) as client:
         key = incident_target(estate, _keys_named(client, args.agent), args.agent)
@@ -53,9 +54,9 @@ def _block_rotated_out(client: GatewayClient, estate: Estate, agent: str) -> lis
 
 
 def run_unblock(args: argparse.Namespace) -> int:
-    estate = desired_estate(args)
-    agent = next((a for a in estate.agents if a.name == args.agent), None)
-    if agent is not None and agent.blocked:
+    tree, blocked = incident_tree(args)
+    estate = tree.estate
+    if unicodedata.normalize("NFC", args.agent) in blocked:
         raise ReconcilerError(
             f"desired/ declares {args.agent} blocked: true; unblocking is a reviewed change "
             "there (set blocked: false), not an incident command"

@@ -1,0 +1,46 @@
+"""Issue 19 ("day two") end to end, on both gateways: what an operator hits in week one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.gateways import Gateway
+from tests.e2e.harness import apply_and_settle, run_cli
+
+
+def test_block_and_unblock_work_while_other_files_are_broken(
+    gateway: Gateway, desired: Path
+) -> None:
+    gw, cwd = gateway, desired.parent
+    apply_and_settle(gw, cwd)
+    name = gw.name("李狗蛋")
+    # Another team's typo and a file that does not even parse: validate refuses the tree...
+    (desired / "agents" / "other.yaml").write_text(
+        "agents:\n  - name: other\n    owner: x\n    modles: [M]\n", encoding="utf-8")
+    (desired / "agents" / "broken.yaml").write_text("agents:\n  - {name: [x\n",
+                                                     encoding="utf-8")
+    assert run_cli(gw, cwd, "validate", "--desired", "desired").code == 1
+    # ...and the emergency block still goes through, saying why it could.
+    blocked = run_cli(gw, cwd, "block", name, "--reason", "spend spike", "--desired", "desired")
+    assert blocked.code == 0, blocked.both
+    assert "desired/ is invalid" in blocked.err and "pinned keys, scope" in blocked.err
+    assert gw.keys_by_alias(name)[0]["blocked"] is True
+    # The pinned key is still refused, from the pinned list alone.
+    pinned = run_cli(gw, cwd, "block", gw.pinned_alias, "--reason", "x", "--desired", "desired")
+    assert pinned.code == 1 and "pinned" in pinned.err
+    unblocked = run_cli(gw, cwd, "unblock", name, "--desired", "desired")
+    assert unblocked.code == 0, unblocked.both
+    assert not gw.keys_by_alias(name)[0]["blocked"]
+
+
+def test_block_refuses_when_the_pinned_list_itself_is_broken(
+    gateway: Gateway, desired: Path
+) -> None:
+    gw, cwd = gateway, desired.parent
+    apply_and_settle(gw, cwd)
+    name = gw.name("妮可")
+    (desired / "pinned-more.yaml").write_text("pinned:\n  - alias: [oops\n", encoding="utf-8")
+    refused = run_cli(gw, cwd, "block", name, "--reason", "x", "--desired", "desired")
+    assert refused.code == 1
+    assert "pinned-more.yaml:" in refused.err and "block and unblock must read" in refused.err
+    assert not gw.keys_by_alias(name)[0].get("blocked")
