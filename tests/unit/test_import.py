@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import yaml
 
 from reconciler.core.engine.importer import import_live
 from reconciler.core.engine.live import LiveState
 from reconciler.core.engine.planner import plan_changes
+from reconciler.core.errors import PlanError
 from reconciler.core.input.desired import Estate
 from reconciler.core.input.loader import load_estate
 from reconciler.core.input.yamlsource import Source
@@ -20,7 +22,14 @@ from reconciler.core.render.import_yaml import (
     render_files,
     summary,
 )
-from tests.unit.builders import estate, key_row, managed_key, model_row, parse_live, problems_of
+from tests.unit.builders import (
+    estate,
+    key_row,
+    managed_key,
+    managed_model,
+    model_row,
+    parse_live,
+)
 
 RAW = {
     "li": "sk-liGouDanRawKey000001",
@@ -92,8 +101,10 @@ def test_models_keep_declared_params_and_never_a_secret() -> None:
     assert model["id"] == "0b1f-uuid" and model["adopt"] is True
     params = model["litellm_params"]
     assert params["model"] == "minimax/MiniMax-M2.5" and params["rpm"] == 60
-    assert params["api_key"] == "os.environ/REPLACE_ME_MINIMAX_M2_5_API_KEY"  # hidden upstream
-    assert params["aws_secret_name"] == "os.environ/REPLACE_ME_MINIMAX_M2_5_AWS_SECRET_NAME"
+    # Secrets the gateway hides or masks are kept as it holds them, never written.
+    assert "api_key" not in params and "aws_secret_name" not in params
+    assert model["ignore_fields"] == ["litellm_params.api_key", "litellm_params.aws_secret_name"]
+    assert "hidden" not in str(model) and "****" not in str(model)
     assert "use_in_pass_through" not in params  # a server default nobody declared
     assert model["model_info"] == {"description": "hand made"}  # cost map left out
 
@@ -123,15 +134,13 @@ def test_include_filters_agents_and_models() -> None:
     assert [a.data["name"] for a in result.agents] == ["李狗蛋"] and result.models == []
 
 
-def test_written_files_load_and_plan_only_adoptions_once_filled_in() -> None:
+def test_written_files_load_and_plan_only_adoptions_with_no_edit() -> None:
     live = live_state({"MiniMax-M2.7": ["MiniMax-M2.5"]})
     text = render_files(import_live(live, PINNED, write_scope=True))
     sources = [Source(name, body) for name, body in text.items()]
-    problems = problems_of([*sources, Source("pinned.yaml", "pinned: [{alias: sileya}]\n")])
-    assert all("placeholder from `reconciler import`" in p for p in problems) and problems
-    filled = [Source(s.name, s.text.replace("os.environ/REPLACE_ME_", "os.environ/"))
-              for s in sources]
-    desired = load_estate([*filled, Source("pinned.yaml", "pinned: [{alias: sileya}]\n")])
+    pinned = Source("pinned.yaml", "pinned: [{alias: sileya}]\n")
+    assert "REPLACE_ME" not in "".join(text.values())
+    desired = load_estate([*sources, pinned])  # valid as written: nothing to fill in
     assert desired.fallbacks == {"MiniMax-M2.7": ("MiniMax-M2.5",)}
     plan = plan_changes(desired, live)
     assert {c.action for c in plan.changes} == {"adopt_key", "adopt_model"}
@@ -156,7 +165,7 @@ def test_summary_says_where_each_name_came_from() -> None:
     assert lines[0].startswith("Imported 3 agent(s), 1 model(s), 1 config.yaml model name(s), "
                                "0 fallback group(s)")
     assert "  agent 李狗蛋 (sk-...0001): name from metadata.agent" in lines
-    fill = "  fill in: model 0b1f-uuid: litellm_params.api_key"
+    fill = "  kept as the gateway holds it: model 0b1f-uuid: litellm_params.api_key"
     assert any(line.startswith(fill) for line in lines)
 
 
@@ -183,3 +192,28 @@ def test_rotation_serials_are_kept_and_rotated_out_keys_are_only_listed() -> Non
     (agent,) = result.agents
     assert agent.data["name"] == "阿强" and agent.data["rotation"] == 3
     assert any("rotated-out key 阿强#rotation-2" in line for line in result.listed)
+
+
+def test_an_adopted_models_kept_secret_blocks_a_recreate_with_the_reason() -> None:
+    """After adoption, removing a setting would re-create the deployment without the api_key
+    only the gateway holds: refused, saying why and what to do."""
+    declared = ("models:\n  - id: m1\n    model_name: MiniMax-M2.5\n"
+                "    litellm_params: {model: minimax/MiniMax-M2.5}\n"
+                "    ignore_fields: [litellm_params.api_key]\n")
+    live = parse_live([], [managed_model("m1", "MiniMax-M2.5",
+                                         {"model": "minimax/MiniMax-M2.5", "rpm": 60})])
+    with pytest.raises(PlanError) as exc:
+        plan_changes(estate(declared), live)
+    assert "litellm_params.api_key is kept as the gateway holds it" in str(exc.value)
+    assert "re-creates it" in str(exc.value)
+    # Changing a setting in place is still fine, and never sends the kept secret.
+    changed = estate(declared.replace("{model: minimax/MiniMax-M2.5}",
+                                      "{model: minimax/MiniMax-M2.5, rpm: 90}"))
+    (update,) = plan_changes(changed, live).changes
+    assert update.after == {"litellm_params": {"rpm": 90}}
+    assert "api_key" not in update.spec["litellm_params"]
+    # Declaring the secret as a reference (and dropping the entry) lets the re-create go.
+    managed = estate(declared.replace("{model: minimax/MiniMax-M2.5}",
+                                      "{model: minimax/MiniMax-M2.5, api_key: os.environ/K}")
+                     .replace("    ignore_fields: [litellm_params.api_key]\n", ""))
+    assert plan_changes(managed, live).changes

@@ -22,4 +22,4 @@ class ImportResult:
     scope: str | None = None  # written as settings.scope when the tree does not declare one
     listed: list[str] = field(default_factory=list)  # left alone, shown as comments
     notes: list[str] = field(default_factory=list)  # what the user must do next
-    placeholders: list[str] = field(default_factory=list)
+    kept_secrets: list[str] = field(default_factory=list)  # secret params kept as they are

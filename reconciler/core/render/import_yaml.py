@@ -51,12 +51,12 @@ def _agents(result: ImportResult) -> str:
 
 def _models(result: ImportResult) -> str:
     parts = [_HEADER]
-    if result.placeholders:
+    if result.kept_secrets:
         parts.append(
-            "# FILL IN: the gateway never shows secrets. Replace every os.environ/REPLACE_ME_...\n"
-            "# reference with the environment variable the gateway reads that secret from\n"
-            "# (delete an api_key line if the deployment has none). `reconciler validate`\n"
-            "# fails until you do. Adopting never rewrites a deployment's secret.\n"
+            "# The gateway never shows secrets: each one is in ignore_fields, kept as the gateway\n"
+            "# holds it (never compared or written; a change that would re-create the deployment\n"
+            "# is refused, since a new one could not carry it). To manage one from here, declare\n"
+            "# it (api_key: os.environ/NAME) and drop its ignore_fields entry.\n"
         )
     parts.append("models:\n")
     parts.extend(_dump([model], "  ") for model in result.models)
@@ -94,10 +94,9 @@ def summary(result: ImportResult, written: list[str]) -> list[str]:
         f"  agent {a.data['name']} ({a.key_name}): name from {a.source}" for a in result.agents
     ]
     lines += [f"  left alone: {item}" for item in result.listed]
-    lines += [f"  fill in: {p}" for p in result.placeholders]
+    lines += [f"  kept as the gateway holds it: {p}" for p in result.kept_secrets]
     lines += [f"  note: {n}" for n in result.notes]
-    if result.placeholders:
-        lines.append("Then: reconciler validate && reconciler plan (only adopt changes).")
+    lines.append("Then: reconciler validate && reconciler plan (only adopt changes).")
     return lines
 
 
@@ -116,6 +115,7 @@ def summary_data(result: ImportResult, written: list[str]) -> dict[str, Any]:
         "config_models": list(result.config_models),
         "fallback_groups": sorted(result.fallbacks or {}),
         "left_alone": list(result.listed),
-        "fill_in": list(result.placeholders),
+        "fill_in": [],  # nothing to fill in since secrets are kept (kept_secrets)
+        "kept_secrets": list(result.kept_secrets),
         "notes": list(result.notes),
     }
