@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.e2e.gateways import Gateway
@@ -44,3 +45,36 @@ def test_block_refuses_when_the_pinned_list_itself_is_broken(
     assert refused.code == 1
     assert "pinned-more.yaml:" in refused.err and "block and unblock must read" in refused.err
     assert not gw.keys_by_alias(name)[0].get("blocked")
+
+
+def test_import_without_pinned_lists_the_admin_key_as_a_pin_candidate(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    """A tree without pinned: the all-models key is never an agent; uncommenting the entry
+    import wrote pins it, and then plan and apply leave it byte-identical (the fixture)."""
+    gw = gateway
+    root = tmp_path / "desired"
+    root.mkdir()
+    (root / "settings.yaml").write_text(f"settings: {{scope: {gw.prefix}}}\n", encoding="utf-8")
+    imported = run_cli(gw, tmp_path, "import", "--desired", "desired",
+                       "--include", gw.pinned_alias)
+    assert imported.code == 0, imported.both
+    token = gw.live_keys()[gw.pinned_alias]["token"]
+    assert f"pin candidate (may call every model; not an agent): {gw.pinned_alias}" in imported.out
+    assert f"sha256 {token}: declare it under pinned: first" in imported.out
+    assert not (root / "imported-agents.yaml").exists()  # no agent: nothing to adopt
+    gateway_file = root / "imported-gateway.yaml"
+    text = gateway_file.read_text(encoding="utf-8")
+    entry = f'#   - {{alias: "{gw.pinned_alias}", key_sha256: {token}}}'
+    assert entry in text and gw.pinned_raw not in text + imported.both
+    # The operator confirms the candidate by uncommenting it.
+    text = text.replace("# pinned:\n", "pinned:\n").replace(entry, entry[1:])
+    gateway_file.write_text(text, encoding="utf-8")
+    plan = run_cli(gw, tmp_path, "plan", "--desired", "desired", "--format", "json")
+    assert plan.code == 0, plan.both
+    data = json.loads(plan.out)
+    assert data["changes"] == []
+    assert any(u["kind"] == "pinned_key" and u["name"] == gw.pinned_alias
+               for u in data["untouched"]), data["untouched"]
+    applied = run_cli(gw, tmp_path, "apply", "--desired", "desired", "--auto-approve")
+    assert applied.code == 0 and "No changes" in applied.out, applied.both

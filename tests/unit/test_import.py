@@ -217,3 +217,28 @@ def test_an_adopted_models_kept_secret_blocks_a_recreate_with_the_reason() -> No
                                       "{model: minimax/MiniMax-M2.5, api_key: os.environ/K}")
                      .replace("    ignore_fields: [litellm_params.api_key]\n", ""))
     assert plan_changes(managed, live).changes
+
+
+def test_a_key_that_may_call_every_model_is_a_pin_candidate_never_an_agent() -> None:
+    """Without pinned: the admin key (models: []) must not be imported as an agent, or one
+    plan later it would be adopted and narrowed."""
+    admin = key_row("sileya", raw="sk-sileyaAdminKey0000001", models=[])
+    bare = key_row(None, raw="sk-unnamedAllModels00002", models=[])
+    result = import_live(parse_live([admin, bare], []), Estate(), write_scope=True)
+    assert result.agents == []
+    assert [k["alias"] for k in result.pin_candidates] == ["sileya", ""]
+    files = render_files(result)
+    assert AGENTS_FILE not in files
+    text = files[GATEWAY_FILE]
+    assert f"#   - {{alias: \"sileya\", key_sha256: {admin['token']}}}  # sk-...0001" in text
+    assert f"#   - {{key_sha256: {bare['token']}}}" in text
+    assert "pinned" not in (yaml.safe_load(text) or {})  # commented: a person confirms it
+    lines = summary(result, [])
+    assert any(line.startswith("  pin candidate (may call every model; not an agent): sileya")
+               and admin["token"] in line and "pinned: first" in line for line in lines)
+    # Uncommented, the entry pins the key: the next import lists it as pinned, not a candidate.
+    uncommented = "\n".join(line[2:] for line in text.splitlines()
+                            if line.startswith("# pinned:") or line.startswith("#   - "))
+    pinned = load_estate([Source("pinned.yaml", uncommented.replace("# pinned:", "pinned:"))])
+    again = import_live(parse_live([admin, bare], []), pinned, write_scope=False)
+    assert again.pin_candidates == [] and len([i for i in again.listed if "pinned" in i]) == 2

@@ -23,3 +23,5 @@ class ImportResult:
     listed: list[str] = field(default_factory=list)  # left alone, shown as comments
     notes: list[str] = field(default_factory=list)  # what the user must do next
     kept_secrets: list[str] = field(default_factory=list)  # secret params kept as they are
+    # Keys that may call every model (an admin key?): {alias, key_sha256, key}, never agents.
+    pin_candidates: list[dict[str, str]] = field(default_factory=list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
@@ -71,9 +72,9 @@ def _gateway(result: ImportResult) -> str:
         data["config_models"] = result.config_models
     if result.fallbacks:
         data["fallbacks"] = result.fallbacks
-    if not data and not result.listed:
+    if not data and not result.listed and not result.pin_candidates:
         return ""
-    parts = [_HEADER]
+    parts = [_HEADER, *_pin_candidates(result)]
     if result.listed:
         parts.append("# Left alone (never managed from here):\n")
         parts.extend(f"#   {item}\n" for item in result.listed)
@@ -82,6 +83,20 @@ def _gateway(result: ImportResult) -> str:
     if data:
         parts.append(_dump(data))
     return "".join(parts)
+
+
+def _pin_candidates(result: ImportResult) -> list[str]:
+    """Keys that may call every model, as a commented pinned: list: confirm each, uncomment."""
+    if not result.pin_candidates:
+        return []
+    parts = ["# PIN CANDIDATES: these keys may call every model (models: []), like an admin key.\n"
+             "# They are not imported as agents. Declare yours under pinned: (uncomment) before\n"
+             "# the first plan, so no plan ever touches them:\n"
+             "# pinned:\n"]
+    for key in result.pin_candidates:
+        alias = f"alias: {json.dumps(key['alias'], ensure_ascii=False)}, " if key["alias"] else ""
+        parts.append(f"#   - {{{alias}key_sha256: {key['key_sha256']}}}  # {key['key']}\n")
+    return parts
 
 
 def summary(result: ImportResult, written: list[str]) -> list[str]:
@@ -94,6 +109,9 @@ def summary(result: ImportResult, written: list[str]) -> list[str]:
         f"  agent {a.data['name']} ({a.key_name}): name from {a.source}" for a in result.agents
     ]
     lines += [f"  left alone: {item}" for item in result.listed]
+    lines += [f"  pin candidate (may call every model; not an agent): {k['alias'] or '(no alias)'}"
+              f" {k['key']} sha256 {k['key_sha256']}: declare it under pinned: first"
+              for k in result.pin_candidates]
     lines += [f"  kept as the gateway holds it: {p}" for p in result.kept_secrets]
     lines += [f"  note: {n}" for n in result.notes]
     lines.append("Then: reconciler validate && reconciler plan (only adopt changes).")
@@ -117,5 +135,6 @@ def summary_data(result: ImportResult, written: list[str]) -> dict[str, Any]:
         "left_alone": list(result.listed),
         "fill_in": [],  # nothing to fill in since secrets are kept (kept_secrets)
         "kept_secrets": list(result.kept_secrets),
+        "pin_candidates": [dict(k) for k in result.pin_candidates],
         "notes": list(result.notes),
     }
