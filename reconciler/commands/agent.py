@@ -53,7 +53,7 @@ def add_agent_parsers(
     for parser, required in ((add, True), (set_, False)):
         parser.add_argument("name", help="the agent's name (its key's alias)")
         parser.add_argument("--models", type=_csv, required=required, help="A,B,...")
-        parser.add_argument("--owner", required=required)
+        parser.add_argument("--owner", required=required, help="who answers for it")
         parser.add_argument("--budget", type=_number_or_none, help="max_budget, or none")
         parser.add_argument("--budget-duration", type=_text_or_none, help="e.g. 30d, or none")
         parser.add_argument("--rpm", type=_int_or_none, help="rpm_limit, or none")

@@ -42,10 +42,6 @@ from reconciler.gateway.sinks import CommandSink, FileSink, SecretSink
 
 def run_apply(args: argparse.Namespace) -> int:
     sink = choose_sink(args)
-    if not args.auto_approve and not sys.stdin.isatty():
-        raise ReconcilerError(
-            "apply needs a terminal to confirm; pass --auto-approve in automation"
-        )
     saved = load_saved_plan(args.planfile) if args.planfile else None
     estate = desired_estate(args)
     if saved is not None:
@@ -89,6 +85,12 @@ def _plan_and_apply(
         plan.raise_if_unsafe()
     _require_sink(plan, sink)
     render(plan, sys.stdout, color=use_color(sys.stdout))
+    if not args.auto_approve and not sys.stdin.isatty():
+        # Asked only once there is something to confirm: with nothing to change apply exits
+        # 0 above, terminal or not (as Terraform does).
+        raise ReconcilerError(
+            "apply needs a terminal to confirm; pass --auto-approve in automation"
+        )
     if not args.auto_approve and not _confirmed():
         print("Apply cancelled; nothing was changed.")
         return EXIT_ERROR

@@ -84,7 +84,8 @@ def add_health_parser(sub: Any, desired_flag: Any, gateway_flags: Any) -> None:
         "requests unless --probe-models. Exit 0 healthy, 1 error, 3 unhealthy.")
     desired_flag(health)
     gateway_flags(health)
-    health.add_argument("--format", choices=["text", "json"], default="text")
+    health.add_argument("--format", choices=["text", "json"], default="text",
+                        help="json: schema/outputs/health.schema.json")
     health.add_argument("--window", default="1h",
                         help="how far back to read fallback activity (default %(default)s)")
     health.add_argument("--probe-models", action="store_true",

@@ -78,3 +78,15 @@ def test_import_without_pinned_lists_the_admin_key_as_a_pin_candidate(
                for u in data["untouched"]), data["untouched"]
     applied = run_cli(gw, tmp_path, "apply", "--desired", "desired", "--auto-approve")
     assert applied.code == 0 and "No changes" in applied.out, applied.both
+
+
+def test_apply_with_nothing_to_change_and_no_terminal_exits_0(
+    gateway: Gateway, desired: Path
+) -> None:
+    gw, cwd = gateway, desired.parent
+    apply_and_settle(gw, cwd)
+    before = gw.live_keys()
+    again = run_cli(gw, cwd, "apply", "--desired", "desired")  # stdin is not a terminal
+    assert again.code == 0, again.both
+    assert "No changes" in again.out and "needs a terminal" not in again.both
+    assert gw.live_keys() == before

@@ -3,11 +3,13 @@ back into an estate whose plan is adopt-only."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from reconciler.commands.import_ import _schema_path
 from reconciler.core.engine.importer import import_live
 from reconciler.core.engine.live import LiveState
 from reconciler.core.engine.planner import plan_changes
@@ -242,3 +244,14 @@ def test_a_key_that_may_call_every_model_is_a_pin_candidate_never_an_agent() -> 
     pinned = load_estate([Source("pinned.yaml", uncommented.replace("# pinned:", "pinned:"))])
     again = import_live(parse_live([admin, bare], []), pinned, write_scope=False)
     assert again.pin_candidates == [] and len([i for i in again.listed if "pinned" in i]) == 2
+
+
+def test_imported_files_carry_the_schema_modeline(tmp_path: Path) -> None:
+    files = render_files(import_live(live_state(), PINNED, write_scope=True))
+    assert files and all(text.startswith("# yaml-language-server: $schema=../schema/"
+                                         "desired.schema.json\n") for text in files.values())
+    (tmp_path / "schema").mkdir()
+    (tmp_path / "schema" / "desired.schema.json").write_text("{}", encoding="utf-8")
+    deep = tmp_path / "desired" / "targets" / "staging"
+    assert _schema_path(deep) == "../../../schema/desired.schema.json"
+    assert _schema_path(tmp_path / "desired") == "../schema/desired.schema.json"

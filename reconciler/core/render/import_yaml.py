@@ -18,8 +18,13 @@ IMPORTED_FILES = (AGENTS_FILE, MODELS_FILE, GATEWAY_FILE)
 _HEADER = "# Written by `reconciler import` from the live gateway. Review, then commit.\n"
 
 
-def render_files(result: ImportResult) -> dict[str, str]:
-    """File name -> text; a file with nothing to declare is left out."""
+MODELINE = "# yaml-language-server: $schema={}\n"
+
+
+def render_files(result: ImportResult, schema: str = "../schema/desired.schema.json"
+                 ) -> dict[str, str]:
+    """File name -> text; a file with nothing to declare is left out. Each starts with the
+    editor's schema modeline; `schema`: the schema's path relative to the files' folder."""
     files: dict[str, str] = {}
     if result.agents:
         files[AGENTS_FILE] = _agents(result)
@@ -29,7 +34,7 @@ def render_files(result: ImportResult) -> dict[str, str]:
     if gateway:
         files[GATEWAY_FILE] = gateway
     # Nothing read from the gateway is a raw key, but metadata is free text: make sure.
-    return {name: scrub(text) for name, text in files.items()}
+    return {name: MODELINE.format(schema) + scrub(text) for name, text in files.items()}
 
 
 def _dump(data: Any, indent: str = "") -> str:
