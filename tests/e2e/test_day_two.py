@@ -90,3 +90,28 @@ def test_apply_with_nothing_to_change_and_no_terminal_exits_0(
     assert again.code == 0, again.both
     assert "No changes" in again.out and "needs a terminal" not in again.both
     assert gw.live_keys() == before
+
+
+def test_agent_set_edits_what_import_wrote_and_none_clears(gateway: Gateway,
+                                                          tmp_path: Path) -> None:
+    gw = gateway
+    name = gw.name("手工")
+    gw.call("POST", "/key/generate", json={"key_alias": name, "models": [gw.name("M")],
+                                           "max_budget": 5, "rpm_limit": 10})
+    root = tmp_path / "desired"
+    root.mkdir()
+    (root / "gateway.yaml").write_text(
+        f"settings: {{scope: {gw.prefix}}}\npinned: [{{alias: {gw.pinned_alias}}}]\n"
+        f"config_models: [{gw.name('M')}]\n", encoding="utf-8")
+    assert run_cli(gw, tmp_path, "import", "--desired", "desired", "--include", name).code == 0
+    edited = run_cli(gw, tmp_path, "agent", "set", name, "--budget", "none", "--rpm", "60",
+                     "--desired", "desired")
+    assert edited.code == 0, edited.both
+    text = (root / "imported-agents.yaml").read_text(encoding="utf-8")
+    assert "max_budget" not in text and "rpm_limit: 60" in text and "# sk-..." in text
+    # The plan it prints: adopt the key, with the two edits in the same step.
+    assert f"@ adopt key {name}" in edited.out
+    applied = run_cli(gw, tmp_path, "apply", "--desired", "desired", "--auto-approve")
+    assert applied.code == 0, applied.both
+    live = gw.live_keys()[name]
+    assert live["rpm_limit"] == 60 and live["max_budget"] is None
