@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.gateways import Gateway
-from tests.e2e.harness import apply_and_settle, run_cli
+from tests.e2e.harness import agent, apply_and_settle, read_secrets, run_cli, write_desired
+from tests.e2e.test_observe import PRICE, SETTLE_SECONDS, _chat
+from tests.upstream import FakeUpstream
+
+
+@pytest.fixture
+def upstream() -> Iterator[FakeUpstream]:
+    with FakeUpstream() as fake:
+        yield fake
 
 
 def test_block_and_unblock_work_while_other_files_are_broken(
@@ -115,3 +127,45 @@ def test_agent_set_edits_what_import_wrote_and_none_clears(gateway: Gateway,
     assert applied.code == 0, applied.both
     live = gw.live_keys()[name]
     assert live["rpm_limit"] == 60 and live["max_budget"] is None
+
+
+def test_usage_flags_budget_refusals_and_not_a_block_desired_asked_for(
+    gateway: Gateway, tmp_path: Path, upstream: FakeUpstream
+) -> None:
+    """Items 6 and 7 on real priced traffic: an agent the gateway refuses for budget is flagged
+    with its step; refused calls on a key desired/ blocks on purpose are not."""
+    gw = gateway
+    good = gw.name("Good")
+    gw.call("POST", "/model/new", json={
+        "model_name": good, "model_info": {"id": gw.name("good")},
+        "litellm_params": {"model": "openai/fake", "api_base": upstream.ok_base,
+                           "api_key": "fake-upstream-key", **PRICE}})
+    spender, stopped = gw.name("spender"), gw.name("stopped")
+    write_desired(tmp_path / "desired", {
+        "settings": {"scope": gw.prefix}, "pinned": [{"alias": gw.pinned_alias}],
+        "config_models": [good],
+        "agents": [agent(gw, "spender", ["Good"], max_budget=0.00001),
+                   agent(gw, "stopped", ["Good"], blocked=True)]})
+    applied = run_cli(gw, tmp_path, "apply", "--desired", "desired", "--auto-approve",
+                      "--secrets-out", "s.jsonl")
+    assert applied.code == 0, applied.both
+    keys = {s["agent"]: s["key"] for s in read_secrets(tmp_path / "s.jsonl")}
+    assert _chat(gw, keys[spender], good, 2) == [200, 422]
+    assert _chat(gw, keys[stopped], good, 2) == [401, 401]
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        result = run_cli(gw, tmp_path, "usage", "--desired", "desired", "--format", "json")
+        data = json.loads(result.out)
+        mine = {k["name"]: k for k in data["keys"]}
+        if (mine.get(spender, {}).get("requests") == 2
+                and mine.get(stopped, {}).get("requests", 0) >= 2) \
+                or time.monotonic() > deadline:
+            break
+        time.sleep(3)
+    flags = {(f["name"], f["kind"]): f for f in data["flags"]}
+    assert result.code == 3, result.both
+    refused = flags[(spender, "budget-exceeded")]
+    assert refused["reason"].startswith("1 request(s) refused by the gateway: its budget is spent")
+    assert f"raise max_budget for agent {spender}" in refused["stop"]
+    assert not [f for f in data["flags"] if f["name"] == stopped], data["flags"]
+    assert mine[stopped]["failures"] >= 2  # counted, not flagged

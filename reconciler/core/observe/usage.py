@@ -128,6 +128,8 @@ class KeyUsage:
     rotated_keys: list[str] = field(default_factory=list)  # their masked names
     # Refused requests on a rotated-out key: the agent still calls with its old key.
     rotated_attempts: int = 0
+    # Requests the gateway refused because the key's budget is spent.
+    budget_refused: int = 0
 
     @property
     def budget_share(self) -> float | None:
@@ -144,6 +146,8 @@ class KeyUsage:
             self.rotated_attempts += 1
         elif "blocked" in error:
             self.blocked_attempts += 1
+        elif "budget has been exceeded" in error or "budget_exceeded" in error:
+            self.budget_refused += 1
 
 
 @dataclass(frozen=True)
