@@ -8,7 +8,6 @@ before anything is shown and again right before its own write.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -21,12 +20,12 @@ from reconciler.commands.common import (
     use_color,
 )
 from reconciler.commands.health import check_ready
+from reconciler.commands.planfile import read_plan_json
 from reconciler.commands.progress import Progress
 from reconciler.commands.targets import desired_estate
 from reconciler.core.engine.guard import Guard, GuardContext
 from reconciler.core.engine.plan import Plan, desired_digest, digest_of, plan_from_data
 from reconciler.core.errors import (
-    PlanError,
     ReconcilerError,
     SecretSinkError,
     StalePlanError,
@@ -36,7 +35,7 @@ from reconciler.core.registry import kind
 from reconciler.core.render import render
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.executor import ApplyReport, StepStatus, apply_plan
-from reconciler.gateway.lease import Lease
+from reconciler.gateway.lease import MAX_TTL, Lease
 from reconciler.gateway.sinks import CommandSink, FileSink, SecretSink
 
 
@@ -109,7 +108,12 @@ def _lease(client: GatewayClient, args: argparse.Namespace) -> Lease:
     def say(message: str) -> None:
         print(message, flush=True)
 
-    return Lease(client, ttl=args.lease_ttl, wait=args.lease_wait, on_wait=say)
+    def warn(message: str) -> None:
+        print(f"warning: {message}", file=sys.stderr, flush=True)
+
+    if not 0 < args.lease_ttl <= MAX_TTL:
+        raise ReconcilerError(f"--lease-ttl must be more than 0 and at most {MAX_TTL:g} seconds")
+    return Lease(client, ttl=args.lease_ttl, wait=args.lease_wait, on_wait=say, on_warn=warn)
 
 
 def _same_plan(saved: Plan, derived: Plan, planfile: Path) -> None:
@@ -128,7 +132,7 @@ def _same_plan(saved: Plan, derived: Plan, planfile: Path) -> None:
 
 def _require_ready(client: GatewayClient) -> None:
     """An unready gateway (DB down, starting) may accept some writes and drop others: refuse."""
-    ready, detail = check_ready(client)
+    ready, detail = check_ready(client, retry=True)
     if not ready:
         raise ReconcilerError(f"refusing to change a gateway that is {detail}; nothing was changed")
 
@@ -153,14 +157,12 @@ def _require_sink(plan: Plan, sink: SecretSink | None) -> None:
         )
     if creates and sink is not None:
         sink.check()  # a file sink that would refuse the secret refuses now, before any key
+        for notice in getattr(sink, "notices", ()):
+            print(f"note: {notice}", file=sys.stderr)
 
 
 def load_saved_plan(path: Path) -> Plan:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise PlanError(f"cannot read plan file {path}: {exc}") from None
-    return plan_from_data(data)
+    return plan_from_data(read_plan_json(path))
 
 
 def _confirmed() -> bool:

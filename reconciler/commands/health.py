@@ -37,10 +37,10 @@ def run_health(args: argparse.Namespace) -> int:
     return EXIT_OK if report.healthy else EXIT_UNHEALTHY
 
 
-def check_ready(client: GatewayClient) -> tuple[bool, str]:
+def check_ready(client: GatewayClient, *, retry: bool = False) -> tuple[bool, str]:
     """Readiness is the HTTP status (503 while the DB is down), then the body's `db`."""
     try:
-        body = client.readiness()
+        body = client.readiness(retry=retry)
     except AuthenticationFailed:
         raise
     except GatewayHTTPError as exc:

@@ -16,6 +16,7 @@ from reconciler.core.errors import ReconcilerError
 from reconciler.core.input.desired import Estate, Settings
 from reconciler.core.input.loader import load_estate
 from reconciler.core.input.yamlsource import Source
+from reconciler.core.masking import safe_text
 from reconciler.core.registry import KINDS
 from reconciler.core.render.import_yaml import IMPORTED_FILES, render_files, summary, summary_data
 
@@ -45,7 +46,8 @@ def run_import(args: argparse.Namespace) -> int:
         print(json.dumps(summary_data(result, written), indent=2, ensure_ascii=False))
         return EXIT_OK
     for line in summary(result, written):
-        print(line)
+        # Aliases, model ids and notes come from the gateway: escaped like every name printed.
+        print(safe_text(line))
     return EXIT_OK
 
 

@@ -6,13 +6,16 @@ here. Tests plug an httpx.MockTransport (or a real sandbox on 127.0.0.1) into `t
 
 from __future__ import annotations
 
-from reconciler.gateway.kinds.key import PAGE_SIZE, KeyCalls
+from reconciler.gateway.identities import IdentityCalls
+from reconciler.gateway.kinds.key import MAX_KEY_ROWS, PAGE_SIZE, KeyCalls
 from reconciler.gateway.kinds.model import ModelCalls
 from reconciler.gateway.kinds.routing import RoutingCalls
-from reconciler.gateway.observe import SPEND_LOG_PAGE, ObserveCalls
+from reconciler.gateway.observe import MAX_LOG_ROWS, SPEND_LOG_PAGE, ObserveCalls
 from reconciler.gateway.transport import ListChangedError, _tls_context, error_message, retry_after
 
 __all__ = [
+    "MAX_KEY_ROWS",
+    "MAX_LOG_ROWS",
     "PAGE_SIZE",
     "SPEND_LOG_PAGE",
     "GatewayClient",
@@ -23,6 +26,6 @@ __all__ = [
 ]
 
 
-class GatewayClient(KeyCalls, ModelCalls, RoutingCalls, ObserveCalls):
+class GatewayClient(KeyCalls, ModelCalls, RoutingCalls, ObserveCalls, IdentityCalls):
     """Reads are retried freely; writes are retried only where a retry cannot do the thing
     twice: idempotent ones as they are, creates and deletes after looking the object up."""

@@ -17,6 +17,11 @@ it only makes some losers see a 400 instead of a silent 200.)
   apply may rightly take over, e.g. after this process was stopped (SIGSTOP) or lost the network.
 - die: kill -9 leaves the row; it expires after ttl and the next apply takes over.
 - release: `expires_at` set to now, so the next apply need not wait.
+- squatting: an internal user can create a key of any alias and metadata, and the derived raw
+  values are public. So a lease row counts only when the proxy records an admin identity as
+  its writer (created_by / updated_by) and its alias, token, generation, holder and expiry are
+  well formed, the expiry within its own TTL; any other row is ignored with a warning naming
+  it. A generation whose alias or token someone else holds is skipped.
 
 The lease key is blocked, allowed no real model and has a budget of 0, so knowing its derived
 raw value grants nothing. Plans never show it: `without_lease_rows` drops it from live state.
@@ -26,64 +31,41 @@ raw value grants nothing. Plans never show it: `without_lease_rows` drops it fro
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from reconciler.core.engine.ownership import is_admin_written
 from reconciler.core.errors import GatewayError, GatewayHTTPError, LeaseError
+from reconciler.core.masking import printable
+from reconciler.gateway.lease_rows import (  # re-exported: callers import them from here
+    CLOCK_SKEW,
+    DEFAULT_TTL,
+    DEFAULT_WAIT,
+    LEASE_ALIAS,
+    LEASE_FIELD,
+    MAX_SKIPS,
+    MAX_TTL,
+    LeaseRow,
+    is_lease_row,
+    lease_raw_key,
+    lease_token,
+    utc,
+    without_lease_rows,
+)
 
 if TYPE_CHECKING:
     from reconciler.gateway.client import GatewayClient
 
-LEASE_ALIAS = "reconciler-lease"
-LEASE_FIELD = "reconciler_lease"
-DEFAULT_TTL = 60.0
-DEFAULT_WAIT = 120.0
+__all__ = ["DEFAULT_TTL", "DEFAULT_WAIT", "LEASE_FIELD", "MAX_TTL", "Lease", "LeaseRow",
+           "is_lease_row", "lease_raw_key", "lease_token", "without_lease_rows"]
 
-
-def is_lease_row(row: dict[str, Any]) -> bool:
-    metadata = row.get("metadata")
-    alias = str(row.get("key_alias") or "")
-    return isinstance(metadata, dict) and LEASE_FIELD in metadata and alias.startswith(
-        LEASE_ALIAS + "/"
-    )
-
-
-def without_lease_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [r for r in rows if not is_lease_row(r)]
-
-
-def lease_raw_key(generation: int) -> str:
-    return "sk-reconciler-lease-" + hashlib.sha256(
-        f"{LEASE_ALIAS}/{generation}".encode()
-    ).hexdigest()[:32]
-
-
-def lease_token(generation: int) -> str:
-    return hashlib.sha256(lease_raw_key(generation).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class LeaseRow:
-    generation: int
-    holder: str
-    expires_at: float
-
-    @classmethod
-    def parse(cls, row: dict[str, Any]) -> LeaseRow:
-        meta = row.get("metadata") or {}
-        return cls(int(meta.get("generation", 0)), str(meta.get("holder", "")),
-                   float(meta.get("expires_at", 0.0)))
-
-    def describe(self) -> str:
-        when = time.strftime("%H:%M:%S", time.localtime(self.expires_at))
-        return f"held by {self.holder} until {when} unless renewed"
+# What _create answers for a generation it must skip (compared by identity).
+_SQUATTED = LeaseRow(0, "(squatted)", 0.0)
 
 
 class Lease:
@@ -94,11 +76,15 @@ class Lease:
         ttl: float = DEFAULT_TTL,
         wait: float = DEFAULT_WAIT,
         on_wait: Callable[[str], None] = lambda _: None,
+        on_warn: Callable[[str], None] = lambda _: None,
         wall: Callable[[], float] = time.time,
         mono: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client, self.ttl, self.wait, self.on_wait = client, ttl, wait, on_wait
+        self.on_warn = on_warn
+        self._admins: frozenset[str] | None = None
+        self._warned: set[str] = set()  # tokens of ignored rows already named
         self.wall, self.mono, self.sleep = wall, mono, sleep
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.generation = 0
@@ -142,13 +128,16 @@ class Lease:
         if top is not None and top.expires_at > self.wall() and top.holder != self.holder:
             return top
         generation = top.generation + 1 if top else 1
-        try:
-            self.client.generate_key(self._body(generation))
-        except GatewayHTTPError as exc:
-            if exc.status != 400:  # 400: a contender's create of this generation came first
-                raise
-        row = self.client.key_by_token(lease_token(generation))
-        winner = LeaseRow.parse(row) if row else None
+        for _ in range(MAX_SKIPS):
+            winner = self._create(generation)
+            if winner is not _SQUATTED:
+                break
+            generation += 1  # its alias or derived key is someone else's: the next one
+        else:
+            raise LeaseError(
+                f"the apply lease's next {MAX_SKIPS} generations (up to "
+                f"{LEASE_ALIAS}/{generation:010d}) are held by keys that are not lease rows; "
+                "delete those keys by hand")
         if winner is None or winner.holder != self.holder:
             return winner or LeaseRow(generation, "another apply", self.wall() + self.ttl)
         newer = [r for r in self._rows() if r.generation > generation]
@@ -159,6 +148,30 @@ class Lease:
         # reading the gateway (every apply waits for that), nor while the key list is read.
         self._older = [old.generation for old in rows if old.generation < generation]
         return None
+
+    def _create(self, generation: int) -> LeaseRow | None:
+        """Create generation n; its holder as the gateway records it (None: unreadable),
+        or _SQUATTED when its alias or its key is held by a key no admin wrote as a lease."""
+        try:
+            self.client.generate_key(self._body(generation))
+        except GatewayHTTPError as exc:
+            if exc.status != 400:  # 400: a contender's create of this generation came first
+                raise
+        row = self.client.key_by_token(lease_token(generation))
+        if row is None:
+            alias = f"{LEASE_ALIAS}/{generation:010d}"
+            taken = self.client.find_keys_by_alias(alias)
+            return _SQUATTED if any(not self._valid(r) for r in taken) else None
+        if not self._valid(row):
+            return _SQUATTED
+        return LeaseRow.parse(row)
+
+    def _valid(self, row: dict[str, Any]) -> bool:
+        try:
+            self._vet(row)
+        except ValueError:
+            return False
+        return True
 
     def _body(self, generation: int) -> dict[str, Any]:
         return {
@@ -172,11 +185,42 @@ class Lease:
 
     def _metadata(self, generation: int, expires_at: float) -> dict[str, Any]:
         return {LEASE_FIELD: "apply", "generation": generation, "holder": self.holder,
-                "expires_at": expires_at}
+                "expires_at": expires_at, "ttl": self.ttl}
 
     def _rows(self) -> list[LeaseRow]:
         found = self.client.find_keys_by_alias(LEASE_ALIAS + "/", substring=True)
-        return [LeaseRow.parse(r) for r in found if is_lease_row(r)]
+        rows = []
+        for row in found:
+            try:
+                rows.append(self._vet(row))
+            except ValueError as exc:
+                self._warn(row, str(exc))
+        return rows
+
+    def _vet(self, row: dict[str, Any]) -> LeaseRow:
+        """The row as a lease row, or ValueError saying why it is not trusted as one."""
+        if self._admins is None:
+            self._admins = self.client.admin_identities()
+        if not is_admin_written(row, self._admins):
+            who = row.get("created_by")
+            raise ValueError(f"it was written by {printable(repr(who))[:60]}, not an admin")
+        lease = LeaseRow.parse(row)
+        meta = row.get("metadata") or {}
+        ttl = meta.get("ttl")
+        ttl = ttl if isinstance(ttl, (int, float)) and 0 < ttl <= MAX_TTL else MAX_TTL
+        if lease.expires_at - self.wall() > ttl + CLOCK_SKEW:
+            raise ValueError(f"it expires at {utc(lease.expires_at)}, beyond its "
+                             f"TTL of {ttl:g} s")
+        return lease
+
+    def _warn(self, row: dict[str, Any], why: str) -> None:
+        token = str(row.get("token"))
+        if token in self._warned:
+            return
+        self._warned.add(token)
+        alias = printable(str(row.get("key_alias")))[:80]
+        self.on_warn(f"ignored the key {alias!r} ({printable(str(row.get('key_name')))}) "
+                     f"as an apply lease: {why}")
 
     def _forget(self, generation: int) -> None:
         # An old generation left behind is harmless: only the newest counts.

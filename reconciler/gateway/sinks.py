@@ -2,7 +2,11 @@
 
 Guarantees: the file sink writes only to a regular file the user owns and nobody else can
 read (a symlink, a device, a FIFO, a hard-linked or group/world-readable file is refused,
-checked on the open descriptor), or creates it 0600 in one step. The command sink's child sees
+checked on the open descriptor), or creates it 0600 in one step. A record is written whole or
+not at all: a write that fails part-way is cut back off, and a partial last line left by a
+crash (a full disk, kill -9 mid-write) is removed before the next record, with a notice. Such
+a line's key was never created: apply creates a key only after its record is whole on disk.
+The command sink's child sees
 a minimal environment (never LITELLM_* nor the admin key) and runs in its own process group,
 killed whole when it overruns its time.
 """
@@ -41,6 +45,7 @@ class FileSink:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.notices: list[str] = []  # repairs made, for the caller to show
 
     def check(self) -> None:
         try:
@@ -51,7 +56,12 @@ class FileSink:
             return
         except OSError as exc:
             raise self._error(exc.strerror or str(exc)) from None
-        os.close(fd)
+        try:
+            self._repair_tail(fd)
+        except OSError as exc:
+            raise self._error(exc.strerror or str(exc)) from None
+        finally:
+            os.close(fd)
 
     def deliver(self, *, agent: str, raw_key: str, token: str) -> None:
         line = json.dumps(
@@ -66,15 +76,51 @@ class FileSink:
         )
         try:
             fd = self._open()
-            with os.fdopen(fd, "a", encoding="utf-8") as out:
-                out.write(line + "\n")
-                out.flush()
-                os.fsync(out.fileno())
         except OSError as exc:
             raise self._error(exc.strerror or str(exc)) from None
+        try:
+            self._append(fd, (line + "\n").encode("utf-8"))
+        except OSError as exc:
+            raise self._error(exc.strerror or str(exc)) from None
+        finally:
+            os.close(fd)
+
+    def _append(self, fd: int, record: bytes) -> None:
+        """The whole record, synced; on any failure the file is cut back to where it was."""
+        start = self._repair_tail(fd)
+        try:
+            done = 0
+            while done < len(record):
+                done += os.write(fd, record[done:])
+            os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, start)
+                os.fsync(fd)
+            raise
+
+    def _repair_tail(self, fd: int) -> int:
+        """Cut a partial last line (no newline at the end) off; return the file's size."""
+        size = os.fstat(fd).st_size
+        if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+            return size
+        keep = size
+        while keep > 0:
+            chunk = os.pread(fd, min(4096, keep), max(0, keep - 4096))
+            cut = chunk.rfind(b"\n")
+            if cut >= 0:
+                keep = max(0, keep - len(chunk)) + cut + 1
+                break
+            keep = max(0, keep - len(chunk))
+        os.ftruncate(fd, keep)
+        os.fsync(fd)
+        self.notices.append(
+            f"secrets file {self.path}: removed a partial last record ({size - keep} bytes, "
+            "a write cut off before its key was created); no key holds that secret")
+        return keep
 
     def _open(self) -> int:
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW
+        flags = os.O_RDWR | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW
         try:
             # Created here: 0600 from the first byte, and O_EXCL means nobody slipped a file in.
             return os.open(self.path, flags | os.O_CREAT | os.O_EXCL, 0o600)
@@ -84,7 +130,7 @@ class FileSink:
     def _open_existing(self) -> int:
         # O_NOFOLLOW refuses a symlink; O_NONBLOCK keeps a FIFO from hanging the open. What
         # the path is gets checked on the descriptor, so it cannot be swapped in between.
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
+        flags = os.O_RDWR | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
         try:
             fd = os.open(self.path, flags)
         except OSError as exc:

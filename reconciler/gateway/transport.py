@@ -26,6 +26,7 @@ from reconciler.core.errors import (
     NotFound,
 )
 from reconciler.gateway.answers import hint_for, non_json_summary, not_json_error
+from reconciler.gateway.bounded import read_bounded
 from reconciler.gateway.parallel import DEFAULT_PARALLELISM, Pool
 from reconciler.gateway.retry import RetryPolicy
 
@@ -80,7 +81,8 @@ class BaseClient:
         with self._count_lock:
             self.request_count += 1
         try:
-            response = self._http.request(method, path, **kwargs)
+            request = self._http.build_request(method, path, **kwargs)
+            response = read_bounded(self._http, request, path, redact_url(self.base_url))
         except httpx.TimeoutException:
             raise GatewayTimeout(
                 f"{method} {path}: the gateway at {redact_url(self.base_url)} "
@@ -142,7 +144,9 @@ def _tls_context(base_url: str) -> ssl.SSLContext | bool:
 
 def _http_error(method: str, path: str, response: httpx.Response) -> GatewayHTTPError:
     status = response.status_code
-    message = error_message(response)
+    # One line, of a readable length, whatever the body held (it goes to a terminal or a log).
+    message = " ".join(error_message(response).split())
+    message = message if len(message) <= 500 else message[:500] + "..."
     cls = GatewayHTTPError
     if status in (401, 403):
         cls = AuthenticationFailed

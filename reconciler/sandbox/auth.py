@@ -9,6 +9,7 @@ from .context import Caller
 from .errors import auth_wrapped, proxy_error
 from .keyrows import status_of
 from .state import State
+from .users import USER_ROUTES, caller_for
 from .util import hash_token, mask_short
 from .util import now as utc_now
 
@@ -72,6 +73,9 @@ def authenticate(
         message = (f"Authentication Error - Expired Key. Key Expiry time {row['expires']} "
                    f"and current time {moment}")
         raise proxy_error(401, message, "expired_key", row.get("key_name"))
+    user = caller_for(state, row)
+    if user is not None and (user.is_admin or path in USER_ROUTES):
+        return user
     if admin_route:
         raise _admin_only(path)
-    return Caller(is_admin=False, token=token)
+    return user or Caller(is_admin=False, token=token)

@@ -14,6 +14,9 @@ class Caller:
 
     is_admin: bool
     token: str | None = None
+    # The user the key belongs to (users.py), when it is a known user's key.
+    user_id: str | None = None
+    role: str | None = None
 
 
 @dataclass

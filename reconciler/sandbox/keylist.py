@@ -9,6 +9,7 @@ from . import keyrows as R
 from .context import Call, Response
 from .errors import proxy_error
 from .state import State
+from .users import own_keys
 from .util import now as utc_now
 from .validate import query_bool, query_int
 
@@ -74,6 +75,8 @@ def _sorted(rows: list[R.Row], query: dict[str, str]) -> list[R.Row]:
 
 
 def list_keys(state: State, call: Call) -> Response:
+    if not call.caller.is_admin and call.caller.user_id is not None:
+        return _own_keys(state, call)
     if not call.caller.is_admin:
         message = (
             "You are not authorized to access this endpoint. "
@@ -115,3 +118,15 @@ def _default_order(state: State) -> list[str]:
         order = [r["token"] for r in rows]
         state.key_order = (state.keys_version, order)
     return order
+
+
+def _own_keys(state: State, call: Call) -> Response:
+    """An internal user sees its own keys only (newest first, like the admin listing)."""
+    page = query_int(call.query, "page", 1, ge=1)
+    size = query_int(call.query, "size", 10, ge=1, le=100)
+    rows = _sorted(own_keys(state, call.caller), {})
+    window = rows[(page - 1) * size: page * size]
+    full = query_bool(call.query, "return_full_object", False)
+    keys: list[Any] = [R.list_view(r) for r in window] if full else [r["token"] for r in window]
+    return 200, {"keys": keys, "total_count": len(rows), "current_page": page,
+                 "total_pages": math.ceil(len(rows) / size)}

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import fields as F
 from . import keyrows as R
+from . import users
 from .context import Call, Response
 from .errors import ApiError, auth_wrapped, internal_wrapped, proxy_error, validation_error
 from .state import State
@@ -116,6 +117,7 @@ def generate(state: State, call: Call) -> Response:
     check_types(body, KEY_BODY_TYPES)
     _check_budget(body, internal_wrapped)
     _check_enterprise(body, internal_wrapped)
+    users.check_generate(call.caller, body)
     if body.get("key_alias") is not None:
         _check_alias_free(state, body["key_alias"])
     raw = body.get("key")
@@ -124,6 +126,8 @@ def generate(state: State, call: Call) -> Response:
     else:
         _check_custom_key(raw)
     row = R.blank_row(raw, utc_now())
+    # The caller, whatever the body says (created_by / updated_by are not request fields).
+    row.update(created_by=users.identity(call.caller), updated_by=users.identity(call.caller))
     try:
         _apply_fields(row, body)
     except ValueError as exc:
@@ -184,6 +188,7 @@ def update(state: State, call: Call) -> Response:
     _check_budget(body, _update_wrap)
     _check_enterprise(body, _update_wrap)
     row, echoed, by_alias = _select_for_update(state, body)
+    users.check_update(call.caller, row)
     new_alias = body.get("key_alias")
     if not by_alias and new_alias is not None and new_alias != row.get("key_alias"):
         _check_alias_free(state, new_alias, own_token=row["token"])

@@ -12,6 +12,7 @@ from .context import Call, Response
 from .errors import auth_wrapped, detail_error, generic_500, proxy_error
 from .keyrows import ADMIN_USER_ID
 from .state import State
+from .users import check_model_new
 from .util import fmt_offset
 from .util import now as utc_now
 from .validate import body_object, check_types, require
@@ -34,6 +35,7 @@ def _non_null(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def model_new(state: State, call: Call) -> Response:
+    check_model_new(call.caller)
     body = body_object(call.body)
     check_types(body, _MODEL_BODY_TYPES)
     params = body.get("litellm_params")

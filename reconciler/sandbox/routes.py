@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import chat, config, keylist, keys, models, spendlogs
+from . import chat, config, keylist, keys, models, spendlogs, users
 from .auth import authenticate
 from .context import Call, Caller, Response
 from .errors import ApiError, method_not_allowed, not_found, validation_error
@@ -57,6 +57,9 @@ ROUTES: dict[str, dict[str, Route]] = {
     "/key/unblock": {"POST": _write(keys.unblock)},
     "/key/delete": {"POST": _write(keys.delete)},
     "/model/new": {"POST": _write(models.model_new)},
+    "/user/new": {"POST": _write(users.user_new)},
+    "/user/list": {"GET": Route(users.user_list)},
+    "/user/delete": {"POST": _write(users.user_delete)},
     "/model/info": {"GET": _MODEL_INFO},
     "/v1/model/info": {"GET": _MODEL_INFO},
     "/model/update": {"POST": _write(models.model_update)},

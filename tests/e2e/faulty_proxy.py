@@ -4,7 +4,8 @@ in front of the sandbox and of a real LiteLLM proxy alike.
 It plays the bad days apply must survive: an error answer with or without Retry-After, the
 gateway committing a write whose answer is then lost (a 5xx or 429 from a front proxy, a
 dropped connection, an answer too late), a connection dropped before the gateway saw the call,
-and, for benchmarks, a fixed latency on every request.
+a hostile answer in place of the gateway's (`rewrite`: a changed body, a padded one, an
+endless one), and, for benchmarks, a fixed latency on every request.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class FaultyProxy:
         self.http = httpx.Client(base_url=self.upstream, timeout=120,
                                  limits=httpx.Limits(max_connections=64))
         self._lock = threading.Lock()
+        # path -> what to answer instead of the gateway's body (see rewrite).
+        self.rewrites: dict[str, Any] = {}
 
     def __enter__(self) -> FaultyProxy:
         self.thread.start()
@@ -62,6 +65,13 @@ class FaultyProxy:
         self.faults.add(method=method, path=path, status=status, skip=skip, times=times,
                         delay=delay, after_commit=after_commit, drop=drop,
                         retry_after=retry_after, body_contains=body_contains)
+
+    def rewrite(self, path: str, *, edit: Any = None, pad: int = 0, endless: bool = False,
+                seconds: float = 60.0) -> None:
+        """Answer GET `path` with the gateway's JSON changed by `edit(body) -> body`, padded
+        with `pad` bytes of filler, or (`endless`) a chunked body that never ends (it stops
+        by itself after `seconds`, or when the client hangs up)."""
+        self.rewrites[path] = {"edit": edit, "pad": pad, "endless": endless, "seconds": seconds}
 
     def forward(self, method: str, path: str, body: bytes,
                 headers: dict[str, str]) -> httpx.Response:
@@ -87,7 +97,34 @@ def _handler_for(proxy: FaultyProxy) -> type[BaseHTTPRequestHandler]:
             if fault is not None:
                 return self._play(fault, body, headers)
             response = proxy.forward(self.command, self.path, body, headers)
+            hostile = proxy.rewrites.get(path) if self.command == "GET" else None
+            if hostile is not None:
+                return self._hostile(hostile, response)
             self._send(response.status_code, response.content)
+
+        def _hostile(self, how: dict[str, Any], response: httpx.Response) -> None:
+            if how["endless"]:
+                return self._endless(how["seconds"])
+            data = response.json()
+            if how["edit"] is not None:
+                data = how["edit"](data)
+            if how["pad"]:
+                data = {**data, "padding": "x" * how["pad"]}
+            self._send(response.status_code, json.dumps(data).encode())
+
+        def _endless(self, seconds: float) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            chunk = b'{"keys": [' + b'{"token": "x"},' * 4096
+            deadline = time.monotonic() + seconds
+            try:
+                while time.monotonic() < deadline:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except OSError:
+                pass  # the client stopped reading: what it should do
+            self.close_connection = True
 
         def _play(self, fault: Fault, body: bytes, headers: dict[str, str]) -> None:
             if fault.after_commit:

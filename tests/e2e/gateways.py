@@ -32,6 +32,7 @@ class Gateway:
     base_url: str
     admin_key: str
     prefix: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:10]}")
+    users: list[str] = field(default_factory=list)
 
     @property
     def pinned_raw(self) -> str:
@@ -92,6 +93,25 @@ class Gateway:
             "key_alias": self.unmanaged_alias, "models": [self.name("MiniMax-M2.5")],
             "metadata": {"owner": "ops"}})
 
+    # -- an internal user: what a non-admin can write on the gateway --------------------------
+    def internal_user(self, base: str = "evil") -> str:
+        """A new internal user's own key (raw, test-side only): it may create keys for itself
+        with any alias and metadata, as LiteLLM allows."""
+        user = self.name(base)
+        self.call("POST", "/user/new", json={
+            "user_id": user, "user_role": "internal_user", "auto_create_key": False})
+        self.users.append(user)
+        made = self.call("POST", "/key/generate", json={
+            "user_id": user, "key_alias": self.name(f"{base}-own")})
+        return str(made["key"])
+
+    def as_user(self, raw: str, method: str, path: str, **kwargs: Any) -> Any:
+        with httpx.Client(base_url=self.base_url, timeout=60,
+                          headers={"Authorization": f"Bearer {raw}"}) as http:
+            response = http.request(method, path, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
     def cleanup(self) -> None:
         tokens = [k["token"] for k in self._all_keys() if self._mine(k.get("key_alias"))]
         if tokens:
@@ -99,6 +119,9 @@ class Gateway:
         for model_id in self.models():
             with self.http() as http:
                 http.post("/model/delete", json={"id": model_id})
+        if self.users:
+            with self.http() as http:
+                http.post("/user/delete", json={"user_ids": self.users})
 
     def _mine(self, name: object) -> bool:
         return isinstance(name, str) and name.startswith(self.prefix + "-")

@@ -188,9 +188,11 @@ def test_another_scopes_key_is_never_adopted(gateway: Gateway, hand_made: dict[s
                                              tmp_path: Path) -> None:
     root = desired_tree(gateway, tmp_path)
     name = gateway.name("foreign")
+    # Another scope's key as the tool writes it: an admin made it, and it carries the record
+    # (without one it would be a claim, see test_trust_ownership.py).
+    theirs = {"managed_by": "reconciler/someone-else", "reconciler_applied": {"digest": "d"}}
     gateway.call("POST", "/key/generate", json={
-        "key_alias": name, "models": [gateway.name("MiniMax-M2.5")],
-        "metadata": {"managed_by": "reconciler/someone-else"}})
+        "key_alias": name, "models": [gateway.name("MiniMax-M2.5")], "metadata": theirs})
     (root / "agents.yaml").write_text(
         f"agents:\n  - {{name: {name}, owner: x, models: [{gateway.name('MiniMax-M2.5')}], "
         f"adopt: true}}\n  - {{name: {gateway.name('妮可')}, owner: sileya, "
@@ -204,7 +206,7 @@ def test_another_scopes_key_is_never_adopted(gateway: Gateway, hand_made: dict[s
         "create" in plan.err
     assert "`adopt: true`" in plan.err and "reconciler import" in plan.err
     keys = gateway.live_keys()
-    assert keys[name]["metadata"] == {"managed_by": "reconciler/someone-else"}
+    assert keys[name]["metadata"] == theirs
 
 
 def test_a_kept_secret_refuses_a_recreate(gateway: Gateway, hand_made: dict[str, str],

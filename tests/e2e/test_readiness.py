@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.faulty_proxy import FaultyProxy
 from tests.e2e.gateways import Gateway
 from tests.e2e.harness import run_cli
@@ -13,7 +15,7 @@ def test_apply_refuses_an_unready_gateway_and_health_fails(
     gateway: Gateway, desired: Path, tmp_path: Path
 ) -> None:
     with FaultyProxy(gateway.base_url) as proxy:
-        proxy.fail("GET", "/health/readiness", status=503, times=2)
+        proxy.fail("GET", "/health/readiness", status=503, times=100)  # down, not busy
         refused = run_cli(gateway, tmp_path, "apply", "--desired", "desired", "--auto-approve",
                           "--secrets-out", "s.jsonl", base_url=proxy.base_url)
         health = run_cli(gateway, tmp_path, "health", "--desired", "desired",
@@ -40,3 +42,16 @@ def test_health_and_usage_with_a_wrong_admin_key(gateway: Gateway, desired: Path
         assert result.code == 1, result.both
         assert result.err.count("\n") == 1 and "answered 401" in result.err
         assert "sk-wrong-admin-key-000" not in result.both
+
+
+@pytest.mark.parametrize("status", [429, 503, 529])
+def test_one_busy_readiness_answer_is_retried_by_apply(
+    gateway: Gateway, desired: Path, tmp_path: Path, status: int
+) -> None:
+    # Issue case 7: a single 429/503/529 is retried like on every other call, not an outage.
+    with FaultyProxy(gateway.base_url) as proxy:
+        proxy.fail("GET", "/health/readiness", status=status, times=1)
+        applied = run_cli(gateway, tmp_path, "apply", "--desired", "desired", "--auto-approve",
+                          "--secrets-out", "s.jsonl", base_url=proxy.base_url)
+    assert applied.code == 0, applied.both
+    assert {gateway.name("李狗蛋"), gateway.name("妮可")} <= set(gateway.live_keys())

@@ -69,6 +69,10 @@ def key_row(
         "expires": None,
         "team_id": None,
         "created_at": "2026-11-25T00:59:51.568000Z",
+        # The proxy's record of who made it: the master key's identity, as for every key an
+        # admin creates (an internal user's own key names that user).
+        "created_by": "default_user_id",
+        "updated_by": "default_user_id",
     }
     row.update(limits)
     return row

@@ -36,7 +36,8 @@ class Recorder:
         self.calls.append(f"{request.method} {request.url.path}")
         if request.url.path == "/key/list":
             keys = [key_row("sileya", raw=PINNED_RAW),
-                    managed_key("妮可", raw="sk-nicoleRAWsecret0001", models=["MiniMax-M2.5"])]
+                    managed_key("妮可", raw="sk-nicoleRAWsecret0001", models=["MiniMax-M2.5"],
+                                applied={})]
             return httpx.Response(200, json={"keys": keys, "total_count": 2, "total_pages": 1})
         if request.url.path == "/model/info":
             return httpx.Response(200, json={"data": []})
@@ -82,7 +83,7 @@ def test_a_forbidden_change_from_a_buggy_diff_is_refused_before_any_write(
     assert captured.out == ""
     # The key pages and /model/info are read at the same time: their order is free.
     assert recorder.calls[0] == "GET /health/readiness"
-    assert sorted(recorder.calls[1:]) == ["GET /key/list", "GET /model/info"]
+    assert sorted(recorder.calls[1:]) == ["GET /key/list", "GET /model/info", "GET /user/list"]
     assert not (tmp_path / "report.json").exists()
 
 
@@ -97,6 +98,7 @@ def test_an_honest_plan_passes_the_guard_and_is_applied(
                  "--audit-log", str(tmp_path / "audit.jsonl")])
     assert code == 0, capsys.readouterr()
     assert recorder.calls[0] == "GET /health/readiness"
-    assert sorted(recorder.calls[1:3]) == ["GET /key/list", "GET /model/info"]  # read together
-    assert recorder.calls[3:] == ["POST /key/update"]
+    # Keys, models and the admin identities are read together.
+    assert sorted(recorder.calls[1:4]) == ["GET /key/list", "GET /model/info", "GET /user/list"]
+    assert recorder.calls[4:] == ["POST /key/update"]
     assert json.loads((tmp_path / "report.json").read_text())["done"] == 1

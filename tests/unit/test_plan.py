@@ -268,3 +268,13 @@ def test_fingerprint_follows_models() -> None:
 
     assert fp(1) == fp(1)
     assert fp(1) != fp(2)
+
+
+def test_a_saved_plan_of_the_previous_format_says_to_plan_again() -> None:
+    # A format_version 2 file: changes named by action and key_id, no kinds or addresses.
+    old = {"format_version": 2, "desired_digest": "d", "changes_digest": "c", "changes": [
+        {"action": "create_key", "target": "x", "before": {}, "after": {}}]}
+    with pytest.raises(PlanError) as caught:
+        plan_from_data(old)
+    assert str(caught.value) == ("not a plan file of format_version 3 (written by an older "
+                                 "version of the tool); run plan again")

@@ -33,8 +33,9 @@ def test_the_plan_carries_every_rail_with_its_numbers() -> None:
 
 
 def test_limits_come_from_settings() -> None:
-    loose = Safety(max_destroy_share=0.5)
-    assert _plan(_blocks(4), loose).rails.verdict == "passed"
+    approval = LargeChangeApproval(reason="a wider destroy rail", max_changes=4)
+    loose = Safety(max_destroy_share=0.5, approve_large_change=approval)
+    assert _plan(_blocks(4), loose).rails.verdict == "approved"
     _plan(_blocks(4), loose).raise_if_unsafe()
     strict = Safety(max_update_share=0.1)
     updates = tuple(Change("key", Verb.UPDATE, f"u{i}") for i in range(2))
@@ -43,7 +44,9 @@ def test_limits_come_from_settings() -> None:
 
 
 def test_min_existing_from_settings() -> None:
-    assert _plan(_blocks(4), Safety(min_existing=11)).rails.verdict == "passed"
+    approval = LargeChangeApproval(reason="few keys", max_changes=4)
+    raised = Safety(min_existing=11, approve_large_change=approval)
+    assert _plan(_blocks(4), raised).rails.verdict == "approved"
     assert _plan(_blocks(4), Safety(min_existing=0), keys=10).rails.verdict == "refused"
 
 
@@ -132,3 +135,27 @@ def test_bad_safety_settings_are_located(yaml_text: str, field: str) -> None:
         load_estate([Source("desired/gateway.yaml", yaml_text)])
     assert any(p.file == "desired/gateway.yaml" and p.field.startswith(field)
                for p in caught.value.problems), caught.value.problems
+
+
+@pytest.mark.parametrize("loose", [
+    {"min_existing": 99999999}, {"max_destroy_share": 1.0}, {"max_update_share": 0.31}])
+def test_a_loosened_rail_is_itself_a_large_change(loose: dict[str, float]) -> None:
+    # One settings line must not switch a rail off: without an approval apply refuses, and
+    # every plan says which limit was loosened from what.
+    plan = _plan(_blocks(1), Safety(**loose))
+    assert plan.rails.verdict == "refused"
+    name = next(iter(loose))
+    assert f"SAFETY RAILS LOOSENED in desired/ ({name} " in (plan.rails.headline() or "")
+    assert plan.data["safety"]["loosened"] == [f"{name} {loose[name]} (default "
+                                               f"{Safety.model_fields[name].default})"]
+    with pytest.raises(UnsafePlanError, match=r"loosened in desired/.*--force required"):
+        plan.raise_if_unsafe()
+    approval = LargeChangeApproval(reason="raise the rail", max_changes=1)
+    approved = _plan(_blocks(1), Safety(**loose, approve_large_change=approval))
+    assert approved.rails.verdict == "approved"
+    assert "safety rails loosened" in (approved.rails.headline() or "")
+
+
+def test_tightened_rails_need_no_approval() -> None:
+    assert _plan(_blocks(1), Safety(min_existing=3, max_destroy_share=0.2)).rails.verdict \
+        == "passed"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -253,3 +254,49 @@ def _alive(pid: int) -> bool:
             return stat_file.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+def _records(path: Path) -> list[dict[str, str]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_a_torn_last_record_is_cut_off_before_the_next_one(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    whole = json.dumps({"agent": "a", "key": "sk-...", "key_sha256": "t1"}) + "\n"
+    path.write_text(whole + '{"agent": "b", "key": "sk-halfwrit', encoding="utf-8")
+    path.chmod(0o600)
+    sink = FileSink(path)
+    sink.check()
+    assert sink.notices == [
+        f"secrets file {path}: removed a partial last record (34 bytes, a write cut off "
+        "before its key was created); no key holds that secret"]
+    sink.deliver(agent="c", raw_key="sk-" + "c" * 40, token="t3")
+    assert [r["agent"] for r in _records(path)] == ["a", "c"]  # every line parses
+
+
+def test_a_file_of_one_torn_line_is_emptied(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"agent": "b", "ke', encoding="utf-8")
+    path.chmod(0o600)
+    FileSink(path).deliver(agent="c", raw_key="sk-" + "c" * 40, token="t3")
+    assert [r["agent"] for r in _records(path)] == ["c"]
+
+
+def test_a_write_that_fails_part_way_leaves_no_partial_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "s.jsonl"
+    sink = FileSink(path)
+    sink.deliver(agent="a", raw_key="sk-" + "a" * 40, token="t1")
+    before = path.read_bytes()
+    real_write = os.write
+
+    def full_disk(fd: int, data: bytes) -> int:
+        if len(data) > 20:
+            return real_write(fd, data[:20])  # a short write, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full_disk)
+    with pytest.raises(SecretSinkError, match="No space left on device"):
+        sink.deliver(agent="b", raw_key="sk-" + "b" * 40, token="t2")
+    assert path.read_bytes() == before  # written whole or not at all

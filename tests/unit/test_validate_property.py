@@ -1,6 +1,11 @@
 """Property: whatever desired/ holds, `validate` ends in exit 0 or a clean exit 1 whose stderr is
 `FILE:LINE: field: message` lines, never a traceback; and `plan` on an invalid tree makes no
-gateway call. Trees are generated, or mutations of the shipped desired/."""
+gateway call. Trees are generated, or mutations of the shipped desired/ (explicit YAML tags
+and %TAG directives included: a tag other than !!str on a value is always refused).
+
+Property over hostile live states: whatever the gateway holds (names with escapes, markers of
+any scope written by anyone, forged or junk records, odd sizes), a plan ends in changes or one
+PlanError, never touches a key no admin wrote, and renders as printable lines."""
 
 from __future__ import annotations
 
@@ -16,6 +21,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.commands.cli import main
+from reconciler.core.engine.ownership import MASTER_IDENTITY
+from reconciler.core.engine.plan import Plan
+from reconciler.core.engine.planner import plan_changes
+from reconciler.core.errors import PlanError
+from reconciler.core.input.loader import load_estate
+from reconciler.core.input.yamlsource import Source
+from reconciler.core.kinds.key.ownership import vet_keys
+from reconciler.core.kinds.model.ownership import vet_models
+from reconciler.core.render import render
+from tests.unit.builders import parse_live
 
 SHIPPED = Path(__file__).parents[2] / "desired"
 SHIPPED_FILES = {p.relative_to(SHIPPED).as_posix(): p.read_text(encoding="utf-8")
@@ -135,3 +150,105 @@ def test_mutations_of_the_shipped_tree_end_cleanly(files: dict[str, str]) -> Non
 @given(generated_tree())
 def test_generated_trees_end_cleanly(files: dict[str, str]) -> None:
     _check(files)
+
+
+TAGS = st.sampled_from([
+    "!!float", "!!int", "!!null", "!!bool", "!!map", "!!seq", "!!timestamp", "!custom",
+    "!<tag:yaml.org,2002:int>", "!!python/object/apply:os.system", "!e!x",
+])
+
+
+@st.composite
+def tagged_shipped(draw: st.DrawFn) -> tuple[dict[str, str], bool]:
+    """The shipped tree with one value given an explicit tag (or a %TAG directive that makes
+    !! mean something else); and whether the tree must be refused."""
+    files = dict(SHIPPED_FILES)
+    name = draw(st.sampled_from(sorted(files)))
+    lines = files[name].splitlines()
+    values = [i for i, line in enumerate(lines)
+              if "#" not in line and (": " in line or "- " in line)]
+    i = draw(st.sampled_from(values))
+    sep = ": " if ": " in lines[i] else "- "
+    head, value = lines[i].split(sep, 1)
+    tag = draw(TAGS)
+    quoted = draw(st.booleans())
+    lines[i] = f"{head}{sep}{tag} {repr(value) if quoted else value}"
+    directive = draw(st.sampled_from(["", "%TAG !! tag:evil.example,2000:\n---\n",
+                                      "%TAG !e! tag:e.example,2000:\n---\n", "%YAML 1.1\n---\n"]))
+    files[name] = directive + "\n".join(lines) + "\n"
+    # !!map on a mapping and !!seq on a list are what they say (unless %TAG moved !!); on a
+    # block collection (nothing after the colon) the kind below decides, so no expectation.
+    mismatch = (tag, value.strip()[:1]) in (("!!map", "["), ("!!seq", "{"))
+    own = tag in ("!!map", "!!seq") and "evil" not in directive and not mismatch
+    return files, not own and not (tag in ("!!map", "!!seq") and not value.strip())
+
+
+@CI
+@given(tagged_shipped())
+def test_explicit_tags_end_cleanly_and_never_bypass_strict_types(
+    case: tuple[dict[str, str], bool]
+) -> None:
+    files, refused = case
+    _check(files)
+    if refused:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp) / "desired"
+            root.mkdir()
+            _write(root, files)
+            code, err = _run(["validate", "--desired", str(root)])
+        assert code == 1, err
+
+
+# -- hostile live states ---------------------------------------------------------------------
+ESTATE = load_estate([Source("desired/e.yaml", """
+settings: {scope: s, removed_agents: delete}
+config_models: [M]
+agents:
+  - {name: a, owner: o, models: [M]}
+  - {name: b, owner: o, models: [M], adopt: true}
+""")])
+NAME = st.sampled_from(["a", "b", "c", "reconciler-lease/0000000001", None]) | st.builds(
+    lambda base, weird: base + weird, st.sampled_from(["a", "c"]), WEIRD)
+MARKER = st.sampled_from([None, "reconciler", "reconciler/s", "reconciler/other", 5, ""])
+WRITER = st.sampled_from([MASTER_IDENTITY, "evil", None, "", 0])
+RECORD = st.sampled_from([None, {}, {"digest": "forged"}, "junk", [1]])
+
+
+@st.composite
+def hostile_key(draw: st.DrawFn, index: int) -> dict[str, object]:
+    metadata: object = {"managed_by": draw(MARKER), "reconciler_applied": draw(RECORD),
+                        "agent": draw(NAME)}
+    if draw(st.integers(0, 9)) == 0:
+        metadata = draw(st.sampled_from(["junk", [1], None]))
+    return {"token": f"{index:064x}", "key_alias": draw(NAME), "key_name": f"sk-...{index:04d}",
+            "models": draw(st.sampled_from([["M"], [], None, "M"])), "blocked": draw(
+                st.sampled_from([None, True, False, "yes"])), "metadata": metadata,
+            "created_by": draw(WRITER), "updated_by": draw(WRITER),
+            "max_budget": draw(st.sampled_from([None, 1, 1e308, -1, "x"]))}
+
+
+@st.composite
+def hostile_live(draw: st.DrawFn) -> list[dict[str, object]]:
+    return [draw(hostile_key(i)) for i in range(draw(st.integers(0, 6)))]
+
+
+@CI
+@given(hostile_live())
+def test_hostile_live_states_never_touch_what_no_admin_wrote(rows: list[dict[str, object]]) -> None:
+    admins = frozenset({MASTER_IDENTITY})
+    untrusted = {str(r["token"]) for r in rows
+                 if MASTER_IDENTITY not in (r["created_by"], r["updated_by"])}
+    live = parse_live(vet_keys(rows, admins), vet_models([]))
+    try:
+        plan: Plan = plan_changes(ESTATE, live)
+    except PlanError as exc:
+        assert all(line.isprintable() for line in str(exc).splitlines())
+        return
+    touched = {c.ref for c in plan.changes if c.ref}
+    # An unmarked key may be adopted (the reviewed way in); a marked one no admin wrote never.
+    marked = {str(r["token"]) for r in rows if isinstance(r["metadata"], dict)
+              and str(r["metadata"].get("managed_by") or "").startswith("reconciler")}
+    assert not touched & untrusted & marked
+    out = io.StringIO()
+    render(plan, out, color=False)
+    assert all(line.isprintable() for line in out.getvalue().splitlines()), out.getvalue()

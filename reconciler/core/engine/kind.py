@@ -30,6 +30,10 @@ def _always(_: Estate) -> bool:
     return True
 
 
+def _no_claims(_: LiveState) -> list[str]:
+    return []
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str  # the address prefix and Change.kind: `key` in `key.李狗蛋`
@@ -68,6 +72,8 @@ class Kind:
     hidden: frozenset[str] = frozenset()
     markers: frozenset[str] = frozenset()
     importer: Callable[[LiveState, Estate, Matcher, ImportResult], None] | None = None
+    # Warnings for live objects that carry the marker without proof that the tool wrote them.
+    claims: Callable[[LiveState], list[str]] = _no_claims
 
     @property
     def all_verbs(self) -> tuple[Verb, ...]:

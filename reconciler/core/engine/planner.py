@@ -20,6 +20,8 @@ def plan_changes(estate: Estate, live: LiveState) -> Plan:
             conflicts += kind.diff(estate, live, acc)
     if conflicts:
         raise PlanError("no plan is possible:\n  " + "\n  ".join(conflicts))
+    for kind in KINDS:
+        acc.warnings.extend(kind.claims(live))
     return Plan(
         changes=tuple(acc.changes),
         untouched=tuple(acc.untouched),

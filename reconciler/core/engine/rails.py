@@ -68,6 +68,8 @@ class RailCheck:
     approval_reason: str | None = None
     approval_max: int = 0
     approval_at: str = ""
+    # Limits desired/ sets looser than the defaults (Safety.loosened): a large change too.
+    loosened: tuple[str, ...] = ()
 
     @property
     def exceeded(self) -> tuple[Rail, ...]:
@@ -75,7 +77,7 @@ class RailCheck:
 
     @property
     def verdict(self) -> str:
-        if not self.exceeded:
+        if not self.exceeded and not self.loosened:
             return PASSED
         if self.approval_reason is not None and self.total <= self.approval_max:
             return APPROVED
@@ -83,19 +85,28 @@ class RailCheck:
 
     def headline(self) -> str | None:
         """The one line a reviewer must not miss, or None when the rails say nothing."""
+        loose = f"; safety rails loosened: {', '.join(self.loosened)}" if self.loosened else ""
         if self.approval_reason is not None:
             where = f" in {self.approval_at}" if self.approval_at else ""
             size = f"up to {self.approval_max} change(s), this plan has {self.total}"
             if self.verdict == REFUSED:
                 return (f"LARGE CHANGE REFUSED: the approval{where} covers {size}; "
-                        "apply needs --force")
-            return f"Large change approved{where}: {self.approval_reason} ({size})"
+                        f"apply needs --force{loose}")
+            return f"Large change approved{where}: {self.approval_reason} ({size}){loose}"
+        if self.loosened:
+            return (f"SAFETY RAILS LOOSENED in desired/ ({', '.join(self.loosened)}): that is "
+                    "itself a large change; apply refuses without --force; declare "
+                    "settings.safety.approve_large_change in desired/ to approve it")
         if self.exceeded:
             return ("OVER THE SAFETY RAILS: apply refuses without --force; declare "
                     "settings.safety.approve_large_change in desired/ to approve it")
         return None
 
     def refusal(self) -> str:
+        if not self.exceeded:
+            return (f"the safety rails are loosened in desired/ ({', '.join(self.loosened)}), "
+                    "which is itself a large change: declare "
+                    "settings.safety.approve_large_change to approve it; --force required")
         rail = self.exceeded[0]
         text = (f"too many {rail.words}: {rail.share:.0%} is over "
                 f"{rail.limit:.0%} ({rail.count}/{rail.base} managed {rail.kind}s)")
@@ -111,7 +122,8 @@ class RailCheck:
             approval = {"reason": self.approval_reason, "max_changes": self.approval_max,
                         "declared_at": self.approval_at}
         return {"verdict": self.verdict, "total_changes": self.total,
-                "rails": [r.data for r in self.rails], "approval": approval}
+                "rails": [r.data for r in self.rails], "approval": approval,
+                "loosened": list(self.loosened)}
 
 
 def evaluate(changes: Iterable[Change], safety: Safety, bases: Mapping[str, int],
@@ -143,6 +155,7 @@ def evaluate(changes: Iterable[Change], safety: Safety, bases: Mapping[str, int]
         approval_reason=approval.reason if approval else None,
         approval_max=approval.max_changes if approval else 0,
         approval_at=approval_at,
+        loosened=safety.loosened(),
     )
 
 
@@ -199,4 +212,5 @@ def rails_from_data(data: Any) -> RailCheck | None:
         approval_reason=str(approval["reason"]) if approval else None,
         approval_max=int(approval.get("max_changes", 0)),
         approval_at=str(approval.get("declared_at", "")),
+        loosened=tuple(str(x) for x in data.get("loosened") or ()),
     )

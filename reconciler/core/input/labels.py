@@ -17,7 +17,9 @@ def field_label(data: Any, loc: Path_) -> str:
             item = node[part] if isinstance(node, list) and part < len(node) else None
             ident = item.get("name") or item.get("id") if isinstance(item, dict) else None
             # A name with control characters is shown by its index, never printed raw.
-            named = isinstance(ident, str) and ident.isprintable() and len(ident) <= 80
+            # So is one starting with a combining mark, which would draw onto the '['.
+            named = isinstance(ident, str) and ident.isprintable() and len(ident) <= 80 \
+                and not unicodedata.category(ident[:1] or "a").startswith("M")
             label += f"[{unicodedata.normalize('NFC', ident)}]" if named else f"[{part}]"
             node = item
         else:

@@ -35,7 +35,23 @@ def clean_name(value: str) -> str:
     value = unicodedata.normalize("NFC", value)
     if not value.strip():
         raise ValueError("must not be empty")
+    if unicodedata.category(value[0]).startswith("M"):
+        # A mark with nothing to combine with draws onto whatever is printed before it.
+        raise ValueError(f"starts with the combining mark U+{ord(value[0]):04X}: "
+                         "a name starts with a letter, digit or symbol")
     return value
+
+
+# The apply lease's keys are aliased LEASE_PREFIX + generation (gateway/lease.py): an agent
+# of such a name would hold a generation's alias, and a key the lease would have to skip.
+LEASE_PREFIX = "reconciler-lease"
+
+
+def reserved_alias(name: str) -> str | None:
+    """Why an agent may not be called `name` (its key alias), or None."""
+    if unicodedata.normalize("NFKC", name).casefold().startswith(LEASE_PREFIX):
+        return f"names starting with {LEASE_PREFIX!r} are reserved for the apply lease"
+    return None
 
 
 def clean_keys(mapping: dict[str, Any], _done: dict[int, Any] | None = None) -> dict[str, Any]:

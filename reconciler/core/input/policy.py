@@ -28,6 +28,9 @@ GATEWAY_ENV = (
     "GENERIC_USERINFO_ENDPOINT", "AUTH_STRATEGY", "ALLOWED_EMAIL_DOMAINS",
 )
 URL_PARAMS = frozenset({"api_base", "base_url"})
+# Every param a provider reaches out through, not only api_base: Bedrock's
+# aws_bedrock_runtime_endpoint and aws_sts_endpoint, sagemaker_base_url, api_endpoint, ...
+_ENDPOINT_NAME = re.compile(r"(^|_)(api_base|base_url|endpoint|endpoint_url|url|host)$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 Path_ = tuple[Any, ...]
@@ -43,10 +46,18 @@ def policy_problems(
             if isinstance(value, str) and value.startswith(ENV_REFERENCE):
                 yield from _env_problem(path, value.removeprefix(ENV_REFERENCE), policy)
     if policy is not None and policy.allowed_api_hosts is not None:
-        for name in sorted(URL_PARAMS & set(model.litellm_params)):
+        for name in sorted(endpoint_params(model.litellm_params)):
             message = _host_problem(model.litellm_params[name], policy.allowed_api_hosts)
             if message:
                 yield (*base, "litellm_params", name), message
+
+
+def endpoint_params(params: dict[str, Any]) -> set[str]:
+    """The params that name where the gateway sends requests: endpoint-like names, and any
+    param whose value is an http(s) URL."""
+    return {name for name, value in params.items()
+            if name in URL_PARAMS or _ENDPOINT_NAME.search(name.lower())
+            or (isinstance(value, str) and value.lower().startswith(("http://", "https://")))}
 
 
 def _env_problem(path: Path_, variable: str, policy: Policy | None) -> Iterator[tuple[Path_, str]]:

@@ -53,4 +53,16 @@ class Safety(_Strict):
     )
 
 
+    def loosened(self) -> tuple[str, ...]:
+        """Each limit set looser than the default: one settings line could otherwise switch
+        a rail off (min_existing: 99999999 checks nothing), so loosening is itself a large
+        change that needs an approval."""
+        out = []
+        for name in ("max_update_share", "max_destroy_share", "min_existing"):
+            value, default = getattr(self, name), Safety.model_fields[name].default
+            if value > default:
+                out.append(f"{name} {value} (default {default})")
+        return tuple(out)
+
+
 __all__ = ["LargeChangeApproval", "Safety"]

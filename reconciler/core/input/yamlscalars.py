@@ -37,9 +37,17 @@ _YAML12_NUMBER = re.compile(
 
 
 def resolve_tag(event: yaml.ScalarEvent) -> str:
-    """The tag PyYAML would give this scalar (explicit, quoted -> str, or by its plain form)."""
+    """The tag PyYAML would give this scalar (quoted -> str, or by its plain form). An
+    explicit tag other than !!str is refused: `!!int "50"` or `!!null x` would turn text into
+    another type behind the strict types, and `%TAG` can make `!!` mean anything."""
     if event.tag not in (None, "!"):
-        return str(event.tag)
+        if event.tag not in (INT, FLOAT, BOOL, NULL):
+            return str(event.tag)  # !!str is text; any other tag scalar_value refuses
+        shown = str(event.tag).replace(_TAG, "!!")
+        raise ScalarProblem(
+            f"the explicit tag {shown[:60]} is not allowed: write the value plainly "
+            "(50 for a number, \"50\" for text, null, true/false)"
+        )
     value = event.value
     if event.style or (value and value[0] not in _IMPLICIT_FIRST):
         # Quoted and block scalars are text; so is a plain one no implicit type can start
@@ -64,8 +72,9 @@ def plain_tag(value: str) -> str:
     return tag
 
 
-def check_collection_tag(tag: str | None) -> None:
-    if tag not in (None, "!", MAP, SEQ):
+def check_collection_tag(tag: str | None, is_map: bool) -> None:
+    """Only a collection's own tag: `!!map [a, b]` is no mapping, whatever PyYAML builds."""
+    if tag not in (None, "!", MAP if is_map else SEQ):
         raise ScalarProblem(
             f"the tag {tag.replace(_TAG, '!!')} is not allowed: desired/ holds text, numbers, "
             "true/false, null, lists and mappings only"
@@ -109,6 +118,10 @@ def _int(raw: str) -> int:
         return int(raw)  # the common case, well inside 64 bits: what construct_yaml_int gives
     digits = raw.lstrip("+-").replace("_", "")
     octal = len(digits) > 1 and digits[0] == "0" and digits[1] not in "xbo"
+    if "_" in raw or digits.startswith("0b"):
+        # 1_000 and 0b101 are numbers in YAML 1.1 only; YAML 1.2 reads them as text.
+        raise ScalarProblem(f"{raw[:40]!r} is ambiguous between YAML versions: write it in "
+                            "decimal without '_', or quote it for text")
     if ":" in raw or octal:
         # 1:30 is 90 and 0755 is 493 in YAML 1.1, but text / 755 elsewhere.
         raise ScalarProblem(f"{raw!r} is ambiguous between YAML versions: quote it for text")
@@ -122,6 +135,9 @@ def _int(raw: str) -> int:
 
 
 def _float(raw: str) -> float:
+    if "_" in raw:
+        raise ScalarProblem(f"{raw[:40]!r} is ambiguous between YAML versions: write it "
+                            "without '_', or quote it for text")
     if ":" in raw:
         raise ScalarProblem(f"{raw!r} is ambiguous between YAML versions: quote it for text")
     value = float(_CONSTRUCTOR.construct_yaml_float(yaml.ScalarNode(FLOAT, raw)))

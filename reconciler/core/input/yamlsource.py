@@ -223,7 +223,7 @@ class _Builder:
             raise YamlProblem(line, f"nested deeper than {MAX_DEPTH} levels", path)
         if event.tag is not None:
             try:
-                sc.check_collection_tag(event.tag)
+                sc.check_collection_tag(event.tag, is_map)
             except sc.ScalarProblem as exc:
                 raise YamlProblem(line, str(exc), path) from None
         self.located.lines.setdefault(path, line)

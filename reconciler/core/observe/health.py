@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Any, TextIO
 
 from reconciler.core.input.desired import Estate
+from reconciler.core.masking import safe_text
 from reconciler.core.observe.usage import LogRow, Period, parse_log_row
 
 # Requests the gateway itself turned away (the caller's fault, not the provider's): bad or
@@ -211,14 +212,17 @@ def render_health(report: HealthReport, out: TextIO, fmt: str) -> None:
         return
     out.write(f"Gateway health: {'healthy' if report.healthy else 'UNHEALTHY'}\n\n")
     for check in report.checks:
-        out.write(f"  [{check.level.value:>4}] {check.name}: {check.detail}\n")
+        # Names and details come from the gateway (aliases, model names, fallback groups):
+        # escaped like every name the tool prints, so they cannot rewrite the terminal.
+        out.write(f"  [{check.level.value:>4}] {safe_text(check.name)}: "
+                  f"{safe_text(check.detail)}\n")
     window = report.window
     out.write(f"\nFallback activity, {window.data['start']} to {window.data['end']}:\n")
     if not report.activity:
         out.write("  no requests in the window\n")
     for group, act in sorted(report.activity.items()):
-        to = ", ".join(f"{name} x{count}" for name, count in act.to.most_common())
-        out.write(f"  {group}: {act.requests} request(s), {act.fell_back} fell back"
+        to = ", ".join(f"{safe_text(name)} x{count}" for name, count in act.to.most_common())
+        out.write(f"  {safe_text(group)}: {act.requests} request(s), {act.fell_back} fell back"
                   + (f" (to {to})" if to else "")
                   + f", {act.failed} failed, {act.refused} refused\n")
     out.write("\n(spend logs lag the traffic by 10-15 s)\n")

@@ -10,12 +10,15 @@ import threading
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
+from reconciler.core.address import redact_url
 from reconciler.core.engine.changes import Change, Verb
 from reconciler.core.engine.markers import MARKER_FIELD
 from reconciler.core.errors import GatewayError, NotFound
 from reconciler.core.kinds.key.fields import KEY_LIMIT_FIELDS, KIND, change
+from reconciler.core.kinds.key.ownership import vet_keys
 from reconciler.core.kinds.key.stamps import user_metadata
 from reconciler.core.masking import mask_key
+from reconciler.gateway.bounded import whole
 from reconciler.gateway.lease import without_lease_rows
 from reconciler.gateway.sinks import SecretSink
 from reconciler.gateway.transport import BaseClient, ListChangedError
@@ -25,9 +28,13 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 100  # /key/list refuses more than 100 per page
 LIST_ATTEMPTS = 3  # reads of a key list that keeps changing underneath before giving up
+# Rows per list (body size: bounded.py): far past any real estate (10,000 keys plan in 102
+# requests), far below what would exhaust memory or time. Past one the read stops, one line.
+MAX_KEY_ROWS = 200_000
 # What a plan reads of a key row (the rest of its ~60 fields is dropped on arrival).
 LIVE_KEY_FIELDS = (
-    "key_alias", "key_name", "models", "blocked", "metadata", "expires", *KEY_LIMIT_FIELDS
+    "key_alias", "key_name", "models", "blocked", "metadata", "expires", *KEY_LIMIT_FIELDS,
+    "created_by", "updated_by",  # the proxy's own record of who wrote the key (ownership)
 )
 
 
@@ -50,12 +57,18 @@ class KeyCalls(BaseClient):
 
         def page_rows(page: int) -> tuple[int, list[dict[str, Any]]]:
             body = self._key_page(page)
-            rows = [k for k in body.get("keys", []) if isinstance(k, dict)]
+            found = body.get("keys")
+            rows = [k for k in found if isinstance(k, dict)] if isinstance(found, list) else []
             if keep is not None:
                 rows = [{f: row.get(f) for f in keep} for row in rows]
-            return int(body.get("total_count") or 0), rows
+            return whole(body.get("total_count"), -1), rows
 
         total, first = page_rows(1)
+        if not 0 <= total <= MAX_KEY_ROWS or len(first) > PAGE_SIZE:
+            raise GatewayError(
+                f"/key/list answered total_count {str(total)[:20]} with {len(first)} rows on "
+                f"a page; the tool reads 0 to {MAX_KEY_ROWS:,} keys, {PAGE_SIZE} a page: is "
+                f"{redact_url(self.base_url)} a LiteLLM proxy?")
         pages = math.ceil(total / PAGE_SIZE)
         rows = first + [r for _, more in self.pool.map(page_rows, range(2, pages + 1))
                         for r in more]
@@ -125,9 +138,13 @@ class KeyCalls(BaseClient):
 
 
 
-def read(client: KeyCalls) -> list[dict[str, Any]]:
-    """The rows a plan diffs; the apply lease is a key of the gateway's but never planned."""
-    return without_lease_rows(client.list_keys(fields=LIVE_KEY_FIELDS))
+def read(client: Any) -> list[dict[str, Any]]:
+    """The rows a plan diffs; the apply lease is a key of the gateway's but never planned. A
+    marker is the tool's only where the gateway's records prove it (kinds/key/ownership.py)."""
+    admins = client.pool.submit(client.admin_identities)
+    rows = client.list_keys(fields=LIVE_KEY_FIELDS)
+    trusted = admins.result()
+    return vet_keys(without_lease_rows(rows, trusted), trusted)
 
 
 class KeyWriter:

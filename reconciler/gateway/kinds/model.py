@@ -9,6 +9,7 @@ from reconciler.core.engine.changes import Change
 from reconciler.core.engine.markers import MARKER_FIELD
 from reconciler.core.errors import GatewayHTTPError
 from reconciler.core.kinds.model.live import MODEL_RECORD_FIELD
+from reconciler.core.kinds.model.ownership import vet_models
 from reconciler.core.kinds.model.spec import needs_recreate
 from reconciler.gateway.sinks import SecretSink
 from reconciler.gateway.transport import BaseClient
@@ -26,7 +27,8 @@ class ModelCalls(BaseClient):
             if exc.status in (400, 404) and "not found" in exc.detail.lower():
                 return None
             raise
-        rows = [m for m in body.get("data", []) if isinstance(m, dict)]
+        found = body.get("data") if isinstance(body, dict) else None
+        rows = [m for m in found if isinstance(m, dict)] if isinstance(found, list) else []
         return rows[0] if rows else None
 
     def create_model(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -54,7 +56,7 @@ class ModelCalls(BaseClient):
 
 
 def read(client: ModelCalls) -> list[dict[str, Any]]:
-    return client.list_models()
+    return vet_models(client.list_models())
 
 
 class ModelWriter:

@@ -38,10 +38,21 @@ def claims(agent_name: str, key: LiveKey) -> bool:
     )
 
 
+def claim_conflict(agent_name: str, key: LiveKey) -> str:
+    return (
+        f"agent {agent_name!r}: the alias is held by a key that claims to be the tool's but is "
+        f"not proven so ({key.key_name}, {key.marker}); it is never taken over: "
+        "delete that key by hand (it may be a planted key whose secret someone else knows), "
+        "or rename the agent"
+    )
+
+
 def find_adoptable(agent: Agent, foreign: list[LiveKey]) -> tuple[LiveKey | None, str | None]:
     """The one unmarked key this agent stands for (None: create one), or a conflict."""
     by_alias = [k for k in foreign if k.alias == agent.name]
     scoped = [k for k in by_alias if k.marker is not None]
+    if scoped and scoped[0].claim:
+        return None, claim_conflict(agent.name, scoped[0])
     if scoped:
         return None, (
             f"agent {agent.name!r}: the alias is held by another scope's key "

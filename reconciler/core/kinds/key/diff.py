@@ -84,6 +84,8 @@ def diff_keys(
 def _untouched(key: LiveKey) -> Untouched:
     if key.marker is None:
         return Untouched("unmanaged_key", key.alias or "(no alias)", key.key_name)
+    if key.claim:
+        return Untouched("claimed_key", key.alias or "(no alias)", f"{key.key_name} ({key.marker})")
     return Untouched("other_scope_key", key.alias or "(no alias)", f"{key.key_name} ({key.marker})")
 
 

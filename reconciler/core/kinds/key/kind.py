@@ -18,6 +18,7 @@ from reconciler.core.kinds.key.fields import (
 from reconciler.core.kinds.key.guard import RULES, KeyGuardContext
 from reconciler.core.kinds.key.importer import import_keys
 from reconciler.core.kinds.key.live import fingerprint, keys_of, parse_keys
+from reconciler.core.kinds.key.ownership import claim_warnings
 
 
 def _managed(estate: Estate, live: LiveState) -> int:
@@ -57,6 +58,8 @@ KEY = Kind(
         "unmanaged_key": ("unmanaged key (not created by this tool; left alone)",
                           "unmanaged key(s)"),
         "other_scope_key": ("key of another scope (left alone)", "key(s) of other scopes"),
+        "claimed_key": ("key claiming the tool's marker, not proven (never trusted; left alone)",
+                        "key(s) claiming the tool's marker (never trusted)"),
         "held_key": ("held (blocked outside desired/; apply keeps it blocked)", ""),
         "rotating_key": ("rotated-out key in its grace period (blocked once it expires)",
                          "rotated-out key(s) in their grace period"),
@@ -65,4 +68,5 @@ KEY = Kind(
         MARKER_FIELD, APPLIED_FIELD, HOLD_FIELD, ROTATION_FIELD, ROTATED_FIELD)),
     markers=frozenset({f"metadata.{MARKER_FIELD}"}),
     importer=import_keys,
+    claims=claim_warnings,
 )

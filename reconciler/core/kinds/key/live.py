@@ -8,6 +8,7 @@ from typing import Any
 
 from reconciler.core.engine.live import LiveState, parse_moment
 from reconciler.core.engine.markers import MARKER_FIELD, read_marker
+from reconciler.core.engine.ownership import claim_of, claimed
 from reconciler.core.kinds.key.fields import (
     APPLIED_FIELD,
     HOLD_FIELD,
@@ -29,11 +30,14 @@ class LiveKey:
     limits: dict[str, Any]
     metadata: dict[str, Any]
     expires: dt.datetime | None = None
+    # Why the marker on this key is not proven the tool's (engine/ownership.py), or None.
+    claim: str | None = None
 
     @property
     def marker(self) -> str | None:
-        """The reconciler marker (any scope) or None for a key the tool did not create."""
-        return read_marker(self.metadata.get(MARKER_FIELD))
+        """The reconciler marker (any scope) or None for a key the tool did not create. A
+        claimed marker is no scope's: it reads as the claim, so nothing treats it as its own."""
+        return claimed(read_marker(self.metadata.get(MARKER_FIELD)), self.claim)
 
     @property
     def rotation(self) -> int:
@@ -76,6 +80,7 @@ def parse_key(row: dict[str, Any]) -> LiveKey:
         limits={name: _number(row.get(name)) for name in KEY_LIMIT_FIELDS},
         metadata=dict(metadata) if isinstance(metadata, dict) else {},
         expires=parse_moment(row.get("expires")),
+        claim=claim_of(row),
     )
 
 

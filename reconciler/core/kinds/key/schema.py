@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from reconciler.core.input.names import clean_keys, reserved_keys
+from reconciler.core.input.names import clean_keys, reserved_alias, reserved_keys
 from reconciler.core.input.schema import (
     DURATION_PATTERN,
     MAX_BUDGET,
@@ -89,8 +89,11 @@ class Agent(Strict):
     @classmethod
     def _metadata_keys(cls, metadata: dict[str, Any]) -> dict[str, Any]:
         # The tool writes these itself; declaring one would fight every apply.
+        # key_duration (fields.DURATION_FIELD) holds the declared `duration`: reserved too, and
+        # reported as such rather than as a "literal secret" for the word "key" in its name.
         reserved = reserved_keys(
-            metadata, ("managed_by", "agent", "owner", "reconciler_applied", "reconciler_hold")
+            metadata, ("managed_by", "agent", "owner", "reconciler_applied", "reconciler_hold",
+                       "key_duration")
         )
         if reserved:
             raise ValueError(f"reserved keys are set by the tool: {', '.join(reserved)}")
@@ -110,6 +113,9 @@ class Agent(Strict):
         # LiteLLM rejects ".." path segments in aliases (control characters: see Name).
         if ".." in name.split("/"):
             raise ValueError("must not contain '..' segments")
+        reserved = reserved_alias(name)
+        if reserved:
+            raise ValueError(reserved)
         return name
 
 

@@ -12,6 +12,7 @@ from reconciler.core.kinds.model.guard import RULES, ModelGuardContext
 from reconciler.core.kinds.model.importer import import_models
 from reconciler.core.kinds.model.live import KIND, MODEL_RECORD_FIELD, fingerprint, models_of
 from reconciler.core.kinds.model.live import parse_models as parse
+from reconciler.core.kinds.model.ownership import claim_warnings
 from reconciler.core.kinds.model.spec import recreates
 
 
@@ -45,4 +46,5 @@ MODEL = Kind(
     hidden=frozenset({f"model_info.{MODEL_RECORD_FIELD}", f"model_info.{MARKER_FIELD}"}),
     markers=frozenset({f"model_info.{MARKER_FIELD}"}),
     importer=import_models,
+    claims=claim_warnings,
 )

@@ -7,6 +7,7 @@ from typing import Any
 
 from reconciler.core.engine.live import LiveState
 from reconciler.core.engine.markers import MARKER_FIELD, read_marker
+from reconciler.core.engine.ownership import claim_of, claimed
 
 KIND = "model"
 # model_info record of what the tool sent, because /model/info hides secret params.
@@ -20,10 +21,12 @@ class LiveModel:
     litellm_params: dict[str, Any]
     model_info: dict[str, Any]
     db_model: bool
+    claim: str | None = None
 
     @property
     def marker(self) -> str | None:
-        return read_marker(self.model_info.get(MARKER_FIELD)) if self.db_model else None
+        found = read_marker(self.model_info.get(MARKER_FIELD)) if self.db_model else None
+        return claimed(found, self.claim)
 
     @property
     def record(self) -> dict[str, Any]:
@@ -41,6 +44,7 @@ def parse_model(row: dict[str, Any]) -> LiveModel:
         litellm_params=dict(row.get("litellm_params") or {}),
         model_info=info,
         db_model=info.get("db_model") is True,
+        claim=claim_of(row),
     )
 
 
