@@ -94,7 +94,9 @@ class HealthReport:
         return {"format_version": FORMAT_VERSION, "healthy": self.healthy,
                 "checks": [c.data for c in self.checks],
                 "window": self.window.data,
-                "fallback_activity": {g: a.data for g, a in sorted(self.activity.items())}}
+                "fallback_activity": {g: a.data for g, a in sorted(self.activity.items())},
+                # Each request under the group asked for; usage counts the group that served.
+                "fallback_activity_counted": "asked"}
 
 
 # Bumped when a field is removed or changes meaning (schema/outputs/health.schema.json).
@@ -217,7 +219,8 @@ def render_health(report: HealthReport, out: TextIO, fmt: str) -> None:
         out.write(f"  [{check.level.value:>4}] {safe_text(check.name)}: "
                   f"{safe_text(check.detail)}\n")
     window = report.window
-    out.write(f"\nFallback activity, {window.data['start']} to {window.data['end']}:\n")
+    out.write(f"\nFallback activity by the group asked for (usage counts the group that "
+              f"served), {window.data['start']} to {window.data['end']}:\n")
     if not report.activity:
         out.write("  no requests in the window\n")
     for group, act in sorted(report.activity.items()):

@@ -78,6 +78,7 @@ class KeyFacts:
     marker: str | None
     owner: str | None
     rotated_from: str | None = None  # the agent a rotation moved this key out of
+    created: dt.datetime | None = None
 
 
 @dataclass
@@ -88,12 +89,18 @@ class Tally:
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
+    fell_back: int = 0  # requests served here that asked for another group
+
     def add(self, row: LogRow) -> None:
         self.requests += 1
         self.failures += 0 if row.ok else 1
         self.spend += row.spend
-        self.prompt_tokens += row.prompt_tokens
-        self.completion_tokens += row.completion_tokens
+        self.fell_back += 1 if row.asked_group != row.model_group else 0
+        if row.ok:
+            # A failed request's tokens were not served (the real proxy logs the prompt's
+            # count on some failures): tokens are what the callers got.
+            self.prompt_tokens += row.prompt_tokens
+            self.completion_tokens += row.completion_tokens
 
     @property
     def tokens(self) -> int:
@@ -103,7 +110,8 @@ class Tally:
     def data(self) -> dict[str, Any]:
         return {"requests": self.requests, "failures": self.failures,
                 "spend": round(self.spend, 10), "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens, "tokens": self.tokens}
+                "completion_tokens": self.completion_tokens, "tokens": self.tokens,
+                "fell_back_here": self.fell_back}
 
 
 @dataclass
@@ -231,6 +239,7 @@ def parse_key_facts(row: dict[str, Any]) -> KeyFacts:
         marker=metadata.get(MARKER_FIELD) if isinstance(metadata.get(MARKER_FIELD), str) else None,
         owner=metadata.get("owner") if isinstance(metadata.get("owner"), str) else None,
         rotated_from=str(rotated["agent"]) if rotated.get("agent") else None,
+        created=created,
     )
 
 
