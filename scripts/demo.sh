@@ -25,7 +25,7 @@ base = os.environ["LITELLM_BASE_URL"]
 rows = httpx.get(f"{base}/key/list", params={"key_alias": "sileya"}, headers=h).json()["keys"]
 if not rows:
     httpx.post(f"{base}/key/generate", headers=h, json={
-        "key": "sk-sileya-fixed-0001", "key_alias": "sileya",
+        "key": "sk-Qh7vR2mXa9LtK4sWb8NcYe", "key_alias": "sileya",
         "metadata": {"owner": "sileya", "role": "admin-agent"}}).raise_for_status()
 PY
 else

@@ -169,3 +169,31 @@ def test_usage_flags_budget_refusals_and_not_a_block_desired_asked_for(
     assert f"raise max_budget for agent {spender}" in refused["stop"]
     assert not [f for f in data["flags"] if f["name"] == stopped], data["flags"]
     assert mine[stopped]["failures"] >= 2  # counted, not flagged
+
+
+def test_an_absorbed_hold_keeps_its_story_and_unblock_is_a_reviewed_change(
+    gateway: Gateway, desired: Path
+) -> None:
+    gw, cwd = gateway, desired.parent
+    apply_and_settle(gw, cwd)
+    name = gw.name("妮可")
+    blocked = run_cli(gw, cwd, "block", name, "--reason", "spend 10x since 14:00",
+                      "--desired", "desired")
+    assert blocked.code == 0, blocked.both
+    marked = run_cli(gw, cwd, "agent", "set", name, "--blocked", "true", "--desired", "desired",
+                     "--no-plan")
+    assert marked.code == 0, marked.both
+    apply_and_settle(gw, cwd)  # the hold is absorbed: the plan after it is empty
+    metadata = gw.keys_by_alias(name)[0]["metadata"]
+    story = metadata["reconciler_block"]
+    assert story["reason"] == "spend 10x since 14:00" and story["by"] == "reconciler block"
+    assert story["at"] and "reconciler_hold" not in metadata
+    refused = run_cli(gw, cwd, "unblock", name, "--desired", "desired")
+    assert refused.code == 1 and "set blocked: false" in refused.err
+    # The reviewed way back: blocked: false in desired/, then apply.
+    back = run_cli(gw, cwd, "agent", "set", name, "--blocked", "false", "--desired", "desired",
+                   "--no-plan")
+    assert back.code == 0, back.both
+    apply_and_settle(gw, cwd)
+    live = gw.keys_by_alias(name)[0]
+    assert not live.get("blocked") and "reconciler_block" not in live["metadata"]
