@@ -197,3 +197,45 @@ def test_an_absorbed_hold_keeps_its_story_and_unblock_is_a_reviewed_change(
     apply_and_settle(gw, cwd)
     live = gw.keys_by_alias(name)[0]
     assert not live.get("blocked") and "reconciler_block" not in live["metadata"]
+
+
+def test_fallbacks_changed_outside_desired_are_marked_as_drift(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    gw = gateway
+    before = gw.call("GET", "/get/config/callbacks")["router_settings"].get("fallbacks")
+    a, b, c = gw.name("A"), gw.name("B"), gw.name("C")
+    write_desired(tmp_path / "desired", {
+        "settings": {"scope": gw.prefix}, "pinned": [{"alias": gw.pinned_alias}],
+        "config_models": [a, b, c], "fallbacks": {a: [b]}})
+    try:
+        applied = run_cli(gw, tmp_path, "apply", "--desired", "desired", "--auto-approve")
+        assert applied.code == 0, applied.both
+        # What desired/ asked for is not drift...
+        first = json.loads(run_cli(gw, tmp_path, "plan", "--desired", "desired", "--format",
+                                   "json").out)
+        assert first["changes"] == []
+        # ...a raw /config/update (the admin agent's old habit) is.
+        gw.call("POST", "/config/update", json={"router_settings": {"fallbacks": [{a: [c]}]}})
+        plan = run_cli(gw, tmp_path, "plan", "--desired", "desired", "--format", "json")
+        (change,) = json.loads(plan.out)["changes"]
+        assert change["address"] == "routing.fallbacks" and change["drift"] is True
+        text = run_cli(gw, tmp_path, "plan", "--desired", "desired")
+        assert "[drift: changed outside desired/]" in text.out
+        drift = run_cli(gw, tmp_path, "plan", "--desired", "desired", "--format", "drift")
+        assert "fallbacks" in drift.out
+        # The record key is the tool's own: never in a plan, not even as untouched.
+        assert "reconciler-lease-record" not in text.out + json.dumps(json.loads(plan.out))
+        again = run_cli(gw, tmp_path, "apply", "--desired", "desired", "--auto-approve")
+        assert again.code == 0, again.both
+        settled = run_cli(gw, tmp_path, "plan", "--desired", "desired", "--detailed-exitcode")
+        assert settled.code == 0, settled.both
+        # A reviewed change of desired/ over the record is not drift.
+        write_desired(tmp_path / "desired", {
+            "settings": {"scope": gw.prefix}, "pinned": [{"alias": gw.pinned_alias}],
+            "config_models": [a, b, c], "fallbacks": {a: [b, c]}})
+        (wanted,) = json.loads(run_cli(gw, tmp_path, "plan", "--desired", "desired",
+                                       "--format", "json").out)["changes"]
+        assert wanted["drift"] is False
+    finally:
+        gw.call("POST", "/config/update", json={"router_settings": {"fallbacks": before or []}})

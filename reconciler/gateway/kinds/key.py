@@ -19,6 +19,7 @@ from reconciler.core.kinds.key.ownership import vet_keys
 from reconciler.core.kinds.key.stamps import user_metadata
 from reconciler.core.masking import mask_key
 from reconciler.gateway.bounded import whole
+from reconciler.gateway.kinds.routing_record import without_record_rows
 from reconciler.gateway.lease import without_lease_rows
 from reconciler.gateway.sinks import SecretSink
 from reconciler.gateway.transport import BaseClient, ListChangedError
@@ -144,7 +145,7 @@ def read(client: Any) -> list[dict[str, Any]]:
     admins = client.pool.submit(client.admin_identities)
     rows = client.list_keys(fields=LIVE_KEY_FIELDS)
     trusted = admins.result()
-    return vet_keys(without_lease_rows(rows, trusted), trusted)
+    return vet_keys(without_record_rows(without_lease_rows(rows, trusted), trusted), trusted)
 
 
 class KeyWriter:
