@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ import pytest
 
 from tests.e2e.gateways import Gateway
 from tests.e2e.harness import agent, apply_and_settle, read_secrets, run_cli, write_desired
-from tests.e2e.test_observe import PRICE, SETTLE_SECONDS, _chat
+from tests.e2e.test_observe import PRICE, SETTLE_SECONDS, _chat, _deploy, _fallen_back, _reapply
 from tests.upstream import FakeUpstream
 
 
@@ -239,3 +240,61 @@ def test_fallbacks_changed_outside_desired_are_marked_as_drift(
         assert wanted["drift"] is False
     finally:
         gw.call("POST", "/config/update", json={"router_settings": {"fallbacks": before or []}})
+
+
+@pytest.fixture
+def fallbacks_back(gateway: Gateway) -> Iterator[None]:
+    before = gateway.call("GET", "/get/config/callbacks")["router_settings"].get("fallbacks")
+    yield
+    gateway.call("POST", "/config/update", json={"router_settings": {"fallbacks": before or []}})
+
+
+def test_usage_counts_served_tokens_under_the_serving_group_and_says_so(
+    gateway: Gateway, tmp_path: Path, upstream: FakeUpstream, fallbacks_back: None
+) -> None:
+    """Item 8 on real traffic: a fell-back request counts under the group that served it in
+    usage (fell_back_here) and under the group asked for in health, each output saying which;
+    a failed request's tokens are not served tokens; the month table has no window columns."""
+    gw = gateway
+    good, busy = _deploy(gw, upstream)
+    write_desired(tmp_path / "desired", {
+        "settings": {"scope": gw.prefix}, "pinned": [{"alias": gw.pinned_alias}],
+        "config_models": [good, busy], "fallbacks": {busy: [good]},
+        "agents": [agent(gw, "caller", ["Good", "Busy"], max_budget=1)]})
+    applied = run_cli(gw, tmp_path, "apply", "--desired", "desired", "--auto-approve",
+                      "--secrets-out", "s.jsonl")
+    assert applied.code == 0, applied.both
+    caller = gw.name("caller")
+    key = read_secrets(tmp_path / "s.jsonl")[0]["key"]
+    assert _chat(gw, key, good, 1) == [200]
+    codes = _fallen_back(gw, tmp_path, key, busy)
+    served = 1 + codes.count(200)
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        result = run_cli(gw, tmp_path, "usage", "--desired", "desired", "--format", "json",
+                         "--budget-alert", "0.9")
+        data = json.loads(result.out)
+        row = next((k for k in data["keys"] if k["name"] == caller), None)
+        if (row and row["requests"] == 1 + len(codes)) or time.monotonic() > deadline:
+            break
+        time.sleep(3)
+    assert row is not None and row["requests"] == 1 + len(codes), data
+    assert data["model_group_counted"] == "served"
+    assert row["by_model_group"][good]["requests"] == served
+    assert row["by_model_group"][good]["fell_back_here"] == codes.count(200)
+    assert row["tokens"] == served * 42  # failed 529s (if any got through) serve no tokens
+    table = run_cli(gw, tmp_path, "usage", "--desired", "desired")
+    assert "Per model group that served the request (after any fallback" in table.out
+    month = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m")
+    monthly = run_cli(gw, tmp_path, "usage", "--desired", "desired", "--month", month)
+    header = next(line for line in monthly.out.splitlines() if line.startswith("name "))
+    assert "budget_used" not in header and "max_budget" not in header
+    assert "budget columns left out" in monthly.out
+    _reapply(gw, tmp_path)
+    health = run_cli(gw, tmp_path, "health", "--desired", "desired", "--format", "json")
+    report = json.loads(health.out)
+    assert report["fallback_activity_counted"] == "asked"
+    assert report["fallback_activity"][busy]["fell_back"] == codes.count(200)
+    text = run_cli(gw, tmp_path, "health", "--desired", "desired")
+    assert "Fallback activity by the group asked for (usage counts the group that served)" \
+        in text.out
