@@ -25,3 +25,6 @@ class ImportResult:
     kept_secrets: list[str] = field(default_factory=list)  # secret params kept as they are
     # Keys that may call every model (an admin key?): {alias, key_sha256, key}, never agents.
     pin_candidates: list[dict[str, str]] = field(default_factory=list)
+    # Any other kind's declarations, by desired/ section (budgets, users, teams): each is
+    # written to imported-SECTION.yaml.
+    sections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)

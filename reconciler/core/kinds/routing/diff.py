@@ -1,8 +1,8 @@
 """desired/ fallbacks vs the gateway's router settings -> one routing change. Pure.
 
 desired/ owns the whole fallback list when it declares one; else it is never read or written.
-A change whose live fallbacks are not the ones the tool last applied (its record's digest) is
-drift: someone changed them outside desired/ (a raw /config/update), as for keys and models.
+A fallbacks change whose live list is not the one the tool last applied (its record's digest)
+is drift: someone changed it outside desired/ (a raw /config/update), as for keys and models.
 """
 
 from __future__ import annotations
@@ -12,10 +12,19 @@ from reconciler.core.engine.diffing import field_changes
 from reconciler.core.engine.live import LiveState
 from reconciler.core.engine.stamps import is_drift
 from reconciler.core.input.desired import Estate
-from reconciler.core.kinds.routing.live import KIND, fallbacks_digest, fallbacks_of, record_of
+from reconciler.core.kinds.routing.live import (
+    KIND,
+    fallbacks_digest,
+    fallbacks_of,
+    record_of,
+    settings_of,
+)
+
+SETTINGS = "router_settings"  # the address routing.router_settings
 
 
 def diff(estate: Estate, live: LiveState, acc: PlanInputs) -> list[str]:
+    _diff_settings(estate, live, acc)
     if not estate.manages_fallbacks:
         return []
     want = {group: list(targets) for group, targets in (estate.fallbacks or {}).items()}
@@ -33,5 +42,17 @@ def diff(estate: Estate, live: LiveState, acc: PlanInputs) -> list[str]:
     return []
 
 
+def _diff_settings(estate: Estate, live: LiveState, acc: PlanInputs) -> None:
+    """The declared router settings beyond fallbacks, each one owned, the rest left alone."""
+    want = estate.router_settings()
+    if not want:
+        return
+    have = settings_of(live)
+    before, after = field_changes({k: have.get(k) for k in want}, want)
+    if after:
+        acc.changes.append(Change(KIND, Verb.UPDATE, SETTINGS, before=before, after=after,
+                                  spec={"router_settings": want}))
+
+
 def reads(estate: Estate) -> bool:
-    return estate.manages_fallbacks
+    return estate.manages_fallbacks or bool(estate.router_settings())

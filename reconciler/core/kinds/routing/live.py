@@ -17,12 +17,6 @@ KIND = "routing"
 RECORD_KEY = "reconciler_applied"
 
 
-@dataclass(frozen=True)
-class LiveRouting:
-    fallbacks: dict[str, list[str]]
-    record: str | None = None  # digest of the fallbacks the tool last applied, if known
-
-
 def parse_fallbacks(router_settings: dict[str, Any] | None) -> dict[str, list[str]] | None:
     """LiteLLM keeps fallbacks as [{"group": ["next", ...]}, ...]; null means none."""
     if router_settings is None:
@@ -34,12 +28,19 @@ def parse_fallbacks(router_settings: dict[str, Any] | None) -> dict[str, list[st
     return merged
 
 
-def parse_routing(router_settings: dict[str, Any] | None) -> LiveRouting | None:
-    fallbacks = parse_fallbacks(router_settings)
-    if fallbacks is None or router_settings is None:
-        return None
-    record = router_settings.get(RECORD_KEY)
-    return LiveRouting(fallbacks, record if isinstance(record, str) else None)
+@dataclass(frozen=True)
+class LiveRouting:
+    fallbacks: dict[str, list[str]] | None
+    settings: dict[str, Any]  # the rest of router_settings, nulls folded away
+    record: str | None = None  # digest of the fallbacks the tool last applied, if known
+
+
+def parse_routing(router_settings: dict[str, Any] | None) -> LiveRouting:
+    settings = {k: _folded(k, v) for k, v in (router_settings or {}).items()
+                if k not in ("fallbacks", RECORD_KEY)}
+    record = (router_settings or {}).get(RECORD_KEY)
+    return LiveRouting(parse_fallbacks(router_settings), settings,
+                       record if isinstance(record, str) else None)
 
 
 def fallbacks_digest(fallbacks: dict[str, list[str]]) -> str:
@@ -47,16 +48,30 @@ def fallbacks_digest(fallbacks: dict[str, list[str]]) -> str:
     return digest({group: list(targets) for group, targets in fallbacks.items()})
 
 
+def record_of(live: LiveState) -> str | None:
+    part = live.part(KIND, None)
+    return part.record if part is not None else None
+
+
+def _folded(name: str, value: Any) -> Any:
+    # The proxy shows every retry class of a retry_policy, the unset ones as null.
+    if name == "retry_policy" and isinstance(value, dict):
+        return {k: v for k, v in value.items() if v is not None} or None
+    if name in ("context_window_fallbacks", "model_group_alias") and value in ([], {}):
+        return None
+    return value
+
+
 def fallbacks_of(live: LiveState) -> dict[str, list[str]] | None:
     """The live fallbacks, or None when they were not read (desired/ leaves them alone)."""
-    routing = live.part(KIND, None)
-    return routing.fallbacks if isinstance(routing, LiveRouting) else None
+    part = live.part(KIND, None)
+    return part.fallbacks if part is not None else None
 
 
-def record_of(live: LiveState) -> str | None:
-    routing = live.part(KIND, None)
-    return routing.record if isinstance(routing, LiveRouting) else None
+def settings_of(live: LiveState) -> dict[str, Any]:
+    part = live.part(KIND, None)
+    return part.settings if part is not None else {}
 
 
-def fingerprint(routing: LiveRouting | None) -> Any:
-    return None if routing is None else routing.fallbacks
+def fingerprint(routing: LiveRouting) -> Any:
+    return [routing.fallbacks, routing.settings]
