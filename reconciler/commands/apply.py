@@ -20,6 +20,7 @@ from reconciler.commands.common import (
     use_color,
 )
 from reconciler.commands.health import check_ready
+from reconciler.commands.inforce import say_served
 from reconciler.commands.planfile import read_plan_json
 from reconciler.commands.progress import Progress
 from reconciler.commands.targets import desired_estate
@@ -37,6 +38,7 @@ from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.executor import ApplyReport, StepStatus, apply_plan
 from reconciler.gateway.lease import MAX_TTL, Lease
 from reconciler.gateway.sinks import CommandSink, FileSink, SecretSink
+from reconciler.gateway.version import proxy_version, version_warning
 
 
 def run_apply(args: argparse.Namespace) -> int:
@@ -57,13 +59,17 @@ def run_apply(args: argparse.Namespace) -> int:
         _require_sink(saved, sink)
     with open_client(args) as client:
         _require_ready(client)
+        _warn_version(proxy_version(client))
         # The lease is taken before the gateway is read: two applies must not plan the same
         # creates from the same live state.
         with _lease(client, args) as lease:
             outcome = _plan_and_apply(client, lease, saved, estate, args, sink)
-    if isinstance(outcome, int):
-        return outcome
-    return _finish(*outcome, args)
+        if isinstance(outcome, int):
+            return outcome
+        code = _finish(*outcome, args)
+        if code == EXIT_OK:
+            code = say_served(client, outcome[0], getattr(args, "wait", None))
+    return code
 
 
 def _plan_and_apply(
@@ -100,6 +106,12 @@ def _plan_and_apply(
     finally:
         progress.close()
     return report, progress.pace_text()
+
+
+def _warn_version(version: str | None) -> None:
+    warning = version_warning(version)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
 
 
 def _lease(client: GatewayClient, args: argparse.Namespace) -> Lease:

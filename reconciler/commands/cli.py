@@ -123,6 +123,11 @@ def _add_apply(apply: argparse.ArgumentParser) -> None:
         help="seconds to wait for another apply to finish (default: %(default)s)",
     )
     apply.add_argument(
+        "--wait", nargs="?", type=float, const=180.0, default=None, metavar="SECONDS",
+        help="after applying, wait until every replica serves the models and routing "
+        "(at most SECONDS, default 180)",
+    )
+    apply.add_argument(
         "--report",
         type=Path,
         default=Path("apply-report.json"),

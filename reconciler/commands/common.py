@@ -22,6 +22,7 @@ from reconciler.core.registry import parse_live
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.parallel import DEFAULT_PARALLELISM
 from reconciler.gateway.registry import read_rows
+from reconciler.gateway.replicas import REPLICAS_ENV, Replicas, parse_replica_urls
 from reconciler.gateway.retry import RetryPolicy
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -43,10 +44,16 @@ def open_client(args: argparse.Namespace) -> GatewayClient:
         budget=getattr(args, "retry_budget", RetryPolicy.budget),
         base=float(os.environ.get(RETRY_BASE_ENV) or RetryPolicy.base),
     )
-    return GatewayClient(
+    client = GatewayClient(
         base_url, args.admin_key, timeout=args.timeout, retry=retry,
         parallelism=getattr(args, "parallelism", DEFAULT_PARALLELISM),
     )
+    # A target that names its gateway names its replicas too (or none): never LITELLM_*'s.
+    named = getattr(args, "replica_urls", None)
+    urls = parse_replica_urls(os.environ.get(REPLICAS_ENV, "") if named is None else named)
+    if urls:
+        client.replicas = Replicas(urls, args.admin_key)
+    return client
 
 
 def read_live(client: GatewayClient, kinds: Collection[str]) -> LiveState:

@@ -102,5 +102,7 @@ def _bind_gateway(args: argparse.Namespace, tree: DesiredTree) -> None:
             raise ReconcilerError(f"target {tree.target!r} reads its gateway from ${env}, "
                                   "which is not set")
         setattr(args, flag, value)
+    # Unset or not named: no replicas (never LITELLM_REPLICA_URLS, which may be staging's).
+    args.replica_urls = os.environ.get(binding.replicas_env, "") if binding.replicas_env else ""
     # Said once, on stderr: a CI log shows which gateway a run read or changed.
     print(f"target {tree.target}: gateway from ${binding.base_url_env}", file=sys.stderr)

@@ -53,6 +53,10 @@ class Probe:
     fallbacks: dict[str, list[str]] = field(default_factory=dict)
     log_rows: list[dict[str, Any]] = field(default_factory=list)
     endpoint_health: dict[str, Any] | None = None  # /health, only when asked
+    # Each named replica: (its URL, ready, what it said or lacks); [] when none are named.
+    replicas: list[tuple[str, bool, str]] = field(default_factory=list)
+    version: str | None = None  # the LiteLLM version it runs, when it says
+    version_warning: str | None = None
 
 
 @dataclass
@@ -107,6 +111,11 @@ def assess(estate: Estate, probe: Probe, window: Period) -> HealthReport:
         Check("liveliness", Level.OK if probe.alive else Level.FAIL,
               "alive" if probe.alive else "no answer from /health/liveliness"),
     ]
+    checks += [Check(f"replica {url}", Level.OK if ok else Level.FAIL, detail)
+               for url, ok, detail in probe.replicas]
+    if probe.version is not None:
+        checks.append(Check("version", Level.WARN if probe.version_warning else Level.OK,
+                            probe.version_warning or f"LiteLLM {probe.version} (tested)"))
     if probe.ready:
         served = _served(probe.model_rows)
         checks += _model_checks(estate, probe.model_rows, served)
