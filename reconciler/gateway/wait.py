@@ -1,11 +1,12 @@
-"""apply --wait: until every replica serves the models (and routing) apply changed.
+"""Model and routing changes in force on every replica: each reloaded, then checked.
 
-A model write reloads the router only on the replica that handled it; the others reread the
-database every `proxy_config_reload_interval_seconds` (30 s), or within ~10 s when Redis
-broadcasts the change. A replica's `/model/info?litellm_model_id=` answers from its own
-router, so it shows what that replica serves: the deployment with the tool's record of this
-apply (created or updated), or none (deleted). No endpoint shows a replica's live fallbacks,
-so routing is waited out for the reload interval (their bound), and said so.
+A model or config write reloads the router only on the replica that handled it; the others
+reread the database every `proxy_config_reload_interval_seconds` (30 s), or ~2-6 s after it
+when Redis broadcasts the change. `/config/update` with an empty body writes nothing and
+reloads that replica's models and database config (fallbacks included) at once, the same
+reload the periodic one does: sent to every replica named after apply. A replica's
+`/model/info?litellm_model_id=` answers from its own router, so `--wait` checks there that it
+serves each deployment with this apply's record (created, updated) or none (deleted).
 """
 
 from __future__ import annotations
@@ -19,9 +20,17 @@ from reconciler.core.engine.changes import Change, Verb
 from reconciler.core.errors import GatewayError
 from reconciler.core.kinds.model.live import MODEL_RECORD_FIELD
 from reconciler.gateway.kinds.model import ModelCalls
+from reconciler.gateway.replicas import Confirmation, Replicas
 
-# The other replicas' reload interval and the Redis debounce (1 s + up to 5 s), with margin.
-ROUTING_BOUND = 40.0
+# Without a reload of every replica: their reload interval and the Redis debounce, with margin.
+RELOAD_BOUND = 40.0
+
+
+def reload_everywhere(replicas: Replicas) -> tuple[Confirmation, ...]:
+    def accept(answer: Any) -> str:
+        return "" if isinstance(answer, dict) else "the answer is not LiteLLM's"
+
+    return replicas.send("POST", "/config/update", {}, time.monotonic(), accept)
 
 
 @dataclass(frozen=True)
@@ -31,12 +40,12 @@ class Served:
     pending: tuple[str, ...] = ()  # replicas that did not serve it by then
 
     def text(self, replicas: int) -> str:
-        if self.address.startswith("routing.") and self.seconds is not None:
-            return (f"{self.address}: in force on every replica by now (their reload "
-                    f"interval, {ROUTING_BOUND:g} s, waited out)")
         if self.seconds is None:
             return (f"{self.address}: NOT served by {', '.join(self.pending)} after the wait "
                     "(run health, or apply --wait again)")
+        if self.address.startswith("routing."):
+            return (f"{self.address}: in force on every replica ({replicas}), each reloaded "
+                    "from the database")
         return (f"{self.address}: served by every replica ({replicas}) "
                 f"{self.seconds:.1f} s after apply")
 
@@ -63,40 +72,38 @@ def _serves(client: ModelCalls, change: Change) -> bool:
 
 def wait_served(
     targets: list[Any], changes: list[Change], timeout: float,
-    say: Callable[[str], None], *, clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    say: Callable[[str], None], *, reloaded: bool,
+    clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
 ) -> list[Served]:
-    """Poll each target (a replica's client, or the base URL's alone) until it serves every
-    model change, at most `timeout` seconds; routing changes are waited out to their bound."""
+    """Poll each target (every replica's client, or the base URL's alone) until it serves
+    every model change, at most `timeout` seconds. Routing has no per-replica reading: in
+    force once every replica `reloaded`, else waited out to RELOAD_BOUND."""
     start = clock()
-    models = [c for c in changes if c.kind == "model"]
+    models = {c.address: c for c in changes if c.kind == "model"}
     routing = [c for c in changes if c.kind == "routing"]
-    pending = {(c.address, i) for c in models for i in range(len(targets))}
+    pending = {(address, i) for address in models for i in range(len(targets))}
     served: dict[str, float] = {}
     told = 0.0
     while True:
         for address, index in sorted(pending):
-            change = next(c for c in models if c.address == address)
-            if _serves(targets[index], change):
+            if _serves(targets[index], models[address]):
                 pending.discard((address, index))
         now = clock() - start
-        for change in models:
-            if change.address not in served and not any(a == change.address for a, _ in pending):
-                served[change.address] = now
-        waiting_routing = routing and now < ROUTING_BOUND
-        if (not pending and not waiting_routing) or now >= timeout:
+        served.update({a: now for a in models
+                       if a not in served and all(p != a for p, _ in pending)})
+        routing_left = bool(routing) and not reloaded and now < RELOAD_BOUND
+        if (not pending and not routing_left) or now >= timeout:
             break
         if now - told >= 5:
             told = now
             say(f"  waiting: {len(pending)} model change(s) not yet served on every replica"
-                + (", routing in its reload interval" if waiting_routing else "")
+                + (", routing within the replicas' reload interval" if routing_left else "")
                 + f" ({now:.0f} s of at most {timeout:g} s)")
         sleep(1.0)
-    results = [Served(c.address, served.get(c.address),
-                      tuple(targets[i].base_url for a, i in sorted(pending) if a == c.address))
-               for c in models]
     end = clock() - start
-    results += [Served(c.address, end if end >= ROUTING_BOUND else None,
-                       () if end >= ROUTING_BOUND else ("every replica (reload interval)",))
-                for c in routing]
+    results = [Served(a, served.get(a), tuple(targets[i].base_url for p, i in sorted(pending)
+                                              if p == a)) for a in models]
+    routed = reloaded or end >= RELOAD_BOUND
+    results += [Served(c.address, end if routed else None,
+                       () if routed else ("every replica (reload interval)",)) for c in routing]
     return results
