@@ -13,8 +13,8 @@ from reconciler.core.errors import GatewayError
 from reconciler.gateway.transport import BaseClient
 
 # The range the real tier runs on (README: Compatibility), oldest and newest, both included.
-OLDEST_TESTED = "1.108.7"
-NEWEST_TESTED = "1.110.2"
+OLDEST_TESTED = "1.106.12"
+NEWEST_TESTED = "1.108.7"
 # Releases known to be compromised on PyPI: never to be run, whatever the range says.
 COMPROMISED = frozenset({"1.107.0", "1.82.7", "1.82.8"})
 

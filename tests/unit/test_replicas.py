@@ -134,3 +134,25 @@ def test_with_no_replicas_named_the_bound_is_said() -> None:
     message = KeyWriter(client, None).block(Change("key", Verb.BLOCK, "a", ref="tok-a"))
     assert message == ("blocked; other replicas may accept this key for up to 60 s (LiteLLM's "
                        "default); name them in $LITELLM_REPLICA_URLS to make it immediate")
+
+
+def test_the_version_is_read_and_warned_outside_the_tested_range() -> None:
+    from reconciler.gateway.version import (
+        NEWEST_TESTED,
+        OLDEST_TESTED,
+        proxy_version,
+        version_warning,
+    )
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"info": {"title": "LiteLLM API", "version": "1.97.0"}})
+
+    client = GatewayClient(BASE, "sk-admin-0000000000", transport=httpx.MockTransport(handler))
+    assert proxy_version(client) == "1.97.0"
+    assert proxy_version(client, {"litellm_version": "1.108.7"}) == "1.108.7"
+    assert version_warning(OLDEST_TESTED) is None and version_warning(NEWEST_TESTED) is None
+    assert version_warning("1.97.0") == (
+        f"the gateway runs LiteLLM 1.97.0; this version of reconciler is tested on "
+        f"{OLDEST_TESTED} to {NEWEST_TESTED} (README: Compatibility)")
+    assert "compromised" in str(version_warning("1.82.7"))
+    assert version_warning(None) is None
