@@ -9,6 +9,7 @@ lines, and each replica refusing or serving, probed with the key itself.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -228,3 +229,15 @@ def test_two_applies_through_the_load_balancer_one_writer(
     assert sorted(aliases) == sorted(fleet.name(f"a{i}") for i in range(6))  # no duplicates
     again = cli(fleet, tmp_path, "plan", "--desired", "desired", "--detailed-exitcode")
     assert again.code == 0, again.both
+
+
+def test_health_checks_every_replica(fleet: Fleet, tmp_path: Path) -> None:
+    applied_key(fleet, tmp_path)
+    fine = cli(fleet, tmp_path, "health", "--desired", "desired", "--format", "json")
+    checks = {c["name"]: c for c in json.loads(fine.out)["checks"]}
+    for url in fleet.replica_urls:
+        assert checks[f"replica {url}"]["level"] == "ok", fine.both
+    down = cli(fleet, tmp_path, "health", "--desired", "desired",
+               replicas=[fleet.replica_urls[0], "http://127.0.0.1:9"])
+    assert down.code == 3, down.both
+    assert "replica http://127.0.0.1:9" in down.out and "unreachable" in down.out
