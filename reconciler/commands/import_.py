@@ -12,7 +12,7 @@ from reconciler.commands.common import EXIT_OK, open_client, read_live
 from reconciler.commands.sources import read_sources
 from reconciler.core.engine.importer import import_live
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.input.desired import Estate, Settings
+from reconciler.core.input.desired import Estate
 from reconciler.core.input.loader import load_estate
 from reconciler.core.input.yamlsource import Source
 from reconciler.core.masking import safe_text
@@ -34,7 +34,7 @@ def run_import(args: argparse.Namespace) -> int:
             f"{args.desired} declares scope {declared_scope!r}; --scope {args.scope!r} differs"
         )
     existing = existing.model_copy(
-        update={"settings": Settings(scope=scope, removed_agents=existing.settings.removed_agents)}
+        update={"settings": existing.settings.model_copy(update={"scope": scope})}
     )
     with open_client(args) as client:
         live = read_live(client, [k.name for k in KINDS])

@@ -29,9 +29,12 @@ def run_validate(args: argparse.Namespace) -> int:
     for tree in trees:
         estate = tree.estate
         what = f"target {tree.target}" if tree.target else "desired/"
+        # Teams, users and budgets are counted where the estate declares them.
+        more = "".join(f", {len(getattr(estate, s))} {s[:-1]}(s)"
+                       for s in ("teams", "users", "budgets") if estate.declares(s))
         print(
             f"{what} is valid: {len(estate.agents)} agent(s), {len(estate.models)} model(s), "
-            f"{len(estate.pinned)} pinned key(s)"
+            f"{len(estate.pinned)} pinned key(s){more}"
         )
     return EXIT_OK
 

@@ -19,11 +19,14 @@ from reconciler.core.engine.changes import Change, Verb
 from reconciler.core.engine.kind import Kind
 from reconciler.core.engine.live import LiveState
 from reconciler.core.errors import PlanError
+from reconciler.core.kinds.budget.kind import BUDGET
 from reconciler.core.kinds.key.kind import KEY
 from reconciler.core.kinds.model.kind import MODEL
 from reconciler.core.kinds.routing.kind import ROUTING
+from reconciler.core.kinds.team.kind import TEAM
+from reconciler.core.kinds.user.kind import USER
 
-KINDS: tuple[Kind, ...] = (KEY, MODEL, ROUTING)
+KINDS: tuple[Kind, ...] = (KEY, MODEL, ROUTING, TEAM, USER, BUDGET)
 _BY_NAME = {k.name: k for k in KINDS}
 
 

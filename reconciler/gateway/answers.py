@@ -42,8 +42,25 @@ def not_json_error(method: str, path: str, response: httpx.Response, base_url: s
     )
 
 
+# How the open-source proxy refuses what needs a licence (organizations, key tags, team
+# admins, /key/regenerate...): recorded in tests/recorded/teams/.
+_ENTERPRISE = ("LiteLLM Enterprise", "premium feature")
+
+
+def needs_licence(message: str) -> bool:
+    return any(words in message for words in _ENTERPRISE)
+
+
+def enterprise_line(message: str) -> str:
+    """The proxy's licence paragraph (trial links, pricing) cut to what was refused."""
+    first = message.split(". You must be a LiteLLM Enterprise user")[0].removeprefix("{'error': '")
+    return first.rstrip(". ") + ": a LiteLLM Enterprise feature (this proxy has no licence)"
+
+
 def hint_for(status: int, message: str) -> str:
     """What to check, appended to a gateway error's message (empty when nothing helps)."""
+    if needs_licence(message):
+        return ""  # the key is fine: the proxy lacks a licence (enterprise_line says so)
     if status in (401, 403):
         if _VIEWER_ROLE in message:
             return (

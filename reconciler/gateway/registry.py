@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from reconciler.gateway.kinds import key, model, routing
+from reconciler.gateway.kinds import budget, key, model, routing, team, user
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,9 @@ GATEWAY_KINDS: dict[str, GatewayKind] = {
     "key": GatewayKind(key.read, key.KeyWriter, inline=True),
     "model": GatewayKind(model.read, model.ModelWriter),
     "routing": GatewayKind(routing.read, routing.RoutingWriter),
+    "budget": GatewayKind(budget.read, budget.BudgetWriter),
+    "user": GatewayKind(user.read, user.UserWriter, inline=True),
+    "team": GatewayKind(team.read, team.TeamWriter, inline=True),
 }
 
 

@@ -25,7 +25,13 @@ from reconciler.core.errors import (
     GatewayUnreachable,
     NotFound,
 )
-from reconciler.gateway.answers import hint_for, non_json_summary, not_json_error
+from reconciler.gateway.answers import (
+    enterprise_line,
+    hint_for,
+    needs_licence,
+    non_json_summary,
+    not_json_error,
+)
 from reconciler.gateway.bounded import read_bounded
 from reconciler.gateway.parallel import DEFAULT_PARALLELISM, Pool
 from reconciler.gateway.retry import RetryPolicy
@@ -121,6 +127,8 @@ def _http_error(method: str, path: str, response: httpx.Response) -> GatewayHTTP
     status = response.status_code
     # One line, of a readable length, whatever the body held (it goes to a terminal or a log).
     message = " ".join(error_message(response).split())
+    if needs_licence(message):
+        message = enterprise_line(message)
     message = message if len(message) <= 500 else message[:500] + "..."
     cls = GatewayHTTPError
     if status in (401, 403):

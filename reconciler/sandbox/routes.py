@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import chat, config, keylist, keys, models, spendlogs, users
+from . import budgets, chat, config, keylist, keys, models, spendlogs, teams, usertable
 from .auth import authenticate, extract_key
 from .context import Call, Caller, Response
 from .errors import ApiError, method_not_allowed, not_found, validation_error
@@ -62,15 +62,33 @@ ROUTES: dict[str, dict[str, Route]] = {
     "/key/unblock": {"POST": _write(keys.unblock)},
     "/key/delete": {"POST": _write(keys.delete)},
     "/model/new": {"POST": _write(models.model_new)},
-    "/user/new": {"POST": _write(users.user_new)},
-    "/user/list": {"GET": Route(users.user_list)},
-    "/user/delete": {"POST": _write(users.user_delete)},
     "/model/info": {"GET": _MODEL_INFO},
     "/v1/model/info": {"GET": _MODEL_INFO},
     "/model/update": {"POST": _write(models.model_update)},
     "/model/delete": {"POST": _write(models.model_delete)},
     "/config/update": {"POST": _write(config.config_update)},
     "/get/config/callbacks": {"GET": Route(config.config_callbacks)},
+    "/budget/new": {"POST": _write(budgets.budget_new)},
+    "/budget/update": {"POST": _write(budgets.budget_update)},
+    "/budget/delete": {"POST": _write(budgets.budget_delete)},
+    "/budget/info": {"POST": Route(budgets.budget_info)},
+    "/budget/list": {"GET": Route(budgets.budget_list)},
+    "/user/new": {"POST": _write(usertable.user_new)},
+    "/user/update": {"POST": _write(usertable.user_update)},
+    "/user/delete": {"POST": _write(usertable.user_delete)},
+    "/user/info": {"GET": Route(usertable.user_info)},
+    "/user/list": {"GET": Route(usertable.user_list)},
+    "/team/new": {"POST": _write(teams.team_new)},
+    "/team/update": {"POST": _write(teams.team_update)},
+    "/team/delete": {"POST": _write(teams.team_delete)},
+    "/team/block": {"POST": _write(teams.team_block)},
+    "/team/unblock": {"POST": _write(teams.team_unblock)},
+    "/team/member_add": {"POST": _write(teams.member_add)},
+    "/team/member_update": {"POST": _write(teams.member_update)},
+    "/team/member_delete": {"POST": _write(teams.member_delete)},
+    "/team/info": {"GET": Route(teams.team_info)},
+    "/v2/team/list": {"GET": Route(teams.team_list_v2)},
+    "/organization/new": {"POST": _write(teams.organization_new)},
     "/chat/completions": {"POST": _CHAT},
     "/v1/chat/completions": {"POST": _CHAT},
     "/spend/logs/v2": {"GET": Route(spendlogs.spend_logs_v2)},

@@ -24,7 +24,7 @@ SILEYA_KEY = "sk-sileya-fixed"
 LEGACY_ALIAS = "legacy-batch-job"
 
 _PERSISTED = ("keys", "deleted_keys", "db_models", "config_models", "router_settings", "sections",
-              "spend_logs", "users")
+              "spend_logs", "budgets", "users", "teams")
 
 
 @dataclass
@@ -38,8 +38,11 @@ class State:
     sections: dict[str, Any] = field(default_factory=dict)
     # One row per LLM request, like LiteLLM_SpendLogs (see spendlogs.py).
     spend_logs: list[Row] = field(default_factory=list)
-    # Internal users and proxy admins by user_id, like LiteLLM_UserTable (see users.py).
+    # LiteLLM_BudgetTable, LiteLLM_UserTable (internal users and proxy admins) and
+    # LiteLLM_TeamTable by id (budgets.py, usertable.py + users.py, teams.py).
+    budgets: dict[str, Row] = field(default_factory=dict)
     users: dict[str, Row] = field(default_factory=dict)
+    teams: dict[str, Row] = field(default_factory=dict)
     # Keys used on LLM routes whose `last_active` the "batch writer" has not flushed yet.
     pending_active: set[str] = field(default_factory=set, repr=False, compare=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)

@@ -9,14 +9,12 @@ role is proxy_admin is an admin like the master key, under its own user id.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from .context import Call, Caller, Response
-from .errors import auth_wrapped, internal_wrapped, proxy_error
+from .context import Caller
+from .errors import auth_wrapped, internal_wrapped
 from .keyrows import ADMIN_USER_ID, Row
 from .state import State
-from .validate import body_object, check_types, query_int
 
 ROLES = ("proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer")
 # Admin routes an internal user's own key may call (the handler then applies its rules).
@@ -64,39 +62,6 @@ def check_model_new(caller: Caller) -> None:
                                       f"model call. Your role={caller.role}. You can only make "
                                       "model calls if you are a PROXY_ADMIN or if you are a "
                                       "team admin, by specifying a team_id in the model_info."}))
-
-
-def user_new(state: State, call: Call) -> Response:
-    body = body_object(call.body)
-    check_types(body, {"user_id": "str", "user_role": "str", "user_alias": "str"})
-    user_id = str(body.get("user_id") or f"user-{len(state.users) + 1}")
-    role = str(body.get("user_role") or "internal_user")
-    if role not in ROLES:
-        raise proxy_error(400, f"Invalid user_role={role}", "bad_request_error", "user_role")
-    if user_id in state.users:
-        raise proxy_error(400, f"User with id {user_id} already exists", "bad_request_error",
-                          "user_id")
-    state.users[user_id] = {"user_id": user_id, "user_role": role,
-                            "user_alias": body.get("user_alias"), "metadata": {}, "teams": []}
-    return 200, {"user_id": user_id, "user_role": role, "key": "", "models": [],
-                 "metadata": {}, "teams": []}
-
-
-def user_list(state: State, call: Call) -> Response:
-    page = query_int(call.query, "page", 1, ge=1)
-    size = query_int(call.query, "page_size", 25, ge=1, le=100)
-    role = call.query.get("role")
-    users = [u for u in state.users.values() if role is None or u["user_role"] == role]
-    window = users[(page - 1) * size: page * size]
-    return 200, {"users": [dict(u) for u in window], "total": len(users), "page": page,
-                 "page_size": size, "total_pages": math.ceil(len(users) / size)}
-
-
-def user_delete(state: State, call: Call) -> Response:
-    body = body_object(call.body)
-    check_types(body, {"user_ids": "list"})
-    gone = [u for u in body.get("user_ids") or [] if state.users.pop(str(u), None)]
-    return 200, len(gone)
 
 
 def own_keys(state: State, caller: Caller) -> list[Row]:

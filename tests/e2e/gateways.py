@@ -119,9 +119,39 @@ class Gateway:
         for model_id in self.models():
             with self.http() as http:
                 http.post("/model/delete", json={"id": model_id})
+        self._cleanup_teams()
         if self.users:
             with self.http() as http:
                 http.post("/user/delete", json={"user_ids": self.users})
+
+    def teams(self) -> dict[str, dict[str, Any]]:
+        """Live teams of this namespace by alias."""
+        rows = self.call("GET", "/v2/team/list", params={"page_size": 100})
+        found, page = list(rows["teams"]), 1
+        while page < rows["total_pages"]:
+            page += 1
+            rows = self.call("GET", "/v2/team/list", params={"page_size": 100, "page": page})
+            found += rows["teams"]
+        return {t["team_alias"]: t for t in found if self._mine(t.get("team_alias"))}
+
+    def namespace_users(self) -> dict[str, dict[str, Any]]:
+        rows = self.call("GET", "/user/list", params={"page_size": 100})["users"]
+        return {u["user_id"]: u for u in rows if self._mine(u.get("user_id"))}
+
+    def budgets(self) -> dict[str, dict[str, Any]]:
+        return {b["budget_id"]: b for b in self.call("GET", "/budget/list")
+                if self.prefix in str(b.get("budget_id"))}
+
+    def _cleanup_teams(self) -> None:
+        with self.http() as http:
+            teams = [t["team_id"] for t in self.teams().values()]
+            if teams:
+                http.post("/team/delete", json={"team_ids": teams})
+            users = list(self.namespace_users())
+            if users:
+                http.post("/user/delete", json={"user_ids": users})
+            for budget in self.budgets():
+                http.post("/budget/delete", json={"id": budget})
 
     def _mine(self, name: object) -> bool:
         return isinstance(name, str) and name.startswith(self.prefix + "-")

@@ -52,3 +52,20 @@ def test_a_viewer_key_plans_like_the_master_key_and_cannot_apply(
     assert set(gateway.live_keys()) == {gateway.pinned_alias, gateway.unmanaged_alias,
                                         gateway.name("viewer-key")}
     assert gateway.models() == {}
+
+
+def test_a_viewer_key_plans_a_team_estate_like_the_master_key(
+    gateway: Gateway, tmp_path: Path, viewer_key: str
+) -> None:
+    from tests.e2e.harness import write_desired
+    from tests.e2e.test_teams import team_estate
+
+    write_desired(tmp_path / "desired", team_estate(gateway))
+    master = run_cli(gateway, tmp_path, "plan", "--desired", "desired", "--format", "json")
+    viewer = run_cli(gateway, tmp_path, "plan", "--desired", "desired", "--format", "json",
+                     admin_key=viewer_key)
+    assert viewer.code == master.code == 0, viewer.both
+    seen = json.loads(viewer.out)
+    assert seen["changes"] == json.loads(master.out)["changes"]
+    assert {"team", "user", "budget"} <= set(seen["reads"])
+    assert seen["summary"]["create_team"] == 1 and seen["summary"]["create_user"] == 2

@@ -136,7 +136,10 @@ MODEL_SPEC: dict[str, Any] = {
         (Change("key", Verb.UPDATE, "妮可", ref=NICOLE, after={"metadata": {"agent": "妮可"}}),
          "refused update_key '妮可': its metadata must keep this scope's marker (reconciler)"),
         (Change("key", Verb.UPDATE, "妮可", ref=NICOLE, after={"key_alias": "x", "team_id": "t"}),
-         "refused update_key '妮可': it sets fields the tool never writes: key_alias, team_id"),
+         "refused update_key '妮可': it sets fields the tool never writes: key_alias"),
+        # A key joins only the team desired/ names for its agent (here: none).
+        (Change("key", Verb.UPDATE, "妮可", ref=NICOLE, after={"team_id": "t"}),
+         "refused update_key '妮可': its team_id is not the one desired/ names for this agent"),
         (Change("key", Verb.UPDATE, "妮可", after={"rpm_limit": 1}),
          "refused update_key '妮可': it names no key_id"),
         (Change("key", Verb.BLOCK, "妮可", ref=NICOLE, after={"models": []}),

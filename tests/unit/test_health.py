@@ -92,3 +92,21 @@ def test_refused_requests_are_not_gateway_failures() -> None:
     out = io.StringIO()
     render_health(report, out, "text")
     assert "A: 2 request(s), 0 fell back, 1 failed, 1 refused" in out.getvalue()
+
+
+def test_health_names_a_team_whose_models_have_no_deployment() -> None:
+    teams = estate("""
+config_models: [C]
+models:
+  - {id: m-a, model_name: A, litellm_params: {model: openai/a, api_key: os.environ/K}}
+teams:
+  - {name: research, models: [A, C]}
+""")
+    rows = [model_row("m-a", "A", {"model": "openai/a"})]
+    check = next(c for c in assess(teams, healthy_probe(model_rows=rows), DAY).checks
+                 if c.name == "team research")
+    assert (check.level, check.detail) == (
+        Level.FAIL, "NO deployment serves C: the team's keys cannot use it")
+    served = next(c for c in assess(teams, healthy_probe(), DAY).checks
+                  if c.name == "team research")
+    assert (served.level, served.detail) == (Level.OK, "2 model(s) served")

@@ -77,6 +77,11 @@ def test_summary_counts_every_action() -> None:
         "unblock_key": 0,
         "block_key": 2,
         "delete_model": 1,
+        # Every action of every kind is listed, those this plan has none of too.
+        **{f"{verb}_team": 0 for verb in ("adopt", "create", "update", "unblock", "block",
+                                           "delete")},
+        **{f"{verb}_user": 0 for verb in ("adopt", "create", "update", "delete")},
+        **{f"{verb}_budget": 0 for verb in ("create", "update", "delete")},
     }
 
 

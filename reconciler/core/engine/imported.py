@@ -23,3 +23,6 @@ class ImportResult:
     listed: list[str] = field(default_factory=list)  # left alone, shown as comments
     notes: list[str] = field(default_factory=list)  # what the user must do next
     placeholders: list[str] = field(default_factory=list)
+    # Any other kind's declarations, by desired/ section (budgets, users, teams): each is
+    # written to imported-SECTION.yaml.
+    sections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)

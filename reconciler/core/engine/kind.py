@@ -76,5 +76,10 @@ class Kind:
     claims: Callable[[LiveState], list[str]] = _no_claims
 
     @property
+    def always_read(self) -> bool:
+        """Read by every plan (keys, models), not only when desired/ declares the kind."""
+        return self.reads is _always
+
+    @property
     def all_verbs(self) -> tuple[Verb, ...]:
         return self.verbs + self.late

@@ -18,7 +18,7 @@ from typing import Any
 from reconciler.core.engine.changes import Change, Untouched, change_from_data
 from reconciler.core.engine.rails import REFUSED, RailCheck, evaluate, rails_from_data, totals
 from reconciler.core.errors import PlanError, UnsafePlanError
-from reconciler.core.input.desired import Estate
+from reconciler.core.input.desired import NAMED_SECTIONS, Estate
 from reconciler.core.input.safety import Safety
 from reconciler.core.registry import KINDS, kind, phase_of
 
@@ -102,7 +102,8 @@ class Plan:
             "live_fingerprint": self.live_fingerprint,
             # For people only: apply counts again from the live gateway.
             "existing_managed": {
-                k.plural: self.existing.get(k.name, 0) for k in KINDS if k.managed is not None
+                k.plural: self.existing.get(k.name, 0) for k in KINDS
+                if k.managed is not None and (k.always_read or k.name in self.existing)
             },
             "reads": list(self.reads),
             "summary": self.summary,
@@ -127,8 +128,9 @@ def desired_digest(estate: Estate) -> str:
     data = estate.model_dump(mode="json")
     del data["approval_at"]  # where a declaration sits is not what it declares
     # Names and ids are unique (the loader checks), so they order the lists fully.
-    data["agents"] = sorted(data["agents"], key=lambda a: a["name"])
-    data["models"] = sorted(data["models"], key=lambda m: m["id"])
+    for section, name in NAMED_SECTIONS.items():
+        data[section] = sorted(data[section], key=lambda item, name=name: item[name])
+    data["declared"] = sorted(data["declared"])  # a set: one order for every process
     data["pinned"] = sorted(data["pinned"], key=lambda p: (p["alias"] or "", p["key_sha256"] or ""))
     data["config_models"] = sorted(data["config_models"])
     return digest_of(data)

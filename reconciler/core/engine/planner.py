@@ -27,7 +27,8 @@ def plan_changes(estate: Estate, live: LiveState) -> Plan:
         untouched=tuple(acc.untouched),
         warnings=tuple(acc.warnings),
         holds=tuple(acc.holds),
-        existing={k.name: k.managed(estate, live) for k in KINDS if k.managed is not None},
+        existing={k.name: k.managed(estate, live) for k in KINDS
+                  if k.managed is not None and k.reads(estate)},
         live_fingerprint=live.fingerprint(),
         reads=tuple(k.name for k in KINDS if k.reads(estate)),
         safety=estate.settings.safety,

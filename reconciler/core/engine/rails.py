@@ -133,7 +133,8 @@ def evaluate(changes: Iterable[Change], safety: Safety, bases: Mapping[str, int]
     limits = {"update": safety.max_update_share, "destroy": safety.max_destroy_share}
     rails = []
     for railed in KINDS:
-        if railed.managed is None:
+        # A kind only some estates declare (teams...) has rails only where the plan read it.
+        if railed.managed is None or not (railed.always_read or railed.name in bases):
             continue
         mine = [c for c in changes if c.kind == railed.name]
         recreated = sum(railed.recreates(c) for c in mine)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from reconciler.core.errors import Problem
-from reconciler.core.input.desired import Estate
+from reconciler.core.input.desired import CROSS_CHECKS, Estate
 from reconciler.core.input.labels import field_label
 from reconciler.core.input.policy import policy_problems
 from reconciler.core.input.secrets import (
@@ -41,6 +41,8 @@ def cross_check(files: list[LoadedFile], estate: Estate) -> list[Problem]:
         problems.extend(_literal_secrets(f))
         if content.models:
             problems.extend(_policy(f, estate))
+        for check in CROSS_CHECKS:
+            problems.extend(_problem(f, path, message) for path, message in check(content, estate))
     # One value can trip two secret rules; one line about it is enough.
     unique = {(p.file, p.line, p.field): p for p in reversed(problems)}
     return list(reversed(unique.values()))

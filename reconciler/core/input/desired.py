@@ -12,11 +12,27 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from reconciler.core.input.names import colliding_keys
 from reconciler.core.input.safety import Safety
 from reconciler.core.input.schema import EnvName, EnvPattern, HostPattern, Name, Strict
+from reconciler.core.kinds.budget.schema import Budget
 from reconciler.core.kinds.key.schema import KEY_IGNORABLE, Agent, PinnedKey
 from reconciler.core.kinds.model.schema import ModelDeployment
+from reconciler.core.kinds.routing.checks import routing_problems
+from reconciler.core.kinds.routing.schema import RouterSettings
+from reconciler.core.kinds.team.checks import team_problems
+from reconciler.core.kinds.team.schema import Member, Team
+from reconciler.core.kinds.user.schema import User
 
 # Re-exported: the desired/ format is one schema, whatever package holds a kind's part of it.
-__all__ = ["KEY_IGNORABLE", "Agent", "DesiredFile", "Estate", "ModelDeployment", "PinnedKey"]
+__all__ = ["KEY_IGNORABLE", "NAMED_SECTIONS", "Agent", "Budget", "DesiredFile", "Estate",
+           "Member", "ModelDeployment", "PinnedKey", "Team", "User"]
+
+# The lists of named objects, one per kind: section -> the field that names an object. Files
+# add to each other (and a target to the shared tree); a name declared twice is an error
+# naming both places. The loader merges and checks every section listed here.
+NAMED_SECTIONS = {"agents": "name", "models": "id", "budgets": "name", "users": "id",
+                  "teams": "name"}
+# Each kind's checks across files: (file content, merged estate) -> (path, message) pairs,
+# turned into FILE:LINE problems by input/checks.py.
+CROSS_CHECKS = (team_problems, routing_problems)
 
 
 TargetName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,62}$")]
@@ -37,6 +53,21 @@ class Settings(Strict):
         default="default", pattern=r"^[a-z0-9][a-z0-9_.\-]{0,62}$",
         description="several desired/ trees can share a gateway: each changes only the "
         "objects of its own scope",
+    )
+    removed_budgets: Literal["keep", "delete"] = Field(
+        default="keep",
+        description="what happens to a managed budget that left desired/ (keep: it stays; "
+        "delete: deleted)",
+    )
+    removed_teams: Literal["block", "delete"] = Field(
+        default="block",
+        description="what happens to a managed team that left desired/ (block: it and its "
+        "keys are blocked; delete: deleted)",
+    )
+    removed_users: Literal["keep", "delete"] = Field(
+        default="keep",
+        description="what happens to a managed user that left desired/ (keep: it stays; "
+        "delete: deleted)",
     )
     safety: Safety = Field(
         default_factory=Safety,
@@ -121,6 +152,15 @@ class DesiredFile(Strict):
     models: list[ModelDeployment] = Field(
         default_factory=list, description="model deployments created through /model/new"
     )
+    budgets: list[Budget] = Field(
+        default_factory=list, description="shared budgets (/budget/new) keys and teams name"
+    )
+    users: list[User] = Field(
+        default_factory=list, description="the gateway's users; team members name them"
+    )
+    teams: list[Team] = Field(
+        default_factory=list, description="teams: their models and limits bound their keys"
+    )
     config_models: list[Name] = Field(
         default_factory=list,
         description="model names the gateway's own config.yaml provides (read-only here)",
@@ -139,6 +179,12 @@ class DesiredFile(Strict):
         default=None,
         description="the gateway's whole fallback routing: model group -> groups to try next, "
         "in order; absent means the tool leaves fallbacks alone",
+    )
+    routing: RouterSettings | None = Field(
+        default=None,
+        description="router settings beyond fallbacks (num_retries, timeout, retry_policy, "
+        "allowed_fails, cooldown_time, routing_strategy, context_window_fallbacks, "
+        "model_group_alias): only the fields declared are owned",
     )
     gateway: GatewayBinding | None = Field(
         default=None,
@@ -167,11 +213,18 @@ class Estate(BaseModel):
 
     agents: tuple[Agent, ...] = ()
     models: tuple[ModelDeployment, ...] = ()
+    budgets: tuple[Budget, ...] = ()
+    users: tuple[User, ...] = ()
+    teams: tuple[Team, ...] = ()
     config_models: frozenset[str] = frozenset()
     pinned: tuple[PinnedKey, ...] = ()
     settings: Settings = Settings()
     policy: Policy | None = None
     fallbacks: dict[str, tuple[str, ...]] | None = None
+    routing: RouterSettings | None = None
+    # The named sections some file declares (even as `[]`): a kind whose section no file
+    # declares is never read or touched (like fallbacks), except keys and models.
+    declared: frozenset[str] = frozenset()
     # file:line of settings.safety.approve_large_change, for the plan's approval line.
     approval_at: str = ""
 
@@ -179,6 +232,13 @@ class Estate(BaseModel):
     def manages_fallbacks(self) -> bool:
         """Declared fallbacks are owned whole; undeclared ones are never read or touched."""
         return self.fallbacks is not None
+
+    def router_settings(self) -> dict[str, Any]:
+        """The router settings desired/ owns beyond fallbacks, as the proxy takes them."""
+        return self.routing.owned() if self.routing is not None else {}
+
+    def declares(self, section: str) -> bool:
+        return section in self.declared
 
     def is_pinned(self, token: str, alias: str | None) -> bool:
         return any(entry.pins(token, alias) for entry in self.pinned)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from reconciler.core.errors import DesiredError, Problem
 from reconciler.core.input.checks import cross_check
-from reconciler.core.input.desired import DesiredFile, Estate, Settings
+from reconciler.core.input.desired import NAMED_SECTIONS, DesiredFile, Estate, Settings
 from reconciler.core.input.labels import field_label
 from reconciler.core.input.yamlsource import Located, Path_, Source, YamlProblem, parse
 
@@ -156,14 +156,17 @@ def _merge(files: list[LoadedFile]) -> tuple[Estate, list[Problem]]:
     problems: list[Problem] = []
     settings = single_section(files, "settings", problems)
     estate = Estate(
-        agents=tuple(a for f in files for a in f.content.agents),
-        models=tuple(m for f in files for m in f.content.models),
+        **{section: tuple(x for f in files for x in getattr(f.content, section))
+           for section in NAMED_SECTIONS},
         config_models=frozenset(n for f in files for n in f.content.config_models),
         pinned=tuple(p for f in files for p in f.content.pinned),
         settings=settings if isinstance(settings, Settings) else Settings(),
         policy=single_section(files, "policy", problems),
         fallbacks=single_section(files, "fallbacks", problems),
+        routing=single_section(files, "routing", problems),
         approval_at=_approval_at(files),
+        declared=frozenset(s for f in files for s in NAMED_SECTIONS
+                           if s in f.content.model_fields_set),
     )
     problems.extend(_duplicates(files))
     return estate, problems
@@ -216,11 +219,11 @@ def _duplicates(files: list[LoadedFile]) -> list[Problem]:
 
 
 def _identities(content: DesiredFile) -> list[tuple[str, str, list[tuple[int, str]]]]:
-    found = []
-    if content.agents:
-        found.append(("agents", "name", [(i, a.name) for i, a in enumerate(content.agents)]))
-    if content.models:
-        found.append(("models", "id", [(i, m.id) for i, m in enumerate(content.models)]))
+    found = [
+        (section, name, [(i, getattr(x, name)) for i, x in enumerate(items)])
+        for section, name in NAMED_SECTIONS.items()
+        if (items := getattr(content, section))
+    ]
     if content.config_models:
         found.append(("config_models", "", list(enumerate(content.config_models))))
     if content.pinned:

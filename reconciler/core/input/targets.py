@@ -40,7 +40,7 @@ from reconciler.core.input.policy import policy_problems
 from reconciler.core.input.secrets import secret_names_with_literals
 from reconciler.core.input.yamlsource import Path_, Source
 
-REPLACED = ("settings", "fallbacks", "config_models")
+REPLACED = ("settings", "fallbacks", "config_models", "routing")
 TARGET_NAME = r"^[a-z0-9][a-z0-9_.\-]{0,62}$"
 _IDENTITY = {"agents": "name", "models": "id"}
 _KINDS: dict[str, type[BaseModel]] = {"agents": Agent, "models": ModelDeployment}

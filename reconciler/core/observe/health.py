@@ -159,6 +159,11 @@ def _model_checks(estate: Estate, rows: list[dict[str, Any]],
         detail = (f"{len(ids)} deployment(s): {', '.join(ids)}" if ids else
                   f"NO deployment serves it; agents {', '.join(agents)} cannot use it")
         checks.append(Check(f"model {name}", Level.OK if ids else Level.FAIL, detail))
+    for team in estate.teams:
+        missing = [name for name in team.models if not served.get(name)]
+        checks.append(Check(f"team {team.name}", Level.FAIL if missing else Level.OK,
+                            f"NO deployment serves {', '.join(missing)}: the team's keys cannot "
+                            "use it" if missing else f"{len(team.models)} model(s) served"))
     return checks
 
 

@@ -161,6 +161,8 @@ class UsageReport:
     keys: list[KeyUsage]
     requests_made: int = 0
     gateway_total: GatewayTotal | None = None
+    # Per declared team (observe/usage_teams.py): TeamUsage rows.
+    teams: list[Any] = field(default_factory=list)
 
     def of(self, kind: KeyClass) -> list[KeyUsage]:
         return [k for k in self.keys if k.kind is kind]

@@ -47,6 +47,14 @@ def flag_usage(
         stop = _stop_step(usage, files)
         flags += [Flag(usage.name, kind, reason, _ROTATED_STOP if kind == "rotated-key" else stop)
                   for kind, reason in _reasons(usage, thresholds, rates.get(usage.name))]
+    for team in report.teams:
+        share = team.budget_share
+        if share is not None and share >= thresholds.budget_share:
+            flags.append(Flag(team.name, "team-budget",
+                              f"its agents spent {share * 100:.3g} % of the team's budget "
+                              f"({team.spend:.6g} of {team.max_budget:.6g})",
+                              f"blocked: true on team {team.name} in desired/, then "
+                              "reconciler apply"))
     return flags
 
 

@@ -18,6 +18,7 @@ from reconciler.core.observe.usage import (
     parse_key_facts,
     parse_log_row,
 )
+from reconciler.core.observe.usage_teams import team_usage
 
 
 def budget_window(estate: Estate, keys: Iterable[KeyFacts], now: dt.datetime) -> Period:
@@ -67,7 +68,7 @@ def build_report(
     kept = [u for u in unique if u.kind is KeyClass.AGENT or u.total.requests]
     order = list(KeyClass)
     kept.sort(key=lambda u: (order.index(u.kind), -u.total.spend, u.name))
-    return UsageReport(period=period, keys=kept)
+    return UsageReport(period=period, keys=kept, teams=team_usage(estate, kept))
 
 
 def _usage_of(estate: Estate, key: KeyFacts, period: Period, own_windows: bool) -> KeyUsage:

@@ -95,14 +95,18 @@ def field_lines(change: Change) -> list[str]:
         return [f"{name}: {show(value)}" for name, value in after.items() if value is not None]
     if change.verb in _UPDATES:
         names = sorted(set(before) | set(after))
+        # An empty mapping on one side whose other side has fields: those fields say it all.
+        names = [n for n in names if not ({} in (before.get(n), after.get(n))
+                                          and any(m.startswith(n + ".") for m in names))]
         return [_field_change(n, before.get(n), after.get(n)) for n in names
                 if before.get(n) != after.get(n)]
     return []
 
 
 def _field_change(name: str, was: Any, will: Any) -> str:
-    # Only where order means nothing (a key's models); fallbacks are tried in order.
-    if name == "models" and _names(was) and _names(will):
+    # Only where order means nothing (a key's or a team's models, a team's members);
+    # fallbacks are tried in order.
+    if name in ("models", "members") and _names(was) and _names(will):
         added = [show(v) for v in will if v not in was]
         removed = [show(v) for v in was if v not in will]
         if added or removed:  # else only the order moved: say so with the whole lists
@@ -135,7 +139,7 @@ def _flatten(data: dict[str, Any], hidden: frozenset[str], prefix: str = "") -> 
 def summary_line(plan: Plan) -> str:
     """Terraform's line: a replacement is one add and one destroy; blocks, unblocks and
     adoptions (neither an add nor a destroy) are counted apart, only when there are some."""
-    held = f" {len(plan.holds)} key(s) held blocked outside desired/." if plan.holds else ""
+    held = _held(plan)
     if not plan.has_changes:
         return "No changes. The gateway matches desired/." + held
     counts = totals(plan.changes)
@@ -150,6 +154,16 @@ def summary_line(plan: Plan) -> str:
     if drift:
         text += f" {drift} of them undo drift (changes made outside desired/)."
     return text + held
+
+
+def _held(plan: Plan) -> str:
+    """` 1 key(s) and 1 team(s) held blocked outside desired/.`: each kind labels its holds
+    `held_KIND` (Kind.untouched)."""
+    if not plan.holds:
+        return ""
+    counts = Counter(h.kind.removeprefix("held_") for h in plan.holds)
+    return " " + " and ".join(f"{n} {what}(s)" for what, n in counts.items()) + \
+        " held blocked outside desired/."
 
 
 def untouched_counts(plan: Plan) -> str:

@@ -7,12 +7,15 @@ from typing import Any
 import yaml
 
 from reconciler.core.engine.imported import ImportResult
+from reconciler.core.input.desired import NAMED_SECTIONS
 from reconciler.core.masking import scrub
 
 AGENTS_FILE = "imported-agents.yaml"
 MODELS_FILE = "imported-models.yaml"
 GATEWAY_FILE = "imported-gateway.yaml"
-IMPORTED_FILES = (AGENTS_FILE, MODELS_FILE, GATEWAY_FILE)
+# Every other named section (budgets, users, teams) in a file of its own.
+SECTION_FILES = {s: f"imported-{s}.yaml" for s in NAMED_SECTIONS if s not in ("agents", "models")}
+IMPORTED_FILES = (AGENTS_FILE, MODELS_FILE, GATEWAY_FILE, *SECTION_FILES.values())
 
 _HEADER = "# Written by `reconciler import` from the live gateway. Review, then commit.\n"
 
@@ -24,6 +27,9 @@ def render_files(result: ImportResult) -> dict[str, str]:
         files[AGENTS_FILE] = _agents(result)
     if result.models:
         files[MODELS_FILE] = _models(result)
+    for section, entries in result.sections.items():
+        if entries:
+            files[SECTION_FILES[section]] = _HEADER + _dump({section: entries})
     gateway = _gateway(result)
     if gateway:
         files[GATEWAY_FILE] = gateway
@@ -88,7 +94,9 @@ def summary(result: ImportResult, written: list[str]) -> list[str]:
     lines = [
         f"Imported {len(result.agents)} agent(s), {len(result.models)} model(s), "
         f"{len(result.config_models)} config.yaml model name(s), "
-        f"{len(result.fallbacks or {})} fallback group(s) into: {', '.join(written) or 'nothing'}"
+        f"{len(result.fallbacks or {})} fallback group(s)"
+        + "".join(f", {len(v)} {k[:-1]}(s)" for k, v in result.sections.items() if v)
+        + f" into: {', '.join(written) or 'nothing'}"
     ]
     lines += [
         f"  agent {a.data['name']} ({a.key_name}): name from {a.source}" for a in result.agents
@@ -115,6 +123,8 @@ def summary_data(result: ImportResult, written: list[str]) -> dict[str, Any]:
         "models": [str(m.get("id", "")) for m in result.models],
         "config_models": list(result.config_models),
         "fallback_groups": sorted(result.fallbacks or {}),
+        **{section: [str(e.get(NAMED_SECTIONS[section], "")) for e in entries]
+           for section, entries in result.sections.items()},
         "left_alone": list(result.listed),
         "fill_in": list(result.placeholders),
         "notes": list(result.notes),

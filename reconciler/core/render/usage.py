@@ -34,6 +34,8 @@ def report_data(report: UsageReport, flags: list[Flag]) -> dict[str, Any]:
         "flags": [f.data for f in flags],
         "requests_made": report.requests_made,
     }
+    if report.teams:
+        data["teams"] = [t.data for t in report.teams]
     if report.gateway_total is not None:
         data["reconciliation"] = reconciliation(report)
     return data
@@ -127,6 +129,15 @@ def _table(data: dict[str, Any], out: TextIO, *, markdown: bool) -> None:
     if groups:
         out.write("\nPer model group:\n\n")
         _grid(["name", "model_group", "requests", "failures", "tokens", "spend"], groups,
+              out, markdown)
+    teams = [_names([t["name"], str(t["requests"]), f"{t['spend']:.6g}",
+                      "-" if t["max_budget"] is None else f"{t['max_budget']:.6g}",
+                      "-" if t["budget_used"] is None else percent(t["budget_used"]),
+                      ", ".join(t["agents"]) or "-"], (0, 5), markdown)
+             for t in data.get("teams", [])]
+    if teams:
+        out.write("\nPer team (its agents' keys):\n\n")
+        _grid(["team", "requests", "spend", "max_budget", "budget used", "agents"], teams,
               out, markdown)
     totals = data["totals"]
     shares = ", ".join(f"{kind} {percent(value)}"

@@ -37,6 +37,7 @@ MAX_KEY_ROWS = 200_000
 LIVE_KEY_FIELDS = (
     "key_alias", "key_name", "models", "blocked", "metadata", "expires", *KEY_LIMIT_FIELDS,
     "created_by", "updated_by",  # the proxy's own record of who wrote the key (ownership)
+    "team_id", "budget_id", "user_id",  # what the key belongs to (kinds/key/membership.py)
 )
 
 

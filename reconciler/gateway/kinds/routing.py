@@ -28,6 +28,11 @@ class RoutingWriter:
         self.client = client
 
     def update(self, change: Change) -> str:
+        settings = (change.spec or {}).get("router_settings")
+        if settings is not None:
+            # Only the declared settings: /config/update merges them into the rest.
+            self.client.update_router_settings(settings)
+            return "router settings set: " + ", ".join(sorted(change.after))
         fallbacks = (change.spec or {}).get("fallbacks", [])
         # The whole list is sent: /config/update replaces it, and [] clears it.
         self.client.update_router_settings({"fallbacks": fallbacks})

@@ -17,6 +17,7 @@ from reconciler.core.kinds.key.fields import (
 )
 from reconciler.core.kinds.key.holds import absorbs_hold, hold_entry, is_held, tool_block
 from reconciler.core.kinds.key.live import LiveKey, keys_of
+from reconciler.core.kinds.key.membership import fold
 from reconciler.core.kinds.key.metadata import (
     agent_content,
     field_diff,
@@ -31,7 +32,9 @@ from reconciler.core.kinds.key.rotation import expired_changes, rotate_key, spen
 def diff(estate: Estate, live: LiveState, acc: PlanInputs) -> list[str]:
     """The key kind's diff: pinned keys leave it first, then every other key is diffed."""
     keys, conflicts = without_pinned(estate, keys_of(live), acc)
-    return conflicts + diff_keys(estate, keys, acc, live.read_at)
+    conflicts += diff_keys(estate, keys, acc, live.read_at)
+    fold(estate, live, keys, acc)  # team_id / budget_id from the agents' team: and budget:
+    return conflicts
 
 
 def diff_keys(

@@ -12,10 +12,12 @@ from reconciler.core.input.desired import Estate
 from reconciler.core.kinds.key.fields import KEY_LIMIT_FIELDS, ROTATED_FIELD
 from reconciler.core.kinds.key.holds import is_held
 from reconciler.core.kinds.key.live import LiveKey, keys_of
+from reconciler.core.kinds.key.membership import MEMBERSHIP_FIELDS, wanted
 
 # Everything the diff ever writes on a key; anything else (key, key_alias, team_id, ...) is
 # refused. A new key field the diff learns must be added here, or the guard refuses it.
-KEY_UPDATE_FIELDS = frozenset({"models", "metadata", "duration", *KEY_LIMIT_FIELDS})
+KEY_UPDATE_FIELDS = frozenset({"models", "metadata", "duration", *KEY_LIMIT_FIELDS,
+                               *MEMBERSHIP_FIELDS})
 KEY_CREATE_FIELDS = KEY_UPDATE_FIELDS | {"key_alias", "blocked"}
 
 
@@ -26,6 +28,8 @@ class KeyGuardContext:
     pinned_tokens: frozenset[str]
     keys: dict[str, LiveKey]  # by token
     by_alias: dict[str | None, list[LiveKey]]
+    # agent -> the team_id / budget_id desired/ gives its key (kinds/key/membership.py).
+    memberships: dict[str, dict[str, str]] = field(default_factory=dict)
     # Tokens a rotate of this plan has passed: their alias is free for the successor.
     rotating: set[str] = field(default_factory=set)
 
@@ -44,6 +48,7 @@ class KeyGuardContext:
             pinned_tokens=frozenset(tokens),
             keys={k.token: k for k in keys},
             by_alias=by_alias,
+            memberships=wanted(estate, live),
         )
 
 
@@ -189,11 +194,27 @@ def _spend_source(ctx: KeyGuardContext, change: Change) -> str | None:
     return None
 
 
+def _membership(ctx: KeyGuardContext, change: Change) -> str | None:
+    """A key joins only the team and budget desired/ names for its agent."""
+    want = ctx.memberships.get(change.target, {})
+    for name in MEMBERSHIP_FIELDS:
+        if name in change.after and change.after[name] != want.get(name):
+            return f"its {name} is not the one desired/ names for this agent"
+    return None
+
+
+def _with_membership(rule: Any) -> Any:
+    def checked(ctx: KeyGuardContext, change: Change) -> str | None:
+        return rule(ctx, change) or _membership(ctx, change)
+
+    return checked
+
+
 RULES = {
-    Verb.ADOPT: adopt_key,
+    Verb.ADOPT: _with_membership(adopt_key),
     Verb.ROTATE: rotate_key,
-    Verb.CREATE: create_key,
-    Verb.UPDATE: existing_key,
+    Verb.CREATE: _with_membership(create_key),
+    Verb.UPDATE: _with_membership(existing_key),
     Verb.BLOCK: existing_key,
     Verb.UNBLOCK: existing_key,
     Verb.DELETE: existing_key,

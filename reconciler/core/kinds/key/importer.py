@@ -9,9 +9,12 @@ from reconciler.core.engine.imported import ImportedAgent, ImportResult
 from reconciler.core.engine.live import LiveState
 from reconciler.core.engine.markers import marker_for
 from reconciler.core.input.desired import Estate
+from reconciler.core.kinds.budget.live import budgets_of
 from reconciler.core.kinds.key.adopt import hash_name
 from reconciler.core.kinds.key.fields import BOOKKEEPING, DURATION_FIELD, KEY_LIMIT_FIELDS
 from reconciler.core.kinds.key.live import LiveKey, keys_of
+from reconciler.core.kinds.team.live import teams_of
+from reconciler.core.kinds.user.live import users_of
 
 
 def import_keys(live: LiveState, existing: Estate, wanted: Any, out: ImportResult) -> None:
@@ -20,6 +23,31 @@ def import_keys(live: LiveState, existing: Estate, wanted: Any, out: ImportResul
     out.listed += [f"pinned key {k.alias or '(no alias)'} {k.key_name}" for k in keys
                    if k.token in pinned]  # fmt: skip
     _import_keys([k for k in keys if k.token not in pinned], existing, wanted, out)
+    _memberships(live, existing, out)
+
+
+def _memberships(live: LiveState, existing: Estate, out: ImportResult) -> None:
+    """An imported key in a team, on a budget or of a user names it (`team:`, `budget:`,
+    `user:`) when that object is imported too or already declared: validate then passes."""
+    known = {section: {str(e.get(field)) for e in out.sections.get(section, [])}
+             for section, field in (("teams", "name"), ("budgets", "name"), ("users", "id"))}
+    known["teams"] |= {t.name for t in existing.teams}
+    known["budgets"] |= {b.name for b in existing.budgets}
+    known["users"] |= {u.id for u in existing.users}
+    teams = {t.id: t.alias for t in teams_of(live) if t.alias in known["teams"]}
+    budgets = {b.id: b.name for b in budgets_of(live) if b.name in known["budgets"]}
+    users = {u.id for u in users_of(live)} & known["users"]
+    by_alias = {k.alias: k for k in keys_of(live) if k.alias}
+    for agent in out.agents:
+        key = by_alias.get(agent.data["name"])
+        if key is None:
+            continue
+        if key.team_id in teams:
+            agent.data["team"] = teams[key.team_id]
+        if key.budget_id in budgets:
+            agent.data["budget"] = budgets[key.budget_id]
+        if key.user_id in users:
+            agent.data["user"] = key.user_id
 
 
 def _import_keys(keys: list[LiveKey], existing: Estate, wanted: Any, out: ImportResult) -> None:

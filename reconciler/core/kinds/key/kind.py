@@ -38,7 +38,8 @@ KEY = Kind(
     noun="key",
     plural="keys",
     # A new agent's key goes live once the models it calls and their fallbacks are in place.
-    depends_on=("model", "routing"),
+    # ... and once its team and budget exist.
+    depends_on=("model", "routing", "team", "budget", "user"),
     # Adoption first (later changes find the key managed); a rotation frees the alias before
     # its successor is created; a key whose secret was lost is deleted before its replacement
     # is created (aliases are unique).

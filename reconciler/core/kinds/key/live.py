@@ -30,6 +30,10 @@ class LiveKey:
     limits: dict[str, Any]
     metadata: dict[str, Any]
     expires: dt.datetime | None = None
+    # What the key belongs to: the team, the shared budget and the user it draws on.
+    team_id: str | None = None
+    budget_id: str | None = None
+    user_id: str | None = None
     # Why the marker on this key is not proven the tool's (engine/ownership.py), or None.
     claim: str | None = None
 
@@ -80,8 +84,15 @@ def parse_key(row: dict[str, Any]) -> LiveKey:
         limits={name: _number(row.get(name)) for name in KEY_LIMIT_FIELDS},
         metadata=dict(metadata) if isinstance(metadata, dict) else {},
         expires=parse_moment(row.get("expires")),
+        team_id=_text(row.get("team_id")),
+        budget_id=_text(row.get("budget_id")),
+        user_id=_text(row.get("user_id")),
         claim=claim_of(row),
     )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 
@@ -96,7 +107,8 @@ def keys_of(live: LiveState) -> tuple[LiveKey, ...]:
 
 def fingerprint(keys: tuple[LiveKey, ...]) -> Any:
     return sorted(
-        [k.token, k.alias, sorted(k.models), k.blocked, k.limits, k.metadata] for k in keys
+        [k.token, k.alias, sorted(k.models), k.blocked, k.limits, k.metadata, k.team_id,
+         k.budget_id, k.user_id] for k in keys
     )
 
 

@@ -30,6 +30,19 @@ class Agent(Strict):
         min_length=1,
         description="model names the key may call (non-empty: LiteLLM reads [] as all models)",
     )
+    team: Name | None = Field(
+        default=None,
+        description="the team (teams: name) the key belongs to; its models must lie within "
+        "the team's",
+    )
+    budget: str | None = Field(
+        default=None, min_length=1, max_length=128,
+        description="a shared budget (budgets: name) the key draws on",
+    )
+    user: str | None = Field(
+        default=None, min_length=1, max_length=255,
+        description="the user (users: id) the key belongs to; its spend counts for them",
+    )
     blocked: bool = Field(default=False, description="true: the key is refused by the gateway")
     max_budget: float | None = Field(
         default=None, ge=0, le=MAX_BUDGET, allow_inf_nan=False,

@@ -50,7 +50,14 @@ def parse_model(row: dict[str, Any]) -> LiveModel:
 
 def parse_models(rows: list[dict[str, Any]]) -> tuple[LiveModel, ...]:
     # /model/info also shows alias and wildcard rows that are not deployments; they have no id.
-    return tuple(m for m in (parse_model(r) for r in rows) if m.id != "None")
+    # A router_settings.model_group_alias adds one more row per aliased deployment, under the
+    # alias and with the deployment's own id, after the deployment's row (LiteLLM 1.108.7):
+    # the first row of an id is the deployment.
+    first: dict[str, LiveModel] = {}
+    for model in (parse_model(r) for r in rows):
+        if model.id != "None":
+            first.setdefault(model.id, model)
+    return tuple(first.values())
 
 
 def models_of(live: LiveState) -> tuple[LiveModel, ...]:

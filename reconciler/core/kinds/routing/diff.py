@@ -9,10 +9,13 @@ from reconciler.core.engine.changes import Change, PlanInputs, Verb
 from reconciler.core.engine.diffing import field_changes
 from reconciler.core.engine.live import LiveState
 from reconciler.core.input.desired import Estate
-from reconciler.core.kinds.routing.live import KIND, fallbacks_of
+from reconciler.core.kinds.routing.live import KIND, fallbacks_of, settings_of
+
+SETTINGS = "router_settings"  # the address routing.router_settings
 
 
 def diff(estate: Estate, live: LiveState, acc: PlanInputs) -> list[str]:
+    _diff_settings(estate, live, acc)
     if not estate.manages_fallbacks:
         return []
     want = {group: list(targets) for group, targets in (estate.fallbacks or {}).items()}
@@ -27,5 +30,17 @@ def diff(estate: Estate, live: LiveState, acc: PlanInputs) -> list[str]:
     return []
 
 
+def _diff_settings(estate: Estate, live: LiveState, acc: PlanInputs) -> None:
+    """The declared router settings beyond fallbacks, each one owned, the rest left alone."""
+    want = estate.router_settings()
+    if not want:
+        return
+    have = settings_of(live)
+    before, after = field_changes({k: have.get(k) for k in want}, want)
+    if after:
+        acc.changes.append(Change(KIND, Verb.UPDATE, SETTINGS, before=before, after=after,
+                                  spec={"router_settings": want}))
+
+
 def reads(estate: Estate) -> bool:
-    return estate.manages_fallbacks
+    return estate.manages_fallbacks or bool(estate.router_settings())

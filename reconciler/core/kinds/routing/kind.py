@@ -7,7 +7,7 @@ from reconciler.core.engine.kind import Kind
 from reconciler.core.kinds.routing.diff import diff, reads
 from reconciler.core.kinds.routing.guard import RULES, RoutingGuardContext
 from reconciler.core.kinds.routing.importer import import_fallbacks
-from reconciler.core.kinds.routing.live import KIND, fingerprint, parse_fallbacks
+from reconciler.core.kinds.routing.live import KIND, fingerprint, parse_routing
 
 ROUTING = Kind(
     name=KIND,
@@ -16,7 +16,7 @@ ROUTING = Kind(
     depends_on=("model",),  # fallbacks name model groups
     verbs=(Verb.UPDATE,),
     late=(),
-    parse=parse_fallbacks,
+    parse=parse_routing,
     fingerprint=fingerprint,
     diff=diff,
     guard_context=RoutingGuardContext.build,

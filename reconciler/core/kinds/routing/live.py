@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler.core.engine.live import LiveState
@@ -20,10 +21,36 @@ def parse_fallbacks(router_settings: dict[str, Any] | None) -> dict[str, list[st
     return merged
 
 
+@dataclass(frozen=True)
+class LiveRouting:
+    fallbacks: dict[str, list[str]] | None
+    settings: dict[str, Any]  # the rest of router_settings, nulls folded away
+
+
+def parse_routing(router_settings: dict[str, Any] | None) -> LiveRouting:
+    settings = {k: _folded(k, v) for k, v in (router_settings or {}).items() if k != "fallbacks"}
+    return LiveRouting(parse_fallbacks(router_settings), settings)
+
+
+def _folded(name: str, value: Any) -> Any:
+    # The proxy shows every retry class of a retry_policy, the unset ones as null.
+    if name == "retry_policy" and isinstance(value, dict):
+        return {k: v for k, v in value.items() if v is not None} or None
+    if name in ("context_window_fallbacks", "model_group_alias") and value in ([], {}):
+        return None
+    return value
+
+
 def fallbacks_of(live: LiveState) -> dict[str, list[str]] | None:
     """The live fallbacks, or None when they were not read (desired/ leaves them alone)."""
-    return live.part(KIND, None)
+    part = live.part(KIND, None)
+    return part.fallbacks if part is not None else None
 
 
-def fingerprint(fallbacks: dict[str, list[str]] | None) -> Any:
-    return fallbacks
+def settings_of(live: LiveState) -> dict[str, Any]:
+    part = live.part(KIND, None)
+    return part.settings if part is not None else {}
+
+
+def fingerprint(routing: LiveRouting) -> Any:
+    return [routing.fallbacks, routing.settings]

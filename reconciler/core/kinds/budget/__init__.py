@@ -1,0 +1,1 @@
+"""Budgets: /budget/new objects (limits shared by the keys and teams that name them)."""
