@@ -156,3 +156,52 @@ def test_the_version_is_read_and_warned_outside_the_tested_range() -> None:
         f"{OLDEST_TESTED} to {NEWEST_TESTED} (README: Compatibility)")
     assert "compromised" in str(version_warning("1.82.7"))
     assert version_warning(None) is None
+
+
+def test_replicas_come_from_the_environment_or_only_from_the_target_s_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import argparse
+
+    from reconciler.commands.common import open_client
+
+    monkeypatch.setenv("LITELLM_REPLICA_URLS", "http://a:4000 http://b:4000")
+    monkeypatch.delenv("RECONCILER_RETRY_BASE", raising=False)
+    base = {"base_url": BASE, "admin_key": "sk-admin-0000000000", "timeout": 5.0}
+    with open_client(argparse.Namespace(**base)) as client:
+        assert client.replicas is not None and client.replicas.urls == [A, B]
+    # A target that names its gateway (replica_urls set by targets.py): never LITELLM_*'s.
+    with open_client(argparse.Namespace(**base, replica_urls="")) as client:
+        assert client.replicas is None
+    with open_client(argparse.Namespace(**base, replica_urls="http://c:1")) as client:
+        assert client.replicas is not None and client.replicas.urls == ["http://c:1"]
+
+
+def test_wait_polls_every_replica_until_it_serves_the_change_or_the_deadline() -> None:
+    from reconciler.gateway.wait import wait_served
+
+    class Replica:
+        def __init__(self, url: str, serves_after: int) -> None:
+            self.base_url, self.left = url, serves_after
+
+        def model_by_id(self, model_id: str) -> dict[str, Any] | None:
+            self.left -= 1
+            return ({"model_info": {"id": model_id, "reconciler": {"sha256": "s1"}}}
+                    if self.left < 0 else None)
+
+    created = Change("model", Verb.CREATE, "m1",
+                     after={"model_info": {"id": "m1", "reconciler": {"sha256": "s1"}}})
+    now = [0.0]
+    said: list[str] = []
+    served = wait_served([Replica(A, 0), Replica(B, 7)], [created], 30, said.append,
+                         reloaded=True, clock=lambda: now[0],
+                         sleep=lambda s: now.__setitem__(0, now[0] + s))
+    assert served[0].seconds == 7.0 and served[0].text(2) == (
+        "model.m1: served by every replica (2) 7.0 s after apply")
+    assert said and "1 model change(s) not yet served" in said[0]
+    now[0] = 0.0
+    late = wait_served([Replica(A, 0), Replica(B, 99)], [created], 10, said.append,
+                       reloaded=True, clock=lambda: now[0],
+                       sleep=lambda s: now.__setitem__(0, now[0] + s))
+    assert late[0].seconds is None and late[0].text(2).startswith(
+        "model.m1: NOT served by http://b:4000 after the wait")
