@@ -38,3 +38,9 @@ def parse_moment(value: object) -> dt.datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def whole(value: Any) -> Any:
+    """50.0 as 50: the proxy stores 5 and 5.0 alike and YAML `50` arrives as 50.0 through a
+    float field, so both sides are compared, shown and sent as people wrote them."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value

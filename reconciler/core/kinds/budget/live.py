@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.core.engine.live import LiveState
+from reconciler.core.engine.live import LiveState, whole
 from reconciler.core.engine.markers import marker_for, read_marker
-from reconciler.core.kinds.budget.schema import BUDGET_LIMITS, whole
+from reconciler.core.kinds.budget.schema import BUDGET_LIMITS
 
 KIND = "budget"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from reconciler.core.engine.live import whole
 from reconciler.core.input.schema import DURATION_PATTERN, MAX_BUDGET, Strict, check_ignored
 from reconciler.core.input.yamlscalars import MAX_INT
 
@@ -51,7 +52,3 @@ class Budget(Strict):
     def limits(self) -> dict[str, object]:
         return {name: whole(getattr(self, name)) for name in BUDGET_LIMITS}
 
-
-def whole(value: object) -> object:
-    # YAML `50` arrives as 50.0 through a float field; the proxy answers 50.0 too.
-    return int(value) if isinstance(value, float) and value.is_integer() else value

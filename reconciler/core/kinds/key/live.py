@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.core.engine.live import LiveState, parse_moment
+from reconciler.core.engine.live import LiveState, parse_moment, whole
 from reconciler.core.engine.markers import MARKER_FIELD, read_marker
 from reconciler.core.engine.ownership import claim_of, claimed
 from reconciler.core.kinds.key.fields import (
@@ -81,7 +81,7 @@ def parse_key(row: dict[str, Any]) -> LiveKey:
         models=tuple(row.get("models") or ()),
         # null (never set) and false (unblocked) both mean "not blocked".
         blocked=row.get("blocked") is True,
-        limits={name: _number(row.get(name)) for name in KEY_LIMIT_FIELDS},
+        limits={name: whole(row.get(name)) for name in KEY_LIMIT_FIELDS},
         metadata=dict(metadata) if isinstance(metadata, dict) else {},
         expires=parse_moment(row.get("expires")),
         team_id=_text(row.get("team_id")),
@@ -111,9 +111,3 @@ def fingerprint(keys: tuple[LiveKey, ...]) -> Any:
          k.budget_id, k.user_id] for k in keys
     )
 
-
-def _number(value: Any) -> Any:
-    # The server stores 5 and 5.0 alike; compare them alike.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.core.engine.live import whole
 from reconciler.core.engine.markers import MARKER_FIELD, marker_for
 from reconciler.core.input.desired import Agent
 from reconciler.core.kinds.key.fields import (
@@ -33,7 +34,7 @@ def desired_metadata(agent: Agent, scope: str) -> dict[str, Any]:
 
 
 def agent_content(agent: Agent, scope: str) -> dict[str, Any]:
-    limits = {name: _whole(getattr(agent, name)) for name in KEY_LIMIT_FIELDS}
+    limits = {name: whole(getattr(agent, name)) for name in KEY_LIMIT_FIELDS}
     return key_content(agent.models, limits, desired_metadata(agent, scope), agent.ignore_fields)
 
 
@@ -51,7 +52,7 @@ def key_spec(agent: Agent, scope: str = "default") -> dict[str, Any]:
     return {
         "key_alias": agent.name,
         "models": list(agent.models),
-        **{name: _whole(getattr(agent, name)) for name in KEY_LIMIT_FIELDS},
+        **{name: whole(getattr(agent, name)) for name in KEY_LIMIT_FIELDS},
         "metadata": {**desired_metadata(agent, scope), **rotation, APPLIED_FIELD: record},
         "blocked": agent.blocked,
         **({"duration": agent.duration} if agent.duration else {}),
@@ -103,10 +104,6 @@ def field_diff(
         before["duration"], after["duration"] = had, wants
     return before, after
 
-
-def _whole(value: Any) -> Any:
-    # YAML `50` arrives as 50.0 through a float field; show and send it as people wrote it.
-    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _same(have: Any, want: Any) -> bool:

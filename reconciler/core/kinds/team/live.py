@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.core.engine.live import LiveState
+from reconciler.core.engine.live import LiveState, whole
 from reconciler.core.engine.markers import MARKER_FIELD, marker_for, read_marker
 from reconciler.core.kinds.team.schema import TEAM_LIMITS
 
@@ -59,7 +59,7 @@ def parse_team(row: dict[str, Any]) -> LiveTeam:
         id=str(row.get("team_id")),
         alias=row.get("team_alias"),
         models=tuple(row.get("models") or ()),
-        limits={n: _number(row.get(n)) for n in TEAM_LIMITS},
+        limits={n: whole(row.get(n)) for n in TEAM_LIMITS},
         blocked=row.get("blocked") is True,
         metadata=dict(metadata) if isinstance(metadata, dict) else {},
         members=members,
@@ -79,6 +79,3 @@ def fingerprint(teams: tuple[LiveTeam, ...]) -> Any:
     return sorted([t.id, t.alias, sorted(t.models), t.limits, t.blocked, t.metadata,
                    sorted(t.members.items()), t.model_aliases] for t in teams)
 
-
-def _number(value: Any) -> Any:
-    return int(value) if isinstance(value, float) and value.is_integer() else value

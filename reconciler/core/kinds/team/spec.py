@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.core.engine.live import whole
 from reconciler.core.engine.markers import MARKER_FIELD, marker_for
 from reconciler.core.engine.stamps import digest
 from reconciler.core.kinds.team.live import APPLIED_FIELD, BOOKKEEPING, LiveTeam
@@ -31,7 +32,7 @@ def desired_members(team: Team) -> dict[str, str]:
 
 
 def desired_content(team: Team) -> dict[str, Any]:
-    limits = {n: _whole(getattr(team, n)) for n in TEAM_LIMITS}
+    limits = {n: whole(getattr(team, n)) for n in TEAM_LIMITS}
     return _content(team.models, limits, dict(team.model_aliases), desired_members(team),
                     team.metadata, team.ignore_fields)
 
@@ -56,7 +57,7 @@ def written_metadata(team: Team, scope: str, live: LiveTeam | None = None,
 def create_body(team: Team, team_id: str, scope: str) -> dict[str, Any]:
     body: dict[str, Any] = {"team_id": team_id, "team_alias": team.name,
                             "models": list(team.models)}
-    body.update({n: _whole(getattr(team, n)) for n in TEAM_LIMITS if getattr(team, n) is not None})
+    body.update({n: whole(getattr(team, n)) for n in TEAM_LIMITS if getattr(team, n) is not None})
     if team.model_aliases:
         body["model_aliases"] = dict(team.model_aliases)
     if team.members:
@@ -78,6 +79,3 @@ def member_ops(want: dict[str, str], have: dict[str, str]) -> dict[str, list[dic
                  if u in have and have[u] != r],
     }
 
-
-def _whole(value: Any) -> Any:
-    return int(value) if isinstance(value, float) and value.is_integer() else value
