@@ -10,12 +10,24 @@ export PATH="$PWD/.venv/bin:$PATH"
 mkdir -p .sandbox
 rm -f .sandbox/secrets.jsonl
 
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
 if [ "$mode" = "--real" ]; then
-  starter=../shared/real-gateway/start_real_gateway.sh
+  # An absolute path: the EXIT trap runs after the `cd .sandbox` below.
+  starter=${REAL_GATEWAY_STARTER:-$PWD/../shared/real-gateway/start_real_gateway.sh}
   [ -f "$starter" ] || { echo "no $starter here: run the real proxy yourself and set LITELLM_BASE_URL / LITELLM_ADMIN_KEY" >&2; exit 1; }
-  export BASE="$PWD/.real-gateway" PROXY_PORT=${PROXY_PORT:-4000}
-  bash "$starter" >/dev/null
+  starter=$(cd "$(dirname "$starter")" && pwd)/$(basename "$starter")
+  # Its own folder and free ports: never the developer's proxy (.real-gateway, 4000, 5433).
+  export BASE=${DEMO_REAL_BASE:-$PWD/.sandbox/real-gateway}
+  export PROXY_PORT=${DEMO_PROXY_PORT:-$(free_port)} PG_PORT=${DEMO_PG_PORT:-$(free_port)}
+  if [ -f "$BASE/proxy.pid" ] && kill -0 "$(cat "$BASE/proxy.pid")" 2>/dev/null; then
+    echo "a proxy already runs from $BASE: stop it first (BASE=$BASE bash $starter stop)" >&2
+    exit 1
+  fi
+  # Set before the start, so a start that fails half way is stopped too.
   trap 'bash "$starter" stop >/dev/null' EXIT
+  echo "starting the real LiteLLM proxy on 127.0.0.1:$PROXY_PORT (PostgreSQL on $PG_PORT, files in $BASE)"
+  bash "$starter" >/dev/null
   export LITELLM_BASE_URL="http://127.0.0.1:$PROXY_PORT" LITELLM_ADMIN_KEY=${LITELLM_MASTER_KEY:-sk-master-1234}
   # The brief's pinned Sileya key, set up outside this tool (LiteLLM wants custom keys >= 16 chars).
   python3 - <<'PY'
@@ -25,11 +37,11 @@ base = os.environ["LITELLM_BASE_URL"]
 rows = httpx.get(f"{base}/key/list", params={"key_alias": "sileya"}, headers=h).json()["keys"]
 if not rows:
     httpx.post(f"{base}/key/generate", headers=h, json={
-        "key": "sk-sileya-fixed-0001", "key_alias": "sileya",
+        "key": "sk-Qh7vR2mXa9LtK4sWb8NcYe", "key_alias": "sileya",
         "metadata": {"owner": "sileya", "role": "admin-agent"}}).raise_for_status()
 PY
 else
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  port=$(free_port)
   reconciler sandbox --port "$port" > .sandbox/sandbox.log 2>&1 &
   sandbox_pid=$!
   trap 'kill $sandbox_pid 2>/dev/null; wait $sandbox_pid 2>/dev/null || true' EXIT

@@ -18,7 +18,7 @@ import pytest
 
 from reconciler.sandbox import DEFAULT_MASTER_KEY, SILEYA_KEY, SandboxGateway
 
-SILEYA_HASH = "c0b796934820cddda07aebf4344547429bacb17be26b2918984ad48ab91b3abe"
+SILEYA_HASH = "adc2002693139bd23b165288bc59fd91634c5e2b8d3ab34bdf3ed5d9a41626d8"
 ADMIN = {"Authorization": f"Bearer {DEFAULT_MASTER_KEY}"}
 
 

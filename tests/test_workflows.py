@@ -33,7 +33,7 @@ def _steps(job: str) -> list[dict[str, Any]]:
 
 
 def test_this_repository_calls_the_reusable_workflow() -> None:
-    assert set(ALL) == {"ci.yml", "gitops.yml", "reconciler.yml"}
+    assert set(ALL) == {"ci.yml", "compat.yml", "gitops.yml", "reconciler.yml"}
     caller = _load("reconciler.yml")
     assert caller["jobs"]["reconciler"]["uses"] == "$/.github/workflows/gitops.yml"
     # Its own tool: the default branch's (empty ref), not a release.
@@ -157,3 +157,13 @@ def test_ci_runs_the_suite_and_the_linters() -> None:
     script = (WORKFLOWS.parents[1] / "scripts" / "test.sh").read_text(encoding="utf-8")
     assert "actionlint .github/workflows/*.yml" in script
     assert "zizmor --pedantic --offline --quiet .github/workflows" in script
+
+
+def test_the_compatibility_matrix_runs_the_tested_range_on_a_schedule() -> None:
+    from reconciler.gateway.version import NEWEST_TESTED, OLDEST_TESTED
+
+    compat = _load("compat.yml")
+    assert "schedule" in compat[True]
+    matrix = compat["jobs"]["real-tier"]["strategy"]["matrix"]
+    assert {OLDEST_TESTED, NEWEST_TESTED} <= set(matrix["litellm"])
+    assert matrix["replicas"] == [1, 2] and matrix["redis"] == [0, 1]

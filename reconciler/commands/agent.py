@@ -22,7 +22,13 @@ from reconciler.commands.targets import add_desired_flags, desired_estate, load_
 from reconciler.core.engine.planner import plan_changes, reads
 from reconciler.core.errors import DesiredError, ReconcilerError
 from reconciler.core.input.loader import load_estate
-from reconciler.core.input.yamledit import EditError, find_agent, new_agent_file, set_field
+from reconciler.core.input.yamledit import (
+    CLEAR,
+    EditError,
+    find_agent,
+    new_agent_file,
+    set_field,
+)
 from reconciler.core.input.yamlsource import Source, YamlProblem, parse
 from reconciler.core.render import render
 
@@ -53,7 +59,7 @@ def add_agent_parsers(
     for parser, required in ((add, True), (set_, False)):
         parser.add_argument("name", help="the agent's name (its key's alias)")
         parser.add_argument("--models", type=_csv, required=required, help="A,B,...")
-        parser.add_argument("--owner", required=required)
+        parser.add_argument("--owner", required=required, help="who answers for it")
         parser.add_argument("--budget", type=_number_or_none, help="max_budget, or none")
         parser.add_argument("--budget-duration", type=_text_or_none, help="e.g. 30d, or none")
         parser.add_argument("--rpm", type=_int_or_none, help="rpm_limit, or none")
@@ -190,22 +196,23 @@ def _csv(text: str) -> list[str]:
 
 
 def _none(text: str) -> bool:
+    # `none` clears the field (removed from the agent's entry); an absent flag leaves it.
     return text.strip().lower() in ("none", "null", "")
 
 
-def _number_or_none(text: str) -> float | int | None:
+def _number_or_none(text: str) -> Any:
     if _none(text):
-        return None
+        return CLEAR
     value = float(text)
     return int(value) if value.is_integer() else value
 
 
-def _int_or_none(text: str) -> int | None:
-    return None if _none(text) else int(text)
+def _int_or_none(text: str) -> Any:
+    return CLEAR if _none(text) else int(text)
 
 
-def _text_or_none(text: str) -> str | None:
-    return None if _none(text) else text
+def _text_or_none(text: str) -> Any:
+    return CLEAR if _none(text) else text
 
 
 def _bool(text: str) -> bool:

@@ -20,6 +20,7 @@ from reconciler.commands.common import (
     use_color,
 )
 from reconciler.commands.health import check_ready
+from reconciler.commands.inforce import say_served
 from reconciler.commands.planfile import read_plan_json
 from reconciler.commands.progress import Progress
 from reconciler.commands.targets import desired_estate
@@ -37,14 +38,11 @@ from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.executor import ApplyReport, StepStatus, apply_plan
 from reconciler.gateway.lease import MAX_TTL, Lease
 from reconciler.gateway.sinks import CommandSink, FileSink, SecretSink
+from reconciler.gateway.version import proxy_version, version_warning
 
 
 def run_apply(args: argparse.Namespace) -> int:
     sink = choose_sink(args)
-    if not args.auto_approve and not sys.stdin.isatty():
-        raise ReconcilerError(
-            "apply needs a terminal to confirm; pass --auto-approve in automation"
-        )
     saved = load_saved_plan(args.planfile) if args.planfile else None
     estate = desired_estate(args)
     if saved is not None:
@@ -57,13 +55,17 @@ def run_apply(args: argparse.Namespace) -> int:
         _require_sink(saved, sink)
     with open_client(args) as client:
         _require_ready(client)
+        _warn_version(proxy_version(client))
         # The lease is taken before the gateway is read: two applies must not plan the same
         # creates from the same live state.
         with _lease(client, args) as lease:
             outcome = _plan_and_apply(client, lease, saved, estate, args, sink)
-    if isinstance(outcome, int):
-        return outcome
-    return _finish(*outcome, args)
+        if isinstance(outcome, int):
+            return outcome
+        code = _finish(*outcome, args)
+        if code == EXIT_OK:
+            code = say_served(client, outcome[0], getattr(args, "wait", None))
+    return code
 
 
 def _plan_and_apply(
@@ -88,6 +90,12 @@ def _plan_and_apply(
         plan.raise_if_unsafe()
     _require_sink(plan, sink)
     render(plan, sys.stdout, color=use_color(sys.stdout))
+    if not args.auto_approve and not sys.stdin.isatty():
+        # Asked only once there is something to confirm: with nothing to change apply exits
+        # 0 above, terminal or not (as Terraform does).
+        raise ReconcilerError(
+            "apply needs a terminal to confirm; pass --auto-approve in automation"
+        )
     if not args.auto_approve and not _confirmed():
         print("Apply cancelled; nothing was changed.")
         return EXIT_ERROR
@@ -100,6 +108,12 @@ def _plan_and_apply(
     finally:
         progress.close()
     return report, progress.pace_text()
+
+
+def _warn_version(version: str | None) -> None:
+    warning = version_warning(version)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
 
 
 def _lease(client: GatewayClient, args: argparse.Namespace) -> Lease:

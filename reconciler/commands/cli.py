@@ -21,6 +21,7 @@ from reconciler.commands.connection import admin_key_from_env
 from reconciler.commands.health import add_health_parser, run_health
 from reconciler.commands.import_ import run_import
 from reconciler.commands.incident import run_block, run_unblock
+from reconciler.commands.parsing import Parser, add_incident_parsers, add_sandbox_flags
 from reconciler.commands.plan import run_plan, run_schema, run_validate
 from reconciler.commands.show import run_show
 from reconciler.commands.streams import PipeSafeStream
@@ -36,7 +37,7 @@ MIN_MAX_CHARS = 1000  # room for the plan's head and the truncation note
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="reconciler",
         description="GitOps for a LiteLLM gateway: desired/ YAML -> plan -> apply.",
     )
@@ -46,14 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_plan(sub.add_parser("plan", help="show what apply would change (a dry run)"))
     _add_apply(sub.add_parser("apply", help="make the gateway match desired/ or a saved plan"))
     show = sub.add_parser("show", help="print a plan saved by plan --out (no gateway call)")
-    show.add_argument("planfile", type=Path)
+    show.add_argument("planfile", type=Path, help="the JSON file plan --out wrote")
     _output_flags(show)
     _add_import(sub.add_parser("import", help="write desired/ files describing the live gateway"))
-    _add_incident(sub)
-    _add_sandbox(sub.add_parser("sandbox", help="serve the bundled LiteLLM-compatible sandbox"))
+    add_incident_parsers(sub, _desired_flag, _gateway_flags)
+    add_sandbox_flags(sub.add_parser("sandbox", help="serve the bundled LiteLLM-like sandbox"))
     add_agent_parsers(sub, _gateway_flags)
     schema = sub.add_parser("schema", help="print the JSON Schema of desired/ files")
-    schema.add_argument("--out", type=Path)
+    schema.add_argument("--out", type=Path, help="write it to this file (default: stdout)")
     # -- observing commands: usage and health
     add_usage_parser(sub, _desired_flag, _gateway_flags)
     add_health_parser(sub, _desired_flag, _gateway_flags)
@@ -123,6 +124,11 @@ def _add_apply(apply: argparse.ArgumentParser) -> None:
         help="seconds to wait for another apply to finish (default: %(default)s)",
     )
     apply.add_argument(
+        "--wait", nargs="?", type=float, const=180.0, default=None, metavar="SECONDS",
+        help="after applying, wait until every replica serves the models and routing "
+        "(at most SECONDS, default 180)",
+    )
+    apply.add_argument(
         "--report",
         type=Path,
         default=Path("apply-report.json"),
@@ -151,26 +157,6 @@ def _add_import(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_incident(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    block = sub.add_parser("block", help="block an agent's key now (held until unblock)")
-    block.add_argument("agent")
-    block.add_argument("--reason", required=True, help="why; recorded on the key")
-    unblock = sub.add_parser("unblock", help="lift a block made outside desired/")
-    unblock.add_argument("agent")
-    for parser in (block, unblock):
-        _desired_flag(parser)
-        _gateway_flags(parser)
-
-
-def _add_sandbox(sandbox: argparse.ArgumentParser) -> None:
-    sandbox.add_argument("--port", type=int, default=4001)
-    sandbox.add_argument("--master-key", default=os.environ.get("SANDBOX_MASTER_KEY"))
-    sandbox.add_argument("--state", type=Path, help="keep the sandbox's state in this JSON file")
-    sandbox.add_argument("--no-seed", action="store_true", help="start empty")
-    sandbox.add_argument("--latency", type=float, default=0.0,
-                         help="seconds added to every answer, to play a gateway far away")
-
-
 def _desired_flag(parser: argparse.ArgumentParser) -> None:
     add_desired_flags(parser)  # --desired and --target
 
@@ -186,7 +172,8 @@ def _gateway_flags(parser: argparse.ArgumentParser) -> None:
         default=admin_key_from_env(),
         help="admin key (default: $LITELLM_ADMIN_KEY, else $LITELLM_API_KEY; prefer them)",
     )
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    parser.add_argument("--timeout", type=float, default=30.0,
+                        help="seconds to wait for each answer")
     parser.add_argument(
         "--parallelism", type=_positive_int, default=DEFAULT_PARALLELISM,
         help="gateway requests in flight at once (default: %(default)s)",
@@ -223,8 +210,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     try:
-        if getattr(args, "target", None) and args.command != "validate":
-            desired_tree(args)  # the target's gateway is bound before any command looks
+        # The target's gateway is bound before any command looks (block / unblock bind it
+        # from what they can read of desired/, however broken the rest is).
+        if getattr(args, "target", None) and args.command not in ("validate", *_INCIDENT):
+            desired_tree(args)
         if args.command == "validate":
             return run_validate(args)
         if args.command == "plan":
@@ -239,6 +228,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return run_schema(args)
         if args.command in _INCIDENT:
             return _INCIDENT[args.command](args)
+        if args.command == "import":
+            return run_import(args)
         if args.command in ("usage", "health"):
             return _run_observing(args)
         return _run_sandbox(args)
@@ -259,7 +250,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 1
 
 
-_INCIDENT = {"import": run_import, "block": run_block, "unblock": run_unblock}
+_INCIDENT = {"block": run_block, "unblock": run_unblock}
 
 
 def _run_observing(args: argparse.Namespace) -> int:

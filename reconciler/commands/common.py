@@ -7,7 +7,9 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Collection
+import threading
+import time
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
@@ -16,12 +18,13 @@ from reconciler.core.address import normalize_base_url
 from reconciler.core.engine.live import LiveState
 from reconciler.core.engine.plan import Plan, desired_digest
 from reconciler.core.engine.planner import plan_changes, reads
-from reconciler.core.errors import ReconcilerError
+from reconciler.core.errors import GatewayError, ReconcilerError
 from reconciler.core.input.desired import Estate
 from reconciler.core.registry import parse_live
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.parallel import DEFAULT_PARALLELISM
 from reconciler.gateway.registry import read_rows
+from reconciler.gateway.replicas import REPLICAS_ENV, Replicas, parse_replica_urls
 from reconciler.gateway.retry import RetryPolicy
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -42,11 +45,37 @@ def open_client(args: argparse.Namespace) -> GatewayClient:
         attempts=max(1, getattr(args, "retries", 5) + 1),
         budget=getattr(args, "retry_budget", RetryPolicy.budget),
         base=float(os.environ.get(RETRY_BASE_ENV) or RetryPolicy.base),
+        notify=_retry_teller(),
     )
-    return GatewayClient(
+    client = GatewayClient(
         base_url, args.admin_key, timeout=args.timeout, retry=retry,
         parallelism=getattr(args, "parallelism", DEFAULT_PARALLELISM),
     )
+    # A target that names its gateway names its replicas too (or none): never LITELLM_*'s.
+    named = getattr(args, "replica_urls", None)
+    urls = parse_replica_urls(os.environ.get(REPLICAS_ENV, "") if named is None else named)
+    if urls:
+        client.replicas = Replicas(urls, args.admin_key)
+    return client
+
+
+def _retry_teller() -> Callable[[int, int, float, GatewayError], None]:
+    """A stderr line per wait (stdout stays the command's output), e.g. while the gateway is
+    unreachable: "retrying (2/6) in 0.5 s: cannot reach the gateway at ...". Calls in flight
+    together fail together: each attempt number is said once per few seconds, not per call."""
+    said: dict[int, float] = {}
+    lock = threading.Lock()
+
+    def tell(attempt: int, attempts: int, wait: float, why: GatewayError) -> None:
+        now = time.monotonic()
+        with lock:
+            if now - said.get(attempt, -10.0) < 5.0:
+                return
+            said[attempt] = now
+        print(f"retrying ({attempt}/{attempts}) in {wait:.1f} s: {why}", file=sys.stderr,
+              flush=True)
+
+    return tell
 
 
 def read_live(client: GatewayClient, kinds: Collection[str]) -> LiveState:

@@ -19,6 +19,8 @@ from reconciler.core.kinds.routing.live import parse_fallbacks
 from reconciler.core.observe.health import Probe, assess, render_health
 from reconciler.core.observe.usage import UTC, Period, duration_seconds
 from reconciler.gateway.client import GatewayClient
+from reconciler.gateway.replicas import ReplicaClient
+from reconciler.gateway.version import proxy_version, version_warning
 
 EXIT_UNHEALTHY = 3
 
@@ -37,7 +39,7 @@ def run_health(args: argparse.Namespace) -> int:
     return EXIT_OK if report.healthy else EXIT_UNHEALTHY
 
 
-def check_ready(client: GatewayClient, *, retry: bool = False) -> tuple[bool, str]:
+def check_ready(client: GatewayClient | ReplicaClient, *, retry: bool = False) -> tuple[bool, str]:
     """Readiness is the HTTP status (503 while the DB is down), then the body's `db`."""
     try:
         body = client.readiness(retry=retry)
@@ -58,13 +60,38 @@ def read_probe(client: GatewayClient, window: Period, *, probe_models: bool) -> 
     if not ready:
         return Probe(ready=False, ready_detail=detail, alive=_alive(client))
     start, end = (m.strftime("%Y-%m-%d %H:%M:%S") for m in (window.start, window.end))
+    version = proxy_version(client)
     return Probe(
         ready=True, ready_detail=detail, alive=_alive(client),
+        replicas=_replicas(client), version=version, version_warning=version_warning(version),
         model_rows=client.list_models(), key_rows=client.list_keys(),
         fallbacks=parse_fallbacks(client.router_settings()),
         log_rows=client.spend_logs(start, end),
         endpoint_health=client.model_health() if probe_models else None,
     )
+
+
+def _replicas(client: GatewayClient) -> list[tuple[str, bool, str]]:
+    """Every named replica: ready, and serving the deployments the database holds (its
+    /model/info answers from its own router, so a replica that missed a reload shows it)."""
+    if client.replicas is None:
+        return []
+    wanted = {str((m.get("model_info") or {}).get("id")) for m in client.list_models()}
+
+    def probe(replica: ReplicaClient) -> tuple[bool, str]:
+        ready, detail = check_ready(replica)
+        if not ready:
+            return False, detail
+        have = {str((m.get("model_info") or {}).get("id")) for m in replica.list_models()}
+        missing = len(wanted - have)
+        return (not missing, detail if not missing
+                else f"{detail}; does not serve {missing} deployment(s) yet")
+
+    found = []
+    for url, result in client.replicas.each(probe):
+        found.append((url, False, f"unreachable: {result}") if isinstance(result, Exception)
+                     else (url, *result))
+    return found
 
 
 def _alive(client: GatewayClient) -> bool:
@@ -84,7 +111,8 @@ def add_health_parser(sub: Any, desired_flag: Any, gateway_flags: Any) -> None:
         "requests unless --probe-models. Exit 0 healthy, 1 error, 3 unhealthy.")
     desired_flag(health)
     gateway_flags(health)
-    health.add_argument("--format", choices=["text", "json"], default="text")
+    health.add_argument("--format", choices=["text", "json"], default="text",
+                        help="json: schema/outputs/health.schema.json")
     health.add_argument("--window", default="1h",
                         help="how far back to read fallback activity (default %(default)s)")
     health.add_argument("--probe-models", action="store_true",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 import yaml
@@ -39,7 +40,7 @@ def run_import(args: argparse.Namespace) -> int:
     with open_client(args) as client:
         live = read_live(client, [k.name for k in KINDS])
     result = import_live(live, existing, write_scope=declared_scope is None, include=args.include)
-    files = render_files(result)
+    files = render_files(result, _schema_path(out))
     written = _write(out, files)
     if getattr(args, "format", "text") == "json":
         print(json.dumps(summary_data(result, written), indent=2, ensure_ascii=False))
@@ -48,6 +49,16 @@ def run_import(args: argparse.Namespace) -> int:
         # Aliases, model ids and notes come from the gateway: escaped like every name printed.
         print(safe_text(line))
     return EXIT_OK
+
+
+def _schema_path(out: Path) -> str:
+    """schema/desired.schema.json relative to `out`: from the nearest folder above it that has
+    one (the repository), else as the shipped desired/ has it (one folder below the root)."""
+    here = out.resolve()
+    for folder in (here, *here.parents):
+        if (folder / "schema" / "desired.schema.json").is_file():
+            return os.path.relpath(folder / "schema" / "desired.schema.json", here)
+    return "../schema/desired.schema.json"
 
 
 def _existing(desired: Path, out: Path) -> tuple[Estate, str | None]:

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from reconciler.commands.connection import admin_key_from_env
 from reconciler.commands.sources import read_sources, read_target, target_names
-from reconciler.core.errors import ReconcilerError
+from reconciler.core.errors import DesiredError, ReconcilerError
 from reconciler.core.input.desired import Estate, GatewayBinding
+from reconciler.core.input.incident import incident_view
 from reconciler.core.input.loader import load_estate
 from reconciler.core.input.targets import load_target
 from reconciler.core.input.yamlsource import Source
@@ -63,6 +64,28 @@ def desired_estate(args: argparse.Namespace) -> Estate:
     return desired_tree(args).estate
 
 
+def incident_tree(args: argparse.Namespace) -> tuple[DesiredTree, frozenset[str]]:
+    """desired/ for block / unblock, and the agents it declares blocked: the whole tree when
+    it is valid, else only the pinned list, the scope and the gateway binding (an emergency
+    must not wait for a typo elsewhere; reconciler.core.input.incident)."""
+    try:
+        tree = desired_tree(args)
+    except DesiredError as exc:
+        target = getattr(args, "target", None)
+        shared = read_sources(args.desired)
+        own = read_target(args.desired, target) if target is not None else []
+        if target is None and target_names(args.desired):
+            raise
+        view = incident_view(shared, own)
+        print(f"note: desired/ is invalid ({len(exc.problems)} problem(s); `reconciler "
+              "validate` lists them); its pinned keys, scope and gateway are valid, and "
+              "that is all this command needs", file=sys.stderr)
+        tree = DesiredTree(view.estate, shared + own, target, view.gateway)
+        _bind_gateway(args, tree)
+        return tree, view.blocked_agents
+    return tree, frozenset(a.name for a in tree.estate.agents if a.blocked)
+
+
 def load_tree(directory: Path, target: str | None) -> DesiredTree:
     shared = read_sources(directory)
     if target is None:
@@ -102,5 +125,7 @@ def _bind_gateway(args: argparse.Namespace, tree: DesiredTree) -> None:
             raise ReconcilerError(f"target {tree.target!r} reads its gateway from ${env}, "
                                   "which is not set")
         setattr(args, flag, value)
+    # Unset or not named: no replicas (never LITELLM_REPLICA_URLS, which may be staging's).
+    args.replica_urls = os.environ.get(binding.replicas_env, "") if binding.replicas_env else ""
     # Said once, on stderr: a CI log shows which gateway a run read or changed.
     print(f"target {tree.target}: gateway from ${binding.base_url_env}", file=sys.stderr)

@@ -145,7 +145,8 @@ def add_usage_parser(sub: Any, desired_flag: Any, gateway_flags: Any) -> None:
     usage.add_argument("--until", help="end (a date is included whole); default: now")
     usage.add_argument("--month", help="a calendar month, YYYY-MM, checked against the "
                        "gateway's own total")
-    usage.add_argument("--format", choices=["table", "json", "csv", "markdown"], default="table")
+    usage.add_argument("--format", choices=["table", "json", "csv", "markdown"], default="table",
+                       help="json: schema/outputs/usage.schema.json")
     usage.add_argument("--baseline", type=Path, help="previous report's baseline: flag growth")
     usage.add_argument("--save-baseline", type=Path, help="write this report as the baseline")
     usage.add_argument("--budget-alert", type=float, default=0.8,

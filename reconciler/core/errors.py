@@ -85,7 +85,10 @@ class GatewayError(ReconcilerError):
 
 
 class GatewayUnreachable(GatewayError):
-    pass
+    def __init__(self, message: str, *, lasting: bool = False) -> None:
+        # lasting: retrying cannot help (the name does not resolve, TLS spoken to plain HTTP).
+        self.lasting = lasting
+        super().__init__(message)
 
 
 class GatewayTimeout(GatewayError):

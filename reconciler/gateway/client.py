@@ -14,6 +14,7 @@ from reconciler.gateway.kinds.routing import RoutingCalls
 from reconciler.gateway.kinds.team import TeamCalls
 from reconciler.gateway.kinds.user import UserCalls
 from reconciler.gateway.observe import MAX_LOG_ROWS, SPEND_LOG_PAGE, ObserveCalls
+from reconciler.gateway.replicas import Replicas
 from reconciler.gateway.transport import ListChangedError, _tls_context, error_message, retry_after
 
 __all__ = [
@@ -32,4 +33,12 @@ __all__ = [
 class GatewayClient(KeyCalls, ModelCalls, RoutingCalls, TeamCalls, UserCalls, BudgetCalls,
                     ObserveCalls, IdentityCalls):
     """Reads are retried freely; writes are retried only where a retry cannot do the thing
-    twice: idempotent ones as they are, creates and deletes after looking the object up."""
+    twice: idempotent ones as they are, creates and deletes after looking the object up.
+    `replicas`, when named, are the gateway's replicas beside its base URL (replicas.py)."""
+
+    replicas: Replicas | None = None
+
+    def close(self) -> None:
+        if self.replicas is not None:
+            self.replicas.close()
+        super().close()

@@ -170,6 +170,11 @@ class _Executor:
         warnings for the checks that could not run."""
         warnings = []
         for name, writer in self.writers.items():
+            # A revocation some replica did not confirm: done in the database, and the report
+            # says until when that replica may still accept the key.
+            revoker = getattr(writer, "revoker", None)
+            warnings.extend(f"{f.address}: {f.text()}" for f in getattr(revoker, "in_force", ())
+                            if not f.ok)
             finish = getattr(writer, "finish", None)
             if finish is None:
                 continue

@@ -33,7 +33,9 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
 
 def is_retryable(exc: GatewayError) -> bool:
     """Connection drops, timeouts and overload answers; never any other 4xx."""
-    if isinstance(exc, (GatewayTimeout, GatewayUnreachable)):
+    if isinstance(exc, GatewayUnreachable):
+        return not exc.lasting
+    if isinstance(exc, GatewayTimeout):
         return True
     return isinstance(exc, GatewayHTTPError) and exc.status in RETRY_STATUSES
 
@@ -49,6 +51,10 @@ class RetryPolicy:
     rand: Callable[[], float] = field(default=random.random, compare=False)
     # Set on Ctrl-C: calls in flight get no further retry, so the tool can stop promptly.
     halt: threading.Event = field(default_factory=threading.Event, compare=False)
+    # Told (attempt about to start, attempts in all, wait, why) before each wait, so a person
+    # sees "retrying (2/6)" rather than seconds of silence.
+    notify: Callable[[int, int, float, GatewayError], None] | None = field(
+        default=None, compare=False)
 
     def delay(self, retry: int, retry_after: float | None) -> float:
         """Wait before retry number `retry` (1-based): half fixed, half random ("equal
@@ -81,6 +87,8 @@ class RetryPolicy:
                 out_of_time = self.clock() - start + wait > self.budget
                 if retry >= self.attempts or out_of_time or self.halt.is_set():
                     raise
+                if self.notify is not None:
+                    self.notify(retry + 1, self.attempts, wait, exc)
                 self.sleep(wait)
 
 

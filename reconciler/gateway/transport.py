@@ -95,9 +95,11 @@ class BaseClient:
                 "did not answer in time"
             ) from None
         except httpx.TransportError as exc:
+            hint = _lasting(exc)
             raise GatewayUnreachable(
                 f"cannot reach the gateway at {redact_url(self.base_url)} "
-                f"({type(exc).__name__}: {exc})"
+                f"({type(exc).__name__}: {exc}){hint or ''}",
+                lasting=hint is not None,
             ) from None
         if response.is_success:
             try:
@@ -105,6 +107,29 @@ class BaseClient:
             except ValueError:
                 raise not_json_error(method, path, response, self.base_url) from None
         raise _http_error(method, path, response)
+
+# getaddrinfo's answers for a name that does not exist (not EAI_AGAIN, "Temporary failure in
+# name resolution", which a retry may get past).
+_NO_SUCH_NAME = ("Name or service not known", "nodename nor servname", "No address associated",
+                 "getaddrinfo failed")
+
+
+def _lasting(exc: httpx.TransportError) -> str | None:
+    """A hint when retrying cannot help (the failure will be the same each time), else None."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return "; the certificate is not trusted: check the address (or the CA bundle)"
+        if isinstance(cause, ssl.SSLError):
+            return "; TLS failed: the port may speak plain HTTP (try http://)"
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc)
+    if any(marker in text for marker in _NO_SUCH_NAME):
+        return "; the host name does not resolve: check the address (LITELLM_BASE_URL)"
+    if "WRONG_VERSION_NUMBER" in text or "record layer failure" in text:
+        return "; TLS failed: the port may speak plain HTTP (try http://)"
+    return None
+
 
 class ListChangedError(GatewayError):
     pass

@@ -27,6 +27,14 @@ def _check_access(state: State, call: Call, model: str) -> None:
         message = (f"The requested model '{model}' is not available for this API key, or the "
                    "model name is invalid. Check the models available to you and try again.")
         raise proxy_error(403, message, "key_model_access_denied", "model")
+    budget = (row or {}).get("max_budget")
+    spend = float((row or {}).get("spend") or 0.0)
+    if isinstance(budget, int | float) and spend >= budget:
+        # As the real proxy (1.108.7) answers once a key's spend reached its max_budget.
+        name = f"{row.get('key_alias')} ({row.get('key_name')})" if row else "?"
+        message = (f"Budget has been exceeded! Key={name} Current cost: {spend}, "
+                   f"Max budget: {budget}")
+        raise proxy_error(422, message, "budget_exceeded", None)
 
 
 def _invalid_model(model: str) -> ApiError:

@@ -10,16 +10,21 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import budgets, chat, config, keylist, keys, models, spendlogs, teams, usertable
-from .auth import authenticate
+from .auth import authenticate, extract_key
 from .context import Call, Caller, Response
 from .errors import ApiError, method_not_allowed, not_found, validation_error
 from .state import State
 from .validate import MISSING
 
+if TYPE_CHECKING:
+    from .replicas import ReplicaCache
+
 Handler = Callable[[State, Call], Response]
+# Routes that read the replica's router (its own load of the deployments), not the database.
+MODEL_READS = ("/model/info", "/v1/model/info", "/chat/completions", "/v1/chat/completions")
 
 
 @dataclass(frozen=True)
@@ -135,8 +140,10 @@ class Incoming:
     body: bytes
 
 
-def dispatch(state: State, master_key: str, req: Incoming) -> tuple[Response, bool]:
-    """Returns ((status, payload), state_changed). Caller holds the state lock."""
+def dispatch(state: State, master_key: str, req: Incoming,
+             replica: ReplicaCache | None = None) -> tuple[Response, bool]:
+    """Returns ((status, payload), state_changed). Caller holds the state lock. On one of
+    several replicas, authentication and the router see that replica's caches (replicas.py)."""
     route: Route | None = None
     body: Any = MISSING
     try:
@@ -146,9 +153,13 @@ def dispatch(state: State, master_key: str, req: Incoming) -> tuple[Response, bo
             chat.touch_presented_key(state, req.headers)
         caller = Caller(is_admin=True)
         if not route.public:
-            caller = authenticate(state, req.headers, master_key, req.path, route.admin)
+            seen = state if replica is None else replica.auth_state(
+                state, extract_key(req.headers))
+            caller = authenticate(seen, req.headers, master_key, req.path, route.admin)
         call = Call(req.method, req.path, req.query, body, caller, params)
-        status, payload = route.handler(state, call)
+        served = state if replica is None or req.path not in MODEL_READS else (
+            replica.model_state(state))
+        status, payload = route.handler(served, call)
     except ApiError as err:
         if route is not None and route.llm:
             chat.log_refused(state, req.headers, body, err)

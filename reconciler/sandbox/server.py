@@ -15,6 +15,7 @@ from typing import Any
 
 from .errors import generic_500, proxy_error
 from .faults import FaultSchedule
+from .replicas import KEY_CACHE_TTL, MODEL_RELOAD, Fleet
 from .routes import Incoming, dispatch
 from .state import State, load_state, save_state, seeded_state
 
@@ -33,7 +34,9 @@ class SandboxGateway:
 
     def __init__(self, *, host: str = _BIND_HOST, port: int = 0,
                  master_key: str = DEFAULT_MASTER_KEY, state_file: pathlib.Path | None = None,
-                 seed: bool = True, latency: float = 0.0) -> None:
+                 seed: bool = True, latency: float = 0.0, replicas: int = 1,
+                 redis: bool = False, key_cache_ttl: float = KEY_CACHE_TTL,
+                 model_reload: float = MODEL_RELOAD, load_balancer: bool = False) -> None:
         if host not in (_BIND_HOST, "localhost"):
             raise ValueError("the sandbox gateway only binds to 127.0.0.1")
         self._port = port
@@ -45,8 +48,15 @@ class SandboxGateway:
         self.state = State()
         self.requests: list[tuple[str, str]] = []
         self._faults = FaultSchedule()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        # With replicas > 1: one server per replica on one state, each with the real proxy's
+        # caches (replicas.py); base_url is the first, or a round-robin balancer in front.
+        self.fleet = Fleet(replicas, redis=redis, key_ttl=key_cache_ttl,
+                           model_reload=model_reload) if replicas > 1 else None
+        self._replicas = max(1, replicas)
+        self._load_balancer = load_balancer
+        self.replica_urls: list[str] = []
+        self.lb_url = ""
+        self._servers: list[tuple[ThreadingHTTPServer, threading.Thread]] = []
         self.base_url = ""
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -57,24 +67,33 @@ class SandboxGateway:
 
     def start(self) -> SandboxGateway:
         self.state = self._initial_state()
-        self._server = _Server((_BIND_HOST, self._port), _handler_for(self))
-        self._server.daemon_threads = True
-        port = self._server.server_address[1]
-        self.base_url = f"http://{_BIND_HOST}:{port}"
-        # Short poll interval so stop() returns quickly (tests start many gateways).
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True, name=f"sandbox-gateway-{port}")
-        self._thread.start()
+        for cache in self.fleet.caches if self.fleet is not None else ():
+            cache.model_state(self.state)  # each replica loads its router as it starts
+        ports = [self._port] + [0] * (self._replicas - 1)
+        self.replica_urls = [self._listen(port, _handler_for(self, index))
+                             for index, port in enumerate(ports)]
+        self.base_url = self.replica_urls[0]
+        if self._load_balancer:
+            self.lb_url = self.base_url = self._listen(0, _handler_for(self, None))
         return self
 
+    def _listen(self, port: int, handler: type[BaseHTTPRequestHandler]) -> str:
+        server = _Server((_BIND_HOST, port), handler)
+        server.daemon_threads = True
+        bound = server.server_address[1]
+        # Short poll interval so stop() returns quickly (tests start many gateways).
+        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True,
+                                  name=f"sandbox-gateway-{bound}")
+        thread.start()
+        self._servers.append((server, thread))
+        return f"http://{_BIND_HOST}:{bound}"
+
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        for server, thread in self._servers:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+        self._servers = []
 
     def __enter__(self) -> SandboxGateway:
         return self.start()
@@ -96,7 +115,7 @@ class SandboxGateway:
             return copy.deepcopy(row) if row is not None else None
 
     # -- request handling (called from server threads) ---------------------------------------
-    def handle(self, req: Incoming) -> tuple[int, Any]:
+    def handle(self, req: Incoming, replica: int = 0) -> tuple[int, Any]:
         self.requests.append((req.method, req.path))
         if self.latency:
             time.sleep(self.latency)
@@ -106,18 +125,32 @@ class SandboxGateway:
                 time.sleep(fault.delay)
             err = proxy_error(fault.status, "Injected fault", "internal_server_error", None)
             return err.status, err.body
+        cache = self.fleet.caches[replica] if self.fleet is not None else None
         with self.state.lock:
             try:
-                (status, payload), changed = dispatch(self.state, self._master_key, req)
+                (status, payload), changed = dispatch(self.state, self._master_key, req, cache)
             except Exception:
                 err = generic_500()
                 return err.status, err.body
             if changed and self._state_file is not None:
                 save_state(self.state, self._state_file)
+        if changed and self.fleet is not None:
+            self.fleet.after_write(replica, req.path, _json_or_none(req.body))
         return status, payload
 
 
-def _handler_for(gateway: SandboxGateway) -> type[BaseHTTPRequestHandler]:
+def _json_or_none(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _handler_for(gateway: SandboxGateway, replica: int | None) -> type[BaseHTTPRequestHandler]:
+    """Replica `replica`'s handler; None: the balancer's, which hands each new connection to
+    the next replica (a keep-alive connection stays on one, as behind a Kubernetes Service)."""
+    turn = iter(range(1 << 62))
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         # Headers and body go out in separate writes; without this, delayed ACK adds ~40 ms.
@@ -130,7 +163,7 @@ def _handler_for(gateway: SandboxGateway) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length > 0 else b""
             req = Incoming(self.command, split.path, dict(pairs), dict(self.headers.items()), body)
-            status, payload = gateway.handle(req)
+            status, payload = gateway.handle(req, self.replica)
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -139,6 +172,10 @@ def _handler_for(gateway: SandboxGateway) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+        def setup(self) -> None:
+            super().setup()
+            self.replica = replica if replica is not None else next(turn) % gateway._replicas
 
         def log_message(self, format: str, *args: Any) -> None:
             # Quiet by default: request lines would include ?key=<raw key> query strings.

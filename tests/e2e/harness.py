@@ -76,8 +76,10 @@ def _dump(path: Path, data: dict[str, Any]) -> None:
 
 
 def run_cli(gw: Gateway | None, cwd: Path, *args: str, admin_key: str | None = None,
-            base_url: str | None = None, stdin: str | None = None) -> Result:
+            base_url: str | None = None, stdin: str | None = None,
+            extra_env: dict[str, str] | None = None) -> Result:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LITELLM_")}
+    env.update(extra_env or {})
     env["NO_COLOR"] = "1"
     env.setdefault("RECONCILER_RETRY_BASE", "0.05")  # short backoffs keep the suite fast
     if gw is not None or base_url:

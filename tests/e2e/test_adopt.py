@@ -5,7 +5,6 @@ gateways: raw /key/generate and /model/new calls -> import -> validate -> plan (
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -88,16 +87,13 @@ def test_import_adopt_keeps_keys_working(gateway: Gateway, hand_made: dict[str, 
         assert secret not in written and secret not in imported.both
     assert gateway.unmanaged_alias not in written  # not included, so not declared
 
-    invalid = run_cli(None, tmp_path, "validate", "--desired", "desired")
-    assert invalid.code == 1
-    assert "imported-models.yaml:" in invalid.err
-    assert "litellm_params.api_key: placeholder from `reconciler import`" in invalid.err
-    models = root / "imported-models.yaml"
-    text = models.read_text(encoding="utf-8")
-    assert text.count("api_key: os.environ/REPLACE_ME_") == 2  # one per deployment
-    models.write_text(re.sub(r"os\.environ/REPLACE_ME_\w+", "os.environ/MINIMAX_API_KEY", text),
-                      encoding="utf-8")
-    assert run_cli(None, tmp_path, "validate", "--desired", "desired").code == 0
+    # No hand edit: the secrets /model/info hides are kept as the gateway holds them.
+    assert "REPLACE_ME" not in written
+    assert written.count("- litellm_params.api_key") == 2  # one per deployment
+    assert f"kept as the gateway holds it: model {gateway.name('m25')}: litellm_params.api_key" \
+        in imported.out
+    valid = run_cli(None, tmp_path, "validate", "--desired", "desired")
+    assert valid.code == 0, valid.both
 
     plan = plan_json(gateway, tmp_path)
     actions = sorted((c["action"], c["target"]) for c in plan["changes"])
@@ -138,10 +134,6 @@ def test_hand_made_block_is_held_until_unblock(gateway: Gateway, hand_made: dict
                                                tmp_path: Path) -> None:
     desired_tree(gateway, tmp_path)
     assert run_cli(gateway, tmp_path, *import_args(gateway)).code == 0
-    models = tmp_path / "desired" / "imported-models.yaml"
-    text = models.read_text(encoding="utf-8")
-    models.write_text("\n".join(line for line in text.splitlines() if "REPLACE_ME" not in line),
-                      encoding="utf-8")
     assert run_cli(gateway, tmp_path, "apply", "--desired", "desired", "--auto-approve").code == 0
     li, ni = gateway.name("李狗蛋"), gateway.name("妮可")
 
@@ -215,3 +207,24 @@ def test_another_scopes_key_is_never_adopted(gateway: Gateway, hand_made: dict[s
     assert "`adopt: true`" in plan.err and "reconciler import" in plan.err
     keys = gateway.live_keys()
     assert keys[name]["metadata"] == theirs
+
+
+def test_a_kept_secret_refuses_a_recreate(gateway: Gateway, hand_made: dict[str, str],
+                                          tmp_path: Path) -> None:
+    """import -> apply with no edit; then dropping a param (a re-create, which would lose the
+    api_key only the gateway holds) is refused with the reason, by plan and apply alike."""
+    root = desired_tree(gateway, tmp_path)
+    assert run_cli(gateway, tmp_path, *import_args(gateway)).code == 0
+    applied = run_cli(gateway, tmp_path, "apply", "--desired", "desired", "--auto-approve")
+    assert applied.code == 0, applied.both
+    before = gateway.models()[gateway.name("m25")]
+    models = root / "imported-models.yaml"
+    text = models.read_text(encoding="utf-8")
+    assert text.count("      rpm: 60\n") == 2
+    models.write_text(text.replace("      rpm: 60\n", "", 1), encoding="utf-8")
+    for command in (("plan",), ("apply", "--auto-approve")):
+        refused = run_cli(gateway, tmp_path, *command, "--desired", "desired")
+        assert refused.code == 1, refused.both
+        assert "litellm_params.api_key is kept as the gateway holds it" in refused.err
+        assert "re-creates it" in refused.err and UPSTREAM_SECRET not in refused.both
+    assert gateway.models()[gateway.name("m25")] == before

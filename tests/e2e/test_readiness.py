@@ -21,8 +21,11 @@ def test_apply_refuses_an_unready_gateway_and_health_fails(
         health = run_cli(gateway, tmp_path, "health", "--desired", "desired",
                          base_url=proxy.base_url)
     assert refused.code == 1
-    assert refused.err.strip() == ("error: refusing to change a gateway that is not ready: "
-                                   "Injected fault (HTTP 503); nothing was changed")
+    *waits, last = refused.err.strip().splitlines()
+    assert last == ("error: refusing to change a gateway that is not ready: "
+                    "Injected fault (HTTP 503); nothing was changed")
+    # The readiness read is retried, and each wait is said (issue 19, item 11).
+    assert waits and all(w.startswith("retrying (") for w in waits)
     assert set(gateway.live_keys()) == {gateway.pinned_alias, gateway.unmanaged_alias}
     assert not (tmp_path / "s.jsonl").exists()
     assert health.code == 3

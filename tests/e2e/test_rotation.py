@@ -126,6 +126,13 @@ def test_rotation_hands_over_then_blocks_the_old_key(
     assert row["spend"] == pytest.approx(5 * COST, rel=1e-9)
     assert row["rotated_keys"] == [moved["key_name"]]
     assert row["key_sha256"] == live[rotor]["token"]
+    # The budget share counts the old key's grace-period call too (issue 19, item 8): the new
+    # key's counter holds the 2 carried over and its own 2; the 1 in the grace period is added.
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while (row["budget_spend"] or 0) < 5 * COST - 1e-12 and time.monotonic() < deadline:
+        time.sleep(3)
+        row = _usage_of(gw, tmp_path, rotor, 5 * COST)
+    assert row["budget_spend"] == pytest.approx(5 * COST, rel=1e-6)
 
 
 def test_a_rotation_stopped_after_the_old_key_moved_out_converges(

@@ -79,7 +79,10 @@ def test_unreachable_gateway_is_one_clear_line(desired: Path, tmp_path: Path) ->
     result = run_cli(None, tmp_path, "plan", "--desired", "desired",
                      base_url=f"http://127.0.0.1:{port}", admin_key="sk-whatever-000000")
     assert result.code == 1
-    assert result.err.startswith(f"error: cannot reach the gateway at http://127.0.0.1:{port}")
+    *waits, last = result.err.strip().splitlines()
+    assert last.startswith(f"error: cannot reach the gateway at http://127.0.0.1:{port}")
+    # Not seconds of silence first: each wait says so, once per attempt (issue 19, item 11).
+    assert [w.split(" in ")[0] for w in waits] == [f"retrying ({n}/6)" for n in range(2, 7)]
     assert "Traceback" not in result.err
 
 

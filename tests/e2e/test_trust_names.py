@@ -24,7 +24,9 @@ def test_import_text_escapes_gateway_names(gateway: Gateway, tmp_path: Path) -> 
     gateway.call("POST", "/key/generate", json={
         "models": [gateway.name("MiniMax-M2.5")],
         "metadata": {"agent": gateway.name("imp") + HOSTILE}})
-    gateway.call("POST", "/key/generate", json={"key_alias": gateway.name("imp2") + "\u202e<b>"})
+    # Models named: a key that may call every model is a pin candidate, not an agent.
+    gateway.call("POST", "/key/generate", json={"models": [gateway.name("MiniMax-M2.5")],
+                                                 "key_alias": gateway.name("imp2") + "\u202e<b>"})
     done = run_cli(gateway, tmp_path, "import", "--out", "imported", "--scope", gateway.prefix,
                    "--include", gateway.name("imp") + "*")
     assert done.code == 0, done.both

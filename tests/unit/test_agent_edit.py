@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.commands.cli import main
-from reconciler.core.input.yamledit import EditError, new_agent_file, scalar, set_field
+from reconciler.core.input.yamledit import CLEAR, EditError, new_agent_file, scalar, set_field
 from reconciler.core.input.yamlsource import parse
 
 SHIPPED = Path(__file__).resolve().parents[2] / "desired"
@@ -40,11 +40,11 @@ def test_set_replaces_a_value_and_keeps_every_comment() -> None:
     assert edited == COMMENTED.replace("max_budget: 50", "max_budget: 80")
 
 
-def test_set_replaces_a_block_list_with_a_flow_list() -> None:
-    edited = _set(COMMENTED, "alpha", "models", ["MiniMax-M2.7"])
-    assert "    models: [MiniMax-M2.7]\n    # budget agreed" in edited
-    assert "cheap" not in edited  # the replaced items' own comments go with them
-    assert parse(edited).data["agents"][0]["models"] == ["MiniMax-M2.7"]
+def test_set_keeps_a_block_list_block_style_and_the_comments_of_items_kept() -> None:
+    edited = _set(COMMENTED, "alpha", "models", ["MiniMax-M2.5", "MiniMax-M2.5-Lightning"])
+    assert ("    models:\n      - MiniMax-M2.5   # cheap\n      - MiniMax-M2.5-Lightning\n"
+            "    # budget agreed") in edited
+    assert parse(edited).data["agents"][0]["models"] == ["MiniMax-M2.5", "MiniMax-M2.5-Lightning"]
     assert parse(edited).data["agents"][1] == parse(COMMENTED).data["agents"][1]
 
 
@@ -60,10 +60,66 @@ def test_set_to_none_writes_null() -> None:
     assert parse(edited).data["agents"][0]["max_budget"] is None
 
 
-def test_flow_mapping_agents_are_refused_not_guessed() -> None:
-    text = "agents:\n  - {name: alpha, owner: x, models: [A]}\n"
-    with pytest.raises(EditError, match="edit it by hand"):
-        _set(text, "alpha", "blocked", True)
+IMPORTED = """\
+# Written by `reconciler import` from the live gateway. Review, then commit.
+agents:
+  # sk-...0001: name from key_alias
+  - name: a
+    owner: sileya
+    models:
+    - MiniMax-M2.5
+    - MiniMax-M2.7   # the big one
+    max_budget: 20
+    metadata:
+      team: research
+    adopt: true
+  - name: b
+    owner: x
+    models:
+    - MiniMax-M2.5
+"""
+
+FLOW = """\
+agents:
+  - {name: tester, owner: qa, models: [MiniMax-M2.5], max_budget: 1}   # staging only
+  - {name: "other", owner: qa,   # two lines
+     models: [MiniMax-M2.5], rpm_limit: 5}
+"""
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("max_budget", 30), ("rpm_limit", 60), ("models", ["MiniMax-M2.7"]), ("blocked", True),
+    ("models", ["MiniMax-M2.7", "MiniMax-M2.5"]), ("max_budget", CLEAR), ("metadata", CLEAR),
+])
+def test_set_on_every_style_import_and_the_readme_write(field: str, value: object) -> None:
+    for text, name in ((IMPORTED, "a"), (IMPORTED, "b"), (FLOW, "tester"), (FLOW, "other")):
+        edited = _set(text, name, field, value)
+        agents = parse(edited).data["agents"]
+        expected = [dict(a) for a in parse(text).data["agents"]]
+        mine = next(a for a in expected if a["name"] == name)
+        if value is CLEAR:
+            mine.pop(field, None)
+        else:
+            mine[field] = value
+        assert agents == expected, edited
+        # Every comment line survives, and lines of the other agent are untouched.
+        for line in text.splitlines():
+            if "#" in line and "MiniMax-M2.7" not in line:
+                assert line.split("#", 1)[1] in edited
+
+
+def test_flow_edits_change_one_entry_and_nothing_else() -> None:
+    edited = _set(FLOW, "tester", "max_budget", 5)
+    assert edited == FLOW.replace("max_budget: 1}", "max_budget: 5}")
+    edited = _set(FLOW, "other", "rpm_limit", CLEAR)
+    assert edited == FLOW.replace(", rpm_limit: 5}", "}")
+    edited = _set(FLOW, "tester", "rpm_limit", 60)
+    assert "max_budget: 1, rpm_limit: 60}   # staging only" in edited
+
+
+def test_clearing_the_import_style_field_removes_its_lines() -> None:
+    edited = _set(IMPORTED, "a", "metadata", CLEAR)
+    assert "team: research" not in edited and "    adopt: true\n" in edited
 
 
 @pytest.mark.parametrize(
@@ -169,3 +225,50 @@ def test_an_edit_that_breaks_a_target_is_undone(desired: Path, capsys) -> None:
     assert code == 1
     assert "defined twice" in capsys.readouterr().err
     assert _snapshot(desired) == before
+
+
+def test_agent_set_works_on_imported_and_flow_files_and_none_clears(
+    desired: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (desired / "imported-agents.yaml").write_text(
+        IMPORTED.replace("MiniMax-M2.7   # the big one", "MiniMax-M2.5-Lightning   # the big one"),
+        encoding="utf-8")
+    (desired / "flow.yaml").write_text(FLOW.replace("MiniMax-M2.5]", "MiniMax-M2.5-Lightning]"),
+                                       encoding="utf-8")
+    for name in ("a", "b", "tester", "other"):
+        assert main(["agent", "set", name, "--rpm", "60", "--budget", "7", "--desired",
+                     str(desired), "--no-plan"]) == 0, capsys.readouterr().err
+    assert main(["agent", "set", "a", "--budget", "none", "--rpm", "none", "--desired",
+                 str(desired), "--no-plan"]) == 0
+    assert main(["agent", "set", "other", "--rpm", "none", "--desired", str(desired),
+                 "--no-plan"]) == 0
+    imported = (desired / "imported-agents.yaml").read_text(encoding="utf-8")
+    flow = (desired / "flow.yaml").read_text(encoding="utf-8")
+    assert "# sk-...0001: name from key_alias" in imported and "# the big one" in imported
+    assert "# staging only" in flow and "# two lines" in flow
+    agents = {a["name"]: a for f in (imported, flow) for a in parse(f).data["agents"]}
+    assert "max_budget" not in agents["a"] and "rpm_limit" not in agents["a"]
+    assert "rpm_limit" not in agents["other"] and agents["other"]["max_budget"] == 7
+    assert agents["tester"]["rpm_limit"] == 60 and agents["b"]["max_budget"] == 7
+    assert main(["validate", "--desired", str(desired)]) == 0
+
+
+def test_agent_add_of_an_agent_declared_in_flow_style_points_at_set(
+    desired: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (desired / "flow.yaml").write_text(FLOW.replace("MiniMax-M2.5]", "MiniMax-M2.5-Lightning]"),
+                                       encoding="utf-8")
+    before = _snapshot(desired)
+    assert main(["agent", "add", "tester", "--models", "MiniMax-M2.5", "--owner", "qa",
+                 "--desired", str(desired), "--no-plan"]) == 1
+    err = capsys.readouterr().err
+    assert "already declared in" in err and "flow.yaml" in err and "agent set" in err
+    assert _snapshot(desired) == before
+
+
+def test_yaml_features_the_edits_cannot_follow_are_refused_not_guessed() -> None:
+    text = "agents:\n  - name: a\n    owner: &who x\n    models: [A]\n"
+    with pytest.raises(EditError, match="edit it by hand"):
+        _set(text, "a", "owner", "y")
+    with pytest.raises(EditError, match="edit it by hand"):
+        _set('agents:\n  - {"name": a, owner: x}\n', "a", "owner", "y")  # a quoted key

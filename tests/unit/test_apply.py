@@ -73,6 +73,9 @@ def test_changes_run_in_plan_order_with_the_right_bodies() -> None:
             "/model/new",
             {"model_name": "M1", "litellm_params": {"model": "x/y"}, "model_info": {"id": "m1"}},
         ),
+        # A delete is not broadcast to other replicas: the key is blocked first.
+        ("POST", "/key/block", {"key": "tok-old"}),
+        ("GET", "/config/field/info", None),  # the auth cache's TTL, for the bound said
         ("POST", "/key/delete", {"keys": ["tok-old"]}),
         (
             "POST",
@@ -218,8 +221,8 @@ def test_ctrl_c_mid_apply_still_reports_what_was_and_was_not_done() -> None:
 
     def interrupt_second(request: httpx.Request) -> httpx.Response:
         nonlocal calls
-        calls += 1
-        if calls == 2:
+        calls += request.url.path == "/key/block"  # the TTL read for the bound said is not one
+        if calls == 2 and request.url.path == "/key/block":
             raise KeyboardInterrupt
         return fake.handle(request)
 

@@ -40,4 +40,5 @@ def test_block_and_unblock_record_that_the_tool_made_them() -> None:
     assert fake.calls == [  # apply order: unblocks before blocks
         ("POST", "/key/unblock", {"key": "tok-b"}),
         ("POST", "/key/update", {"key": "tok-a", "blocked": True, "metadata": metadata}),
+        ("GET", "/config/field/info", None),  # no replicas named: the cache TTL is the bound
     ]

@@ -82,8 +82,8 @@ def test_a_forbidden_change_from_a_buggy_diff_is_refused_before_any_write(
         "error: refused delete_key 'sileya': that key is pinned and is never changed\n")
     assert captured.out == ""
     # The key pages and /model/info are read at the same time: their order is free.
-    assert recorder.calls[0] == "GET /health/readiness"
-    assert sorted(recorder.calls[1:]) == ["GET /key/list", "GET /model/info", "GET /user/list"]
+    assert recorder.calls[:2] == ["GET /health/readiness", "GET /openapi.json"]  # its version
+    assert sorted(recorder.calls[2:]) == ["GET /key/list", "GET /model/info", "GET /user/list"]
     assert not (tmp_path / "report.json").exists()
 
 
@@ -97,8 +97,9 @@ def test_an_honest_plan_passes_the_guard_and_is_applied(
                  "--report", str(tmp_path / "report.json"),
                  "--audit-log", str(tmp_path / "audit.jsonl")])
     assert code == 0, capsys.readouterr()
-    assert recorder.calls[0] == "GET /health/readiness"
+    assert recorder.calls[:2] == ["GET /health/readiness", "GET /openapi.json"]  # its version
     # Keys, models and the admin identities are read together.
-    assert sorted(recorder.calls[1:4]) == ["GET /key/list", "GET /model/info", "GET /user/list"]
-    assert recorder.calls[4:] == ["POST /key/update"]
+    assert sorted(recorder.calls[2:5]) == ["GET /key/list", "GET /model/info", "GET /user/list"]
+    # A new rpm limit narrows the key: with no replicas named, the bound is read and said.
+    assert recorder.calls[5:] == ["POST /key/update", "GET /config/field/info"]
     assert json.loads((tmp_path / "report.json").read_text())["done"] == 1

@@ -10,6 +10,7 @@ from reconciler.commands.connection import admin_key_from_env
 from reconciler.core.address import normalize_base_url, redact_url
 from reconciler.core.errors import AuthenticationFailed, GatewayError, NotFound
 from reconciler.gateway.client import GatewayClient
+from reconciler.gateway.retry import RetryPolicy
 
 HTML = "<!DOCTYPE html>\n<html>\n<head><title>Sign in</title></head>\n<body>\n" + "x\n" * 200
 
@@ -86,7 +87,9 @@ def _answering(status: int, text: str, ctype: str) -> GatewayClient:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(status, text=text, headers={"content-type": ctype})
 
-    return GatewayClient("http://u:pw@gw.test", "sk-admin", transport=httpx.MockTransport(handler))
+    # Retried answers (502) must not sleep between attempts here: the clock is injected.
+    return GatewayClient("http://u:pw@gw.test", "sk-admin", transport=httpx.MockTransport(handler),
+                         retry=RetryPolicy(sleep=lambda _: None))
 
 
 @pytest.mark.parametrize("status", [200, 302, 404, 502])

@@ -8,6 +8,7 @@ import httpx
 
 from reconciler.core.engine.planner import plan_changes
 from reconciler.core.input.yamlsource import Source
+from reconciler.core.kinds.routing.live import fallbacks_digest
 from reconciler.gateway.client import GatewayClient
 from reconciler.gateway.executor import apply_plan
 from tests.unit.builders import estate, parse_live, problems_of
@@ -23,8 +24,23 @@ def test_declared_fallbacks_become_one_whole_list_change() -> None:
     assert change.action == "update_routing" and change.target == "fallbacks"
     assert change.before == {"A": ["B"], "B": None, "C": ["A"]}
     assert change.after == {"A": ["B", "C"], "B": ["C"], "C": None}
-    assert change.spec == {"fallbacks": [{"A": ["B", "C"]}, {"B": ["C"]}]}
+    assert change.spec == {"fallbacks": [{"A": ["B", "C"]}, {"B": ["C"]}],
+                           "record": fallbacks_digest({"A": ["B", "C"], "B": ["C"]})}
     assert ("routing" in plan.reads)
+    assert change.drift is False  # nothing recorded: the tool cannot tell, so it does not claim
+
+
+def test_fallbacks_changed_outside_desired_are_drift() -> None:
+    """The record says what the tool last applied: live fallbacks that differ from it were
+    changed outside desired/ (a raw /config/update); a desired/ change over the record is not."""
+    applied = {"A": ["B"]}
+    record = {"reconciler_applied": fallbacks_digest(applied)}
+    by_hand = parse_live([], [], {"fallbacks": [{"A": ["C"]}], **record})
+    [change] = plan_changes(estate(MODELS + "fallbacks:\n  A: [B]\n"), by_hand).changes
+    assert change.drift is True and change.data["drift"] is True
+    as_applied = parse_live([], [], {"fallbacks": [{"A": ["B"]}], **record})
+    [wanted] = plan_changes(estate(MODELS + "fallbacks:\n  A: [C]\n"), as_applied).changes
+    assert wanted.drift is False
 
 
 def test_equal_fallbacks_plan_nothing_and_null_means_none() -> None:
@@ -69,5 +85,15 @@ def test_apply_sends_the_whole_list_to_config_update() -> None:
     with GatewayClient("http://gw", "sk-admin-000000", transport=httpx.MockTransport(handler)) as c:
         report = apply_plan(plan, c, None)
     assert report.ok
-    assert sent == [("POST", "/config/update",
-                     {"router_settings": {"fallbacks": [{"A": ["B", "C"]}]}})]
+    assert sent[0] == ("POST", "/config/update",
+                       {"router_settings": {"fallbacks": [{"A": ["B", "C"]}]}})
+    # Then the record of what was applied, on the tool's own blocked, model-less key.
+    method, path, body = sent[-1]
+    assert (method, path) == ("POST", "/key/generate")
+    assert isinstance(body, dict) and body["key_alias"] == "reconciler-lease-record/routing"
+    assert body["blocked"] is True and body["max_budget"] == 0
+    assert body["models"] == ["reconciler-record-no-model"]
+    assert body["metadata"] == {"reconciler_routing": {"sha256": fallbacks_digest(
+        {"A": ["B", "C"]})}}
+    assert [p for _, p, _ in sent if p not in ("/user/list", "/key/list", "/key/info")] == [
+        "/config/update", "/key/generate"]

@@ -193,3 +193,25 @@ def test_an_incident_block_on_a_desired_block_outlives_a_later_blocked_false() -
     assert [h.name for h in lifted.holds] == ["李狗蛋"]
     (absorb,) = plan(", blocked: true", incident).changes  # still declared: absorbed
     assert "reconciler_hold" not in absorb.after["metadata"]
+
+
+def test_an_absorbed_hold_keeps_its_reason_and_time_on_the_key() -> None:
+    """reconciler block, then blocked: true in desired/: the incident's story stays on the key
+    while desired/ keeps it blocked; a later blocked: false is a reviewed unblock, not a hold."""
+    hold = {"reason": "spend 10x", "at": "2026-11-25T10:00:00+00:00", "by": "reconciler block"}
+    key = applied_key(blocked=True, metadata={**applied_key()["metadata"],
+                                              "reconciler_hold": hold})
+    (absorb,) = plan(", blocked: true", key).changes
+    written = absorb.after["metadata"]
+    assert "reconciler_hold" not in written
+    assert written["reconciler_block"] == {**hold, "absorbed": "desired/ declares blocked: true"}
+    after = {**key, "metadata": written}
+    again = plan(", blocked: true", after)
+    assert not again.changes and not again.holds
+    # Another change on the blocked agent keeps the story.
+    (update,) = plan(", blocked: true, max_budget: 5", after).changes
+    assert update.after["metadata"]["reconciler_block"]["reason"] == "spend 10x"
+    # blocked: false is a reviewed unblock: no hold, and the story goes with the block.
+    (unblock,) = plan("", after).changes
+    assert unblock.action == "unblock_key"
+    assert "reconciler_block" not in (unblock.spec or {}).get("metadata", {})

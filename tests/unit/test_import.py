@@ -3,13 +3,17 @@ back into an estate whose plan is adopt-only."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from reconciler.commands.import_ import _schema_path
 from reconciler.core.engine.importer import import_live
 from reconciler.core.engine.live import LiveState
 from reconciler.core.engine.planner import plan_changes
+from reconciler.core.errors import PlanError
 from reconciler.core.input.desired import Estate
 from reconciler.core.input.loader import load_estate
 from reconciler.core.input.yamlsource import Source
@@ -20,7 +24,14 @@ from reconciler.core.render.import_yaml import (
     render_files,
     summary,
 )
-from tests.unit.builders import estate, key_row, managed_key, model_row, parse_live, problems_of
+from tests.unit.builders import (
+    estate,
+    key_row,
+    managed_key,
+    managed_model,
+    model_row,
+    parse_live,
+)
 
 RAW = {
     "li": "sk-liGouDanRawKey000001",
@@ -92,8 +103,10 @@ def test_models_keep_declared_params_and_never_a_secret() -> None:
     assert model["id"] == "0b1f-uuid" and model["adopt"] is True
     params = model["litellm_params"]
     assert params["model"] == "minimax/MiniMax-M2.5" and params["rpm"] == 60
-    assert params["api_key"] == "os.environ/REPLACE_ME_MINIMAX_M2_5_API_KEY"  # hidden upstream
-    assert params["aws_secret_name"] == "os.environ/REPLACE_ME_MINIMAX_M2_5_AWS_SECRET_NAME"
+    # Secrets the gateway hides or masks are kept as it holds them, never written.
+    assert "api_key" not in params and "aws_secret_name" not in params
+    assert model["ignore_fields"] == ["litellm_params.api_key", "litellm_params.aws_secret_name"]
+    assert "hidden" not in str(model) and "****" not in str(model)
     assert "use_in_pass_through" not in params  # a server default nobody declared
     assert model["model_info"] == {"description": "hand made"}  # cost map left out
 
@@ -123,15 +136,13 @@ def test_include_filters_agents_and_models() -> None:
     assert [a.data["name"] for a in result.agents] == ["李狗蛋"] and result.models == []
 
 
-def test_written_files_load_and_plan_only_adoptions_once_filled_in() -> None:
+def test_written_files_load_and_plan_only_adoptions_with_no_edit() -> None:
     live = live_state({"MiniMax-M2.7": ["MiniMax-M2.5"]})
     text = render_files(import_live(live, PINNED, write_scope=True))
     sources = [Source(name, body) for name, body in text.items()]
-    problems = problems_of([*sources, Source("pinned.yaml", "pinned: [{alias: sileya}]\n")])
-    assert all("placeholder from `reconciler import`" in p for p in problems) and problems
-    filled = [Source(s.name, s.text.replace("os.environ/REPLACE_ME_", "os.environ/"))
-              for s in sources]
-    desired = load_estate([*filled, Source("pinned.yaml", "pinned: [{alias: sileya}]\n")])
+    pinned = Source("pinned.yaml", "pinned: [{alias: sileya}]\n")
+    assert "REPLACE_ME" not in "".join(text.values())
+    desired = load_estate([*sources, pinned])  # valid as written: nothing to fill in
     assert desired.fallbacks == {"MiniMax-M2.7": ("MiniMax-M2.5",)}
     plan = plan_changes(desired, live)
     assert {c.action for c in plan.changes} == {"adopt_key", "adopt_model"}
@@ -156,7 +167,7 @@ def test_summary_says_where_each_name_came_from() -> None:
     assert lines[0].startswith("Imported 3 agent(s), 1 model(s), 1 config.yaml model name(s), "
                                "0 fallback group(s)")
     assert "  agent 李狗蛋 (sk-...0001): name from metadata.agent" in lines
-    fill = "  fill in: model 0b1f-uuid: litellm_params.api_key"
+    fill = "  kept as the gateway holds it: model 0b1f-uuid: litellm_params.api_key"
     assert any(line.startswith(fill) for line in lines)
 
 
@@ -183,3 +194,64 @@ def test_rotation_serials_are_kept_and_rotated_out_keys_are_only_listed() -> Non
     (agent,) = result.agents
     assert agent.data["name"] == "阿强" and agent.data["rotation"] == 3
     assert any("rotated-out key 阿强#rotation-2" in line for line in result.listed)
+
+
+def test_an_adopted_models_kept_secret_blocks_a_recreate_with_the_reason() -> None:
+    """After adoption, removing a setting would re-create the deployment without the api_key
+    only the gateway holds: refused, saying why and what to do."""
+    declared = ("models:\n  - id: m1\n    model_name: MiniMax-M2.5\n"
+                "    litellm_params: {model: minimax/MiniMax-M2.5}\n"
+                "    ignore_fields: [litellm_params.api_key]\n")
+    live = parse_live([], [managed_model("m1", "MiniMax-M2.5",
+                                         {"model": "minimax/MiniMax-M2.5", "rpm": 60})])
+    with pytest.raises(PlanError) as exc:
+        plan_changes(estate(declared), live)
+    assert "litellm_params.api_key is kept as the gateway holds it" in str(exc.value)
+    assert "re-creates it" in str(exc.value)
+    # Changing a setting in place is still fine, and never sends the kept secret.
+    changed = estate(declared.replace("{model: minimax/MiniMax-M2.5}",
+                                      "{model: minimax/MiniMax-M2.5, rpm: 90}"))
+    (update,) = plan_changes(changed, live).changes
+    assert update.after == {"litellm_params": {"rpm": 90}}
+    assert "api_key" not in update.spec["litellm_params"]
+    # Declaring the secret as a reference (and dropping the entry) lets the re-create go.
+    managed = estate(declared.replace("{model: minimax/MiniMax-M2.5}",
+                                      "{model: minimax/MiniMax-M2.5, api_key: os.environ/K}")
+                     .replace("    ignore_fields: [litellm_params.api_key]\n", ""))
+    assert plan_changes(managed, live).changes
+
+
+def test_a_key_that_may_call_every_model_is_a_pin_candidate_never_an_agent() -> None:
+    """Without pinned: the admin key (models: []) must not be imported as an agent, or one
+    plan later it would be adopted and narrowed."""
+    admin = key_row("sileya", raw="sk-sileyaAdminKey0000001", models=[])
+    bare = key_row(None, raw="sk-unnamedAllModels00002", models=[])
+    result = import_live(parse_live([admin, bare], []), Estate(), write_scope=True)
+    assert result.agents == []
+    assert [k["alias"] for k in result.pin_candidates] == ["sileya", ""]
+    files = render_files(result)
+    assert AGENTS_FILE not in files
+    text = files[GATEWAY_FILE]
+    assert f"#   - {{alias: \"sileya\", key_sha256: {admin['token']}}}  # sk-...0001" in text
+    assert f"#   - {{key_sha256: {bare['token']}}}" in text
+    assert "pinned" not in (yaml.safe_load(text) or {})  # commented: a person confirms it
+    lines = summary(result, [])
+    assert any(line.startswith("  pin candidate (may call every model; not an agent): sileya")
+               and admin["token"] in line and "pinned: first" in line for line in lines)
+    # Uncommented, the entry pins the key: the next import lists it as pinned, not a candidate.
+    uncommented = "\n".join(line[2:] for line in text.splitlines()
+                            if line.startswith("# pinned:") or line.startswith("#   - "))
+    pinned = load_estate([Source("pinned.yaml", uncommented.replace("# pinned:", "pinned:"))])
+    again = import_live(parse_live([admin, bare], []), pinned, write_scope=False)
+    assert again.pin_candidates == [] and len([i for i in again.listed if "pinned" in i]) == 2
+
+
+def test_imported_files_carry_the_schema_modeline(tmp_path: Path) -> None:
+    files = render_files(import_live(live_state(), PINNED, write_scope=True))
+    assert files and all(text.startswith("# yaml-language-server: $schema=../schema/"
+                                         "desired.schema.json\n") for text in files.values())
+    (tmp_path / "schema").mkdir()
+    (tmp_path / "schema" / "desired.schema.json").write_text("{}", encoding="utf-8")
+    deep = tmp_path / "desired" / "targets" / "staging"
+    assert _schema_path(deep) == "../../../schema/desired.schema.json"
+    assert _schema_path(tmp_path / "desired") == "../schema/desired.schema.json"

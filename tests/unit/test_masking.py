@@ -9,6 +9,7 @@ from reconciler.commands.cli import main
 from reconciler.core.errors import GatewayHTTPError, PlanError, ReconcilerError
 from reconciler.core.masking import mask_key, printable, safe_text, scrub, strip_url_secrets
 from reconciler.gateway.client import GatewayClient
+from reconciler.gateway.retry import RetryPolicy
 
 
 @pytest.mark.parametrize(
@@ -105,7 +106,8 @@ def _slow(request: httpx.Request) -> httpx.Response:
 @pytest.mark.parametrize("handler", [_refusing, _slow])
 def test_credentials_in_the_base_url_never_reach_a_message(handler: object) -> None:
     gw = GatewayClient("http://admin:hunter2@gw.test:4000", "sk-admin-0000000000",
-                       transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+                       transport=httpx.MockTransport(handler),  # type: ignore[arg-type]
+                       retry=RetryPolicy(sleep=lambda _: None))
     with gw, pytest.raises(ReconcilerError) as caught:
         gw.list_models()
     assert "hunter2" not in str(caught.value) and "admin:" not in str(caught.value)

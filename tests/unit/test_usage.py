@@ -21,7 +21,7 @@ from reconciler.core.observe.usage import (
     parse_log_row,
 )
 from reconciler.core.observe.usage_join import budget_window, build_report
-from reconciler.core.render.usage import reconciliation, render_usage
+from reconciler.core.render.usage import reconciliation, render_usage, report_data
 from tests.unit.builders import MARKER, estate, key_row
 
 RECORDED = Path(__file__).parent.parent / "recorded"
@@ -174,14 +174,18 @@ def rotated_row(agent: str, serial: int, **extra: Any) -> dict[str, Any]:
 def test_a_rotated_out_keys_traffic_counts_for_its_agent() -> None:
     old = rotated_row("bob", 0, spend=0.4)
     rows = [*keys(), old]
+    rows[0]["created_at"] = "2026-11-25T09:00:00Z"  # bob's successor key, made by the rotation
     bob = next(r["token"] for r in rows if r["key_alias"] == "bob")
-    logs = [log(old["token"], spend=0.25), log(old["token"], spend=0.25), log(bob, spend=0.5)]
+    logs = [log(old["token"], spend=0.25, at="2026-11-25T08:00:00"),  # before: carried over
+            log(old["token"], spend=0.25), log(bob, spend=0.5)]
     report = build_report(ESTATE, rows, logs, DAY)
     [row] = [u for u in report.keys if u.name == "bob"]
     assert row.kind is KeyClass.AGENT and row.token == bob
     assert row.total.requests == 3 and row.total.spend == pytest.approx(1.0)
     assert row.rotated_keys == [old["key_name"]]
-    assert row.budget_spend == 0.9  # the budget the gateway enforces is the current key's
+    # The current key's counter (0.9, it started from the old key's spend) plus what the old
+    # key spent in its grace period after the successor took over: 0.25.
+    assert row.budget_spend == pytest.approx(1.15)
     assert not report.of(KeyClass.ORPHAN)
     assert row.by_key == {old["token"]: 0.5, bob: 0.5}  # the month check compares per key
 
@@ -211,3 +215,37 @@ def test_the_budget_window_opens_with_the_rotated_out_key() -> None:
     report = build_report(ESTATE, rows, [early], week, own_windows=True)
     [bob] = [u for u in report.keys if u.name == "bob"]
     assert bob.total.requests == 1  # before the successor existed, still inside the window
+
+
+def test_tokens_of_failed_requests_are_not_counted_as_served() -> None:
+    rows = keys()
+    bob = rows[0]["token"]
+    failed = log(bob, spend=0.0, status="failure", error="litellm.APIError: 529 overloaded")
+    failed["prompt_tokens"], failed["completion_tokens"] = 12, 0
+    report = build_report(ESTATE, rows, [log(bob), failed], DAY)
+    [row] = [u for u in report.keys if u.name == "bob"]
+    assert row.total.requests == 2 and row.total.failures == 1
+    served = build_report(ESTATE, rows, [log(bob)], DAY).keys[0].total
+    assert row.total.tokens == served.tokens
+
+
+def test_usage_says_it_counts_the_group_that_served_and_the_month_table_no_window() -> None:
+    rows = keys()
+    fell = log(rows[0]["token"], group="Good")
+    fell["metadata"] = {**fell["metadata"], "original_model_group": "Busy",
+                        "attempted_fallbacks": 1}
+    report = build_report(ESTATE, rows, [fell], DAY)
+    data = report_data(report, [])
+    assert data["model_group_counted"] == "served"
+    bob = next(k for k in data["keys"] if k["name"] == "bob")
+    assert bob["by_model_group"]["Good"]["fell_back_here"] == 1
+    out = io.StringIO()
+    render_usage(report, [], out, "table")
+    assert "Per model group that served the request (after any fallback" in out.getvalue()
+    assert "budget_used" in out.getvalue()
+    month = build_report(ESTATE, rows, [fell], month_period("2026-11"))
+    out = io.StringIO()
+    render_usage(month, [], out, "table")
+    header = out.getvalue().splitlines()[2]
+    assert "budget_used" not in header and "max_budget" not in header and "spend" in header
+    assert "budget columns left out" in out.getvalue()

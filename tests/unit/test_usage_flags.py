@@ -46,12 +46,40 @@ def test_blocked_unknown_and_unowned_traffic() -> None:
         log("e" * 64, status="failure", error="Authentication Error, Invalid API key provided."),
         log(tokens["old-agent"]),
     ], rows)
-    assert flags[("eve", "blocked-key")].reason == "1 request(s) on a blocked key"
-    stop = flags[("eve", "blocked-key")].stop
-    assert "already `blocked: true` in desired/agents/eve.yaml" in stop
+    # eve is blocked on purpose (desired/ says blocked: true): refusals are the block working.
+    assert ("eve", "blocked-key") not in flags
     assert flags[("eeeeeeeeeeee…", "unknown-key")].reason.startswith("1 request(s) with a key")
     assert "its agent left desired/" in flags[("old-agent", "unowned-key")].stop
-    assert not [k for k in flags if k[1] == "blocked-key" and k[0] != "eve"]
+    assert not [k for k in flags if k[1] == "blocked-key"]
+
+
+def test_refused_calls_on_a_key_blocked_outside_desired_are_flagged() -> None:
+    """bob's key is blocked (by hand, or reconciler block) while desired/ says it is not."""
+    rows = keys()
+    bob = next(r for r in rows if r["key_alias"] == "bob")
+    bob["blocked"] = True
+    flags = flags_for([log(bob["token"], status="failure",
+                           error="Authentication Error, Key is blocked.")] * 3, rows)
+    assert flags[("bob", "blocked-key")].reason == "3 request(s) on a blocked key"
+    assert "set `blocked: true` for agent bob in desired/agents/bob.yaml" in \
+        flags[("bob", "blocked-key")].stop
+
+
+def test_calls_the_gateway_refuses_for_budget_are_flagged_with_their_step() -> None:
+    rows = keys()
+    bob = next(r for r in rows if r["key_alias"] == "bob")
+    bob["spend"], bob["max_budget"] = 0.5, 1.0  # the counter lags: under the 80 % alert
+    flags = flags_for([
+        log(bob["token"], spend=0.5),
+        log(bob["token"], status="failure",
+            error="Budget has been exceeded! Key=abc Current cost: 1.2, Max budget: 1.0"),
+    ], rows)
+    flag = flags[("bob", "budget-exceeded")]
+    assert flag.reason == ("1 request(s) refused by the gateway: its budget is spent "
+                           "(0.5 of 1)")
+    assert flag.stop.startswith("the gateway refuses it until its budget window resets")
+    assert "raise max_budget for agent bob in desired/agents/bob.yaml" in flag.stop
+    assert ("bob", "budget") not in flags
 
 
 def test_an_unmanaged_key_is_never_changed_by_the_tool_only_named() -> None:

@@ -22,7 +22,9 @@ class ImportResult:
     scope: str | None = None  # written as settings.scope when the tree does not declare one
     listed: list[str] = field(default_factory=list)  # left alone, shown as comments
     notes: list[str] = field(default_factory=list)  # what the user must do next
-    placeholders: list[str] = field(default_factory=list)
+    kept_secrets: list[str] = field(default_factory=list)  # secret params kept as they are
+    # Keys that may call every model (an admin key?): {alias, key_sha256, key}, never agents.
+    pin_candidates: list[dict[str, str]] = field(default_factory=list)
     # Any other kind's declarations, by desired/ section (budgets, users, teams): each is
     # written to imported-SECTION.yaml.
     sections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)

@@ -2,9 +2,9 @@
 
 Every key the tool may manage becomes an agent marked `adopt: true`, every DB deployment a
 model marked the same way, so the first plan proposes only adopt changes. Pinned keys, other
-scopes' objects and config.yaml deployments are listed, never declared as managed. Secrets are
-never written: /model/info hides or masks them, and each becomes an `os.environ/` placeholder
-that `validate` refuses until the user names the real variable.
+scopes' objects and config.yaml deployments are listed, never declared as managed; a key that
+may call every model is a pin candidate, never an agent. Secrets are never written: each one
+/model/info hides or masks is kept as the gateway holds it (ignore_fields).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from reconciler.core.input.secrets import (
 
 if TYPE_CHECKING:
     from reconciler.core.input.loader import LoadedFile
+    from reconciler.core.input.yamlsource import Located
 
 # What `reconciler import` writes where the gateway hides a secret: refused until replaced.
 _PLACEHOLDER = ENV_REFERENCE + "REPLACE_ME_"
@@ -98,8 +99,27 @@ def fallback_cycle(fallbacks: dict[str, list[str]]) -> list[str] | None:
     return None
 
 
+_NOWHERE = "is declared nowhere (add it under models: or config_models:)"
+
+
 def _nowhere(name: str) -> str:
-    return f"model {name!r} is declared nowhere (add it under models: or config_models:)"
+    return f"model {name!r} {_NOWHERE}"
+
+
+def is_reference_problem(problem: Problem) -> bool:
+    """A name declared nowhere (a model, a team, a user, a budget): noise when a file that
+    failed to load may declare it."""
+    return " is declared nowhere (" in problem.message
+
+
+def shape_problems(name: str, located: Located) -> list[Problem]:
+    """Secret shapes (sk- keys, user:password@ URLs, Bearer values) and import placeholders in
+    a file that failed validation: reported with its other problems, not one round later."""
+    shapes, placeholders = secret_shapes(located.data, _is_placeholder)
+    found = [(path, message) for path, message in shapes]
+    found += [(path, "placeholder from `reconciler import`: " + _FILL_IN) for path in placeholders]
+    return [Problem(name, located.line_of(path), field_label(located.data, path), message)
+            for path, message in found]
 
 
 def _pinned_conflicts(f: LoadedFile, pinned_aliases: set[str]) -> Iterator[Problem]:

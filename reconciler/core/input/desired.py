@@ -122,6 +122,12 @@ class GatewayBinding(Strict):
     admin_key_env: EnvName = Field(
         description="variable holding the admin key (e.g. STAGING_LITELLM_ADMIN_KEY)"
     )
+    replicas_env: EnvName | None = Field(
+        default=None,
+        description="variable holding the gateway's replica URLs, space-separated, or "
+        "dns+http://NAME:PORT for every address NAME resolves to (revocations are sent to "
+        "each replica)",
+    )
 
 
 class Overrides(Strict):

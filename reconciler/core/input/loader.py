@@ -11,9 +11,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from reconciler.core.errors import DesiredError, Problem
-from reconciler.core.input.checks import cross_check
+from reconciler.core.input.checks import cross_check, is_reference_problem, shape_problems
 from reconciler.core.input.desired import NAMED_SECTIONS, DesiredFile, Estate, Settings
 from reconciler.core.input.labels import field_label
+from reconciler.core.input.schema import DURATION_PATTERN, SHA256_PATTERN
+from reconciler.core.input.suggest import did_you_mean, fields_at
 from reconciler.core.input.yamlsource import Located, Path_, Source, YamlProblem, parse
 
 
@@ -54,10 +56,24 @@ def load_files(sources: Iterable[Source]) -> list[LoadedFile]:
         parsed = [(s.name, _parse_file(s, problems)) for s in sources]
         files = [_validate_file(name, located, problems)
                  for name, located in parsed if located is not None]
+    valid = [f for f in files if f is not None]
     if problems:
-        # Cross-file checks on half-valid input would only add noise.
-        raise DesiredError(problems)
-    return [f for f in files if f is not None]
+        # Every problem at once, not in rounds: the files that did validate are merged and
+        # cross-checked too, except for references (a model "declared nowhere" may be declared
+        # in a file that failed); the ones that failed are still searched for secret shapes.
+        loaded = {f.name for f in valid}
+        failed = [(name, located) for name, located in parsed
+                  if located is not None and name not in loaded]
+        raise DesiredError([*problems, *_also_wrong(valid, failed)])
+    return valid
+
+
+def _also_wrong(valid: list[LoadedFile], failed: list[tuple[str, Located]]) -> list[Problem]:
+    estate, problems = _merge(valid)
+    problems += [p for p in cross_check(valid, estate) if not is_reference_problem(p)]
+    for name, located in failed:
+        problems += shape_problems(name, located)
+    return problems
 
 
 @contextlib.contextmanager
@@ -127,17 +143,32 @@ def _problems_from(name: str, located: Located, exc: ValidationError) -> list[Pr
         loc = tuple(part for part in error["loc"] if not isinstance(part, str) or part)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
-            message = "unknown field"
+            message = "unknown field" + _suggestion(loc)
         elif error["type"] in _NO_COERCION and _quoted_value(error.get("input")):
             # Strict types: "50" stays text; say how to write the number or flag.
             message += f" ({error['input']!r} is quoted text: write it without quotes)"
         elif error["type"] == "bool_type":
             message += " (write true or false)"
+        elif error["type"] == "string_pattern_mismatch":
+            message = _FORMS.get(str((error.get("ctx") or {}).get("pattern")), message)
         problems.append(
             Problem(name, located.line_of(loc), field_label(located.data, loc), message)
         )
     return problems
 
+
+def _suggestion(loc: tuple[Any, ...]) -> str:
+    if not loc or not isinstance(loc[-1], str):
+        return ""
+    return did_you_mean(loc[-1], fields_at(loc[:-1]))
+
+
+# What a value must look like, said in words rather than as the regular expression.
+_FORMS = {
+    DURATION_PATTERN: "not a duration: a whole number and a unit, one of 30s, 15m, 12h, 30d, 2w, "
+    "3mo (seconds, minutes, hours, days, weeks, months)",
+    SHA256_PATTERN: "not a sha256: 64 lower-case hexadecimal digits (sha256 of the raw key)",
+}
 
 _NO_COERCION = frozenset({"int_type", "float_type", "bool_type"})
 

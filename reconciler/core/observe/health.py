@@ -53,6 +53,10 @@ class Probe:
     fallbacks: dict[str, list[str]] = field(default_factory=dict)
     log_rows: list[dict[str, Any]] = field(default_factory=list)
     endpoint_health: dict[str, Any] | None = None  # /health, only when asked
+    # Each named replica: (its URL, ready, what it said or lacks); [] when none are named.
+    replicas: list[tuple[str, bool, str]] = field(default_factory=list)
+    version: str | None = None  # the LiteLLM version it runs, when it says
+    version_warning: str | None = None
 
 
 @dataclass
@@ -94,7 +98,9 @@ class HealthReport:
         return {"format_version": FORMAT_VERSION, "healthy": self.healthy,
                 "checks": [c.data for c in self.checks],
                 "window": self.window.data,
-                "fallback_activity": {g: a.data for g, a in sorted(self.activity.items())}}
+                "fallback_activity": {g: a.data for g, a in sorted(self.activity.items())},
+                # Each request under the group asked for; usage counts the group that served.
+                "fallback_activity_counted": "asked"}
 
 
 # Bumped when a field is removed or changes meaning (schema/outputs/health.schema.json).
@@ -107,6 +113,11 @@ def assess(estate: Estate, probe: Probe, window: Period) -> HealthReport:
         Check("liveliness", Level.OK if probe.alive else Level.FAIL,
               "alive" if probe.alive else "no answer from /health/liveliness"),
     ]
+    checks += [Check(f"replica {url}", Level.OK if ok else Level.FAIL, detail)
+               for url, ok, detail in probe.replicas]
+    if probe.version is not None:
+        checks.append(Check("version", Level.WARN if probe.version_warning else Level.OK,
+                            probe.version_warning or f"LiteLLM {probe.version} (tested)"))
     if probe.ready:
         served = _served(probe.model_rows)
         checks += _model_checks(estate, probe.model_rows, served)
@@ -222,7 +233,8 @@ def render_health(report: HealthReport, out: TextIO, fmt: str) -> None:
         out.write(f"  [{check.level.value:>4}] {safe_text(check.name)}: "
                   f"{safe_text(check.detail)}\n")
     window = report.window
-    out.write(f"\nFallback activity, {window.data['start']} to {window.data['end']}:\n")
+    out.write(f"\nFallback activity by the group asked for (usage counts the group that "
+              f"served), {window.data['start']} to {window.data['end']}:\n")
     if not report.activity:
         out.write("  no requests in the window\n")
     for group, act in sorted(report.activity.items()):

@@ -78,6 +78,7 @@ class KeyFacts:
     marker: str | None
     owner: str | None
     rotated_from: str | None = None  # the agent a rotation moved this key out of
+    created: dt.datetime | None = None
 
 
 @dataclass
@@ -88,12 +89,18 @@ class Tally:
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
+    fell_back: int = 0  # requests served here that asked for another group
+
     def add(self, row: LogRow) -> None:
         self.requests += 1
         self.failures += 0 if row.ok else 1
         self.spend += row.spend
-        self.prompt_tokens += row.prompt_tokens
-        self.completion_tokens += row.completion_tokens
+        self.fell_back += 1 if row.asked_group != row.model_group else 0
+        if row.ok:
+            # A failed request's tokens were not served (the real proxy logs the prompt's
+            # count on some failures): tokens are what the callers got.
+            self.prompt_tokens += row.prompt_tokens
+            self.completion_tokens += row.completion_tokens
 
     @property
     def tokens(self) -> int:
@@ -103,7 +110,8 @@ class Tally:
     def data(self) -> dict[str, Any]:
         return {"requests": self.requests, "failures": self.failures,
                 "spend": round(self.spend, 10), "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens, "tokens": self.tokens}
+                "completion_tokens": self.completion_tokens, "tokens": self.tokens,
+                "fell_back_here": self.fell_back}
 
 
 @dataclass
@@ -128,6 +136,8 @@ class KeyUsage:
     rotated_keys: list[str] = field(default_factory=list)  # their masked names
     # Refused requests on a rotated-out key: the agent still calls with its old key.
     rotated_attempts: int = 0
+    # Requests the gateway refused because the key's budget is spent.
+    budget_refused: int = 0
 
     @property
     def budget_share(self) -> float | None:
@@ -144,6 +154,8 @@ class KeyUsage:
             self.rotated_attempts += 1
         elif "blocked" in error:
             self.blocked_attempts += 1
+        elif "budget has been exceeded" in error or "budget_exceeded" in error:
+            self.budget_refused += 1
 
 
 @dataclass(frozen=True)
@@ -229,6 +241,7 @@ def parse_key_facts(row: dict[str, Any]) -> KeyFacts:
         marker=metadata.get(MARKER_FIELD) if isinstance(metadata.get(MARKER_FIELD), str) else None,
         owner=metadata.get("owner") if isinstance(metadata.get("owner"), str) else None,
         rotated_from=str(rotated["agent"]) if rotated.get("agent") else None,
+        created=created,
     )
 
 

@@ -45,7 +45,7 @@ def flag_usage(
     rates = _baseline_rates(baseline)
     for usage in report.keys:
         stop = _stop_step(usage, files)
-        flags += [Flag(usage.name, kind, reason, _ROTATED_STOP if kind == "rotated-key" else stop)
+        flags += [Flag(usage.name, kind, reason, _step(kind, usage, files, stop))
                   for kind, reason in _reasons(usage, thresholds, rates.get(usage.name))]
     for team in report.teams:
         share = team.budget_share
@@ -69,7 +69,14 @@ def _reasons(
                                 f"the alert is at {limits.budget_share * 100:.3g} %"))
     if usage.kind is KeyClass.AGENT and base is not None:
         found += _growth(usage, limits, base)
-    if usage.blocked_attempts and usage.kind is not KeyClass.UNKNOWN:
+    if usage.budget_refused:
+        found.append(("budget-exceeded", f"{usage.budget_refused} request(s) refused by the "
+                                         "gateway: its budget is spent"
+                                         + _spent(usage)))
+    # A key blocked on purpose (desired/ says blocked: true) refusing calls is the block doing
+    # its work, not an anomaly: only blocks desired/ did not ask for are flagged.
+    if usage.blocked_attempts and usage.kind is not KeyClass.UNKNOWN \
+            and not usage.desired_blocked:
         found.append(("blocked-key", f"{usage.blocked_attempts} request(s) on a blocked key"))
     if usage.rotated_attempts:
         found.append(("rotated-key", f"{usage.rotated_attempts} refused request(s) on a "
@@ -81,6 +88,12 @@ def _reasons(
         found.append(("unowned-key", f"{usage.total.requests} request(s) on a managed key no "
                                      "agent in desired/ owns"))
     return found
+
+
+def _spent(usage: KeyUsage) -> str:
+    if usage.max_budget is None or usage.budget_spend is None:
+        return ""
+    return f" ({usage.budget_spend:.6g} of {usage.max_budget:.6g})"
 
 
 def _growth(usage: KeyUsage, limits: Thresholds, base: dict[str, float]) -> list[tuple[str, str]]:
@@ -96,6 +109,17 @@ def _growth(usage: KeyUsage, limits: Thresholds, base: dict[str, float]) -> list
                                     f"the baseline's {before:.6g}{unit}/h "
                                     f"(alert above {limits.growth:g}x)"))
     return found
+
+
+def _step(kind: str, usage: KeyUsage, files: dict[str, str], stop: str) -> str:
+    if kind == "rotated-key":
+        return _ROTATED_STOP
+    if kind == "budget-exceeded" and usage.kind is KeyClass.AGENT:
+        where = files.get(usage.name, "its desired/ file")
+        return (f"the gateway refuses it until its budget window resets; if it should go on, "
+                f"raise max_budget for agent {usage.name} in {where}, then `reconciler apply` "
+                "(or set `blocked: true` there to stop it)")
+    return stop
 
 
 _ROTATED_STOP = ("hand the agent its new key from the secrets sink; the rotated-out key "

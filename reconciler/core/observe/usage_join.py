@@ -56,6 +56,7 @@ def build_report(
     usages = {token: _usage_of(estate, f, period, own_windows) for token, f in facts.items()
               if _rotated_agent(estate, f) is None}
     _attribute_rotated(estate, facts, usages, period, own_windows)
+    since = _successor_since(facts, usages)
     for row in filter(None, map(parse_log_row, log_rows)):
         usage = usages.get(row.api_key)
         if usage is None:
@@ -64,6 +65,12 @@ def build_report(
             usage = usages[row.api_key] = _unknown(row.api_key, period)
         if usage.period.holds(row.moment):
             usage.add(row)
+        start = since.get(row.api_key)
+        if start is not None and row.moment >= start and usage.budget_spend is not None:
+            # Spent on a rotated-out key in its grace period, after the successor took over
+            # the spend counter: LiteLLM's counter of the new key does not hold it; the
+            # agent's budget share does.
+            usage.budget_spend += row.spend
     unique = {id(u): u for u in usages.values()}.values()  # an agent's keys share one row
     kept = [u for u in unique if u.kind is KeyClass.AGENT or u.total.requests]
     order = list(KeyClass)
@@ -113,6 +120,20 @@ def _attribute_rotated(
         row.rotated_keys.append(key.key_name)
         if own_windows and key.window_start is not None and key.window_start < row.period.start:
             row.period = Period(max(key.window_start, period.start), period.end, "budget window")
+
+
+def _successor_since(facts: dict[str, KeyFacts], usages: dict[str, KeyUsage]
+                     ) -> dict[str, dt.datetime]:
+    """Rotated-out key -> when its agent's current key was created (from then on its spend
+    is not in the current key's counter)."""
+    since = {}
+    for token, key in facts.items():
+        usage = usages.get(token)
+        current = facts.get(usage.token) if usage is not None else None
+        if key.rotated_from and current is not None and current is not key \
+                and current.created is not None:
+            since[token] = current.created
+    return since
 
 
 def _unknown(token: str, period: Period) -> KeyUsage:

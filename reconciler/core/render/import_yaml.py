@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
@@ -20,8 +21,13 @@ IMPORTED_FILES = (AGENTS_FILE, MODELS_FILE, GATEWAY_FILE, *SECTION_FILES.values(
 _HEADER = "# Written by `reconciler import` from the live gateway. Review, then commit.\n"
 
 
-def render_files(result: ImportResult) -> dict[str, str]:
-    """File name -> text; a file with nothing to declare is left out."""
+MODELINE = "# yaml-language-server: $schema={}\n"
+
+
+def render_files(result: ImportResult, schema: str = "../schema/desired.schema.json"
+                 ) -> dict[str, str]:
+    """File name -> text; a file with nothing to declare is left out. Each starts with the
+    editor's schema modeline; `schema`: the schema's path relative to the files' folder."""
     files: dict[str, str] = {}
     if result.agents:
         files[AGENTS_FILE] = _agents(result)
@@ -34,7 +40,7 @@ def render_files(result: ImportResult) -> dict[str, str]:
     if gateway:
         files[GATEWAY_FILE] = gateway
     # Nothing read from the gateway is a raw key, but metadata is free text: make sure.
-    return {name: scrub(text) for name, text in files.items()}
+    return {name: MODELINE.format(schema) + scrub(text) for name, text in files.items()}
 
 
 def _dump(data: Any, indent: str = "") -> str:
@@ -57,12 +63,12 @@ def _agents(result: ImportResult) -> str:
 
 def _models(result: ImportResult) -> str:
     parts = [_HEADER]
-    if result.placeholders:
+    if result.kept_secrets:
         parts.append(
-            "# FILL IN: the gateway never shows secrets. Replace every os.environ/REPLACE_ME_...\n"
-            "# reference with the environment variable the gateway reads that secret from\n"
-            "# (delete an api_key line if the deployment has none). `reconciler validate`\n"
-            "# fails until you do. Adopting never rewrites a deployment's secret.\n"
+            "# The gateway never shows secrets: each one is in ignore_fields, kept as the gateway\n"
+            "# holds it (never compared or written; a change that would re-create the deployment\n"
+            "# is refused, since a new one could not carry it). To manage one from here, declare\n"
+            "# it (api_key: os.environ/NAME) and drop its ignore_fields entry.\n"
         )
     parts.append("models:\n")
     parts.extend(_dump([model], "  ") for model in result.models)
@@ -77,9 +83,9 @@ def _gateway(result: ImportResult) -> str:
         data["config_models"] = result.config_models
     if result.fallbacks:
         data["fallbacks"] = result.fallbacks
-    if not data and not result.listed:
+    if not data and not result.listed and not result.pin_candidates:
         return ""
-    parts = [_HEADER]
+    parts = [_HEADER, *_pin_candidates(result)]
     if result.listed:
         parts.append("# Left alone (never managed from here):\n")
         parts.extend(f"#   {item}\n" for item in result.listed)
@@ -88,6 +94,20 @@ def _gateway(result: ImportResult) -> str:
     if data:
         parts.append(_dump(data))
     return "".join(parts)
+
+
+def _pin_candidates(result: ImportResult) -> list[str]:
+    """Keys that may call every model, as a commented pinned: list: confirm each, uncomment."""
+    if not result.pin_candidates:
+        return []
+    parts = ["# PIN CANDIDATES: these keys may call every model (models: []), like an admin key.\n"
+             "# They are not imported as agents. Declare yours under pinned: (uncomment) before\n"
+             "# the first plan, so no plan ever touches them:\n"
+             "# pinned:\n"]
+    for key in result.pin_candidates:
+        alias = f"alias: {json.dumps(key['alias'], ensure_ascii=False)}, " if key["alias"] else ""
+        parts.append(f"#   - {{{alias}key_sha256: {key['key_sha256']}}}  # {key['key']}\n")
+    return parts
 
 
 def summary(result: ImportResult, written: list[str]) -> list[str]:
@@ -102,10 +122,12 @@ def summary(result: ImportResult, written: list[str]) -> list[str]:
         f"  agent {a.data['name']} ({a.key_name}): name from {a.source}" for a in result.agents
     ]
     lines += [f"  left alone: {item}" for item in result.listed]
-    lines += [f"  fill in: {p}" for p in result.placeholders]
+    lines += [f"  pin candidate (may call every model; not an agent): {k['alias'] or '(no alias)'}"
+              f" {k['key']} sha256 {k['key_sha256']}: declare it under pinned: first"
+              for k in result.pin_candidates]
+    lines += [f"  kept as the gateway holds it: {p}" for p in result.kept_secrets]
     lines += [f"  note: {n}" for n in result.notes]
-    if result.placeholders:
-        lines.append("Then: reconciler validate && reconciler plan (only adopt changes).")
+    lines.append("Then: reconciler validate && reconciler plan (only adopt changes).")
     return lines
 
 
@@ -126,6 +148,8 @@ def summary_data(result: ImportResult, written: list[str]) -> dict[str, Any]:
         **{section: [str(e.get(NAMED_SECTIONS[section], "")) for e in entries]
            for section, entries in result.sections.items()},
         "left_alone": list(result.listed),
-        "fill_in": list(result.placeholders),
+        "fill_in": [],  # nothing to fill in since secrets are kept (kept_secrets)
+        "kept_secrets": list(result.kept_secrets),
+        "pin_candidates": [dict(k) for k in result.pin_candidates],
         "notes": list(result.notes),
     }

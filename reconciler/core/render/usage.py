@@ -13,6 +13,7 @@ from reconciler.core.observe.usage_flags import Flag
 from reconciler.core.render.markdown import code_span
 
 FORMATS = ("table", "json", "csv", "markdown")
+_WINDOW_COLUMNS = ("budget_spend", "max_budget", "budget_used")
 _COLUMNS = ("name", "kind", "owner", "key", "requests", "failures", "tokens", "spend",
             "budget_spend", "max_budget", "budget_used", "blocked")
 
@@ -33,6 +34,10 @@ def report_data(report: UsageReport, flags: list[Flag]) -> dict[str, Any]:
                    "share": {kind.value: round(report.share(kind), 4) for kind in KeyClass}},
         "flags": [f.data for f in flags],
         "requests_made": report.requests_made,
+        # by_model_group counts each request under the group that served it (after any
+        # fallback; fell_back_here says how many came from another group); health counts
+        # the group asked for.
+        "model_group_counted": "served",
     }
     if report.teams:
         data["teams"] = [t.data for t in report.teams]
@@ -121,15 +126,25 @@ def _table(data: dict[str, Any], out: TextIO, *, markdown: bool) -> None:
     period = data["period"]
     title = f"Usage, {period['label']}: {period['start']} to {period['end']}"
     out.write(f"## {title}\n\n" if markdown else f"{title}\n\n")
-    rows = [_names(_row(k), (0, 2, 3), markdown) for k in data["keys"]]
-    _grid(list(_COLUMNS), rows, out, markdown)
-    groups = [_names([k["name"], g, str(t["requests"]), str(t["failures"]), str(t["tokens"]),
-                      f"{t['spend']:.6g}"], (0, 1), markdown)
+    # A month's table shows the month: the budget columns are the current budget window's
+    # (LiteLLM's counter), another period, so they are left out (JSON keeps them, labelled).
+    month = period["label"].startswith("month ")
+    keep = [i for i, c in enumerate(_COLUMNS) if not (month and c in _WINDOW_COLUMNS)]
+    rows = [[r[i] for i in keep] for r in (_names(_row(k), (0, 2, 3), markdown)
+                                           for k in data["keys"])]
+    _grid([_COLUMNS[i] for i in keep], rows, out, markdown)
+    if month:
+        out.write("\n(budget columns left out: they are the current budget window's; "
+                  "`reconciler usage` without --month shows them)\n")
+    groups = [_names([k["name"], g, str(t["requests"]), str(t["fell_back_here"]),
+                      str(t["failures"]), str(t["tokens"]), f"{t['spend']:.6g}"],
+                     (0, 1), markdown)
               for k in data["keys"] for g, t in k["by_model_group"].items()]
     if groups:
-        out.write("\nPer model group:\n\n")
-        _grid(["name", "model_group", "requests", "failures", "tokens", "spend"], groups,
-              out, markdown)
+        out.write("\nPer model group that served the request (after any fallback; health "
+                  "counts the group asked for):\n\n")
+        _grid(["name", "model_group", "requests", "fell_back_here", "failures", "tokens",
+               "spend"], groups, out, markdown)
     teams = [_names([t["name"], str(t["requests"]), f"{t['spend']:.6g}",
                       "-" if t["max_budget"] is None else f"{t['max_budget']:.6g}",
                       "-" if t["budget_used"] is None else percent(t["budget_used"]),

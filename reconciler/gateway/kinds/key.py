@@ -16,10 +16,13 @@ from reconciler.core.engine.markers import MARKER_FIELD
 from reconciler.core.errors import GatewayError, NotFound
 from reconciler.core.kinds.key.fields import KEY_LIMIT_FIELDS, KIND, change
 from reconciler.core.kinds.key.ownership import vet_keys
+from reconciler.core.kinds.key.revocation import is_revocation
 from reconciler.core.kinds.key.stamps import user_metadata
 from reconciler.core.masking import mask_key
 from reconciler.gateway.bounded import whole
+from reconciler.gateway.kinds.routing_record import without_record_rows
 from reconciler.gateway.lease import without_lease_rows
+from reconciler.gateway.revoke import Revoker
 from reconciler.gateway.sinks import SecretSink
 from reconciler.gateway.transport import BaseClient, ListChangedError
 
@@ -145,7 +148,7 @@ def read(client: Any) -> list[dict[str, Any]]:
     admins = client.pool.submit(client.admin_identities)
     rows = client.list_keys(fields=LIVE_KEY_FIELDS)
     trusted = admins.result()
-    return vet_keys(without_lease_rows(rows, trusted), trusted)
+    return vet_keys(without_record_rows(without_lease_rows(rows, trusted), trusted), trusted)
 
 
 class KeyWriter:
@@ -157,6 +160,8 @@ class KeyWriter:
         self.sink = sink
         self.created: dict[str, str] = {}  # alias -> token of the key this run created
         self.rotated_spend: dict[str, float] = {}  # token rotated out -> its spend then
+        # Revocations made effective on every replica, and when (gateway/revoke.py).
+        self.revoker = Revoker(client)
         # Sinks (a file, a vault command) are not assumed to take two secrets at once.
         self._sink_lock = threading.Lock()
 
@@ -205,8 +210,14 @@ class KeyWriter:
                 f"{change.after.get('duration')} more")
 
     def update(self, change: Change) -> str:
-        self.client.update_key(str(change.ref), change.after)
-        return "updated " + ", ".join(_visible_fields(change))
+        done = "updated " + ", ".join(_visible_fields(change))
+        token = str(change.ref)
+        if not is_revocation(change):  # a widening may reach other replicas late
+            self.client.update_key(token, change.after)
+            return done
+        force = self.revoker.update(change.address, token, change.after,
+                                    lambda: self.client.update_key(token, change.after))
+        return f"{done}; {force.text()}"
 
     def adopt(self, change: Change) -> str:
         # /key/update keeps the secret and the spend; only the listed fields are written.
@@ -214,8 +225,9 @@ class KeyWriter:
         return "adopted (marker stamped; secret and spend kept)"
 
     def block(self, change: Change) -> str:
-        self._set_blocked(change, True)
-        return "blocked"
+        force = self.revoker.block(change.address, str(change.ref),
+                                   lambda: self._set_blocked(change, True))
+        return f"blocked; {force.text()}"
 
     def unblock(self, change: Change) -> str:
         self._set_blocked(change, False)
@@ -230,8 +242,12 @@ class KeyWriter:
         self.client.update_key(str(change.ref), {"blocked": blocked, "metadata": metadata})
 
     def delete(self, change: Change) -> str:
-        self.client.delete_key(str(change.ref))
-        return "deleted"
+        # A delete is not broadcast to other replicas (even with Redis) and cannot be sent to
+        # them (the row is gone): a block first, everywhere, makes it effective at once.
+        token = str(change.ref)
+        force = self.revoker.block(change.address, token, lambda: self.client.block_key(token))
+        self.client.delete_key(token)
+        return f"deleted (blocked first); {force.text()}"
 
     def finish(
         self, changes: list[Change], attempt: Callable[[Change], StepResult],

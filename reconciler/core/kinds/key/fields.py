@@ -15,6 +15,9 @@ UNDELIVERED_FIELD = "reconciler_secret_undelivered"
 APPLIED_FIELD = "reconciler_applied"
 # Why and when `reconciler block` blocked the key (an incident hold).
 HOLD_FIELD = "reconciler_hold"
+# The hold's story once desired/ absorbed it (blocked: true): reason, time and who, kept on the
+# key while desired/ keeps it blocked. Not a hold: a later blocked: false is a reviewed unblock.
+BLOCK_STORY_FIELD = "reconciler_block"
 # The lifetime desired/ declared (the live key shows only `expires`, a moment).
 DURATION_FIELD = "key_duration"
 # The rotation serial the key was created for (an agent's `rotation`).
@@ -27,7 +30,8 @@ KEY_LIMIT_FIELDS = ("max_budget", "budget_duration", "rpm_limit", "tpm_limit")
 
 # Metadata the tool keeps for itself: never part of what is compared or digested.
 BOOKKEEPING = frozenset(
-    {MARKER_FIELD, APPLIED_FIELD, HOLD_FIELD, UNDELIVERED_FIELD, ROTATION_FIELD, ROTATED_FIELD}
+    {MARKER_FIELD, APPLIED_FIELD, HOLD_FIELD, UNDELIVERED_FIELD, ROTATION_FIELD, ROTATED_FIELD,
+     BLOCK_STORY_FIELD}
 )
 
 

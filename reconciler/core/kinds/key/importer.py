@@ -1,5 +1,8 @@
 """`reconciler import` for keys: each key the tool may manage becomes an agent with
-`adopt: true`; pinned keys and other scopes' keys are only listed. Pure."""
+`adopt: true`; pinned keys and other scopes' keys are only listed. A key that may call every
+model (`models: []`) is most likely an admin's own key (Sileya's): declaring it as an agent
+would have the next plan adopt and narrow it, so it is a pin candidate instead, written as a
+commented `pinned:` entry with its sha256 for a person to confirm. Pure."""
 
 from __future__ import annotations
 
@@ -60,6 +63,9 @@ def _import_keys(keys: list[LiveKey], existing: Estate, wanted: Any, out: Import
             continue
         if key.marker not in (None, marker):
             out.listed.append(f"key of another scope {name} {key.key_name} ({key.marker})")
+        elif not key.models and key.marker is None:
+            out.pin_candidates.append({"alias": key.alias or "", "key_sha256": key.token,
+                                       "key": key.key_name})
         elif key.rotated is not None:
             out.listed.append(f"rotated-out key {name} {key.key_name} (the tool blocks it)")
         elif name in declared and key.marker == marker:
@@ -72,8 +78,6 @@ def _import_keys(keys: list[LiveKey], existing: Estate, wanted: Any, out: Import
         else:
             taken.add(name)
             out.agents.append(ImportedAgent(_agent(key, name, marker), source, key.key_name))
-            if not key.models:
-                out.notes.append(f"agent {name}: the key may call every model; list its models")
 
 
 def _agent_name(key: LiveKey, taken: set[str]) -> tuple[str, str]:

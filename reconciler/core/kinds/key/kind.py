@@ -10,6 +10,7 @@ from reconciler.core.input.desired import Estate
 from reconciler.core.kinds.key.diff import diff
 from reconciler.core.kinds.key.fields import (
     APPLIED_FIELD,
+    BLOCK_STORY_FIELD,
     HOLD_FIELD,
     KIND,
     ROTATED_FIELD,
@@ -66,7 +67,8 @@ KEY = Kind(
                          "rotated-out key(s) in their grace period"),
     },
     hidden=frozenset(f"metadata.{name}" for name in (
-        MARKER_FIELD, APPLIED_FIELD, HOLD_FIELD, ROTATION_FIELD, ROTATED_FIELD)),
+        MARKER_FIELD, APPLIED_FIELD, HOLD_FIELD, ROTATION_FIELD, ROTATED_FIELD,
+        BLOCK_STORY_FIELD)),
     markers=frozenset({f"metadata.{MARKER_FIELD}"}),
     importer=import_keys,
     claims=claim_warnings,

@@ -9,12 +9,13 @@ from reconciler.core.engine.markers import MARKER_FIELD, marker_for
 from reconciler.core.input.desired import Agent
 from reconciler.core.kinds.key.fields import (
     APPLIED_FIELD,
+    BLOCK_STORY_FIELD,
     DURATION_FIELD,
     HOLD_FIELD,
     KEY_LIMIT_FIELDS,
     ROTATION_FIELD,
 )
-from reconciler.core.kinds.key.holds import is_held
+from reconciler.core.kinds.key.holds import absorbs_hold, is_held
 from reconciler.core.kinds.key.live import LiveKey
 from reconciler.core.kinds.key.stamps import key_content, key_record
 
@@ -72,9 +73,23 @@ def written_metadata(
     metadata = {**desired_metadata(agent, scope), **kept, APPLIED_FIELD: record}
     if held and live.hold:
         metadata[HOLD_FIELD] = live.hold
+    story = block_story(agent, live)
+    if story:
+        metadata[BLOCK_STORY_FIELD] = story
     if live.rotation:
         metadata[ROTATION_FIELD] = live.rotation
     return metadata
+
+
+def block_story(agent: Agent, live: LiveKey) -> dict[str, Any] | None:
+    """Why and when the key was blocked, kept once desired/ absorbs the hold: the incident's
+    reason and time stay on the key as long as desired/ keeps it blocked."""
+    if not agent.blocked:
+        return None
+    if absorbs_hold(live, agent.blocked) and live.hold:
+        return {**live.hold, "absorbed": "desired/ declares blocked: true"}
+    story = live.metadata.get(BLOCK_STORY_FIELD)
+    return story if isinstance(story, dict) else None
 
 
 def field_diff(

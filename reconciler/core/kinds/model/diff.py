@@ -15,6 +15,7 @@ from reconciler.core.engine.live import LiveState
 from reconciler.core.engine.markers import marker_for
 from reconciler.core.engine.stamps import is_drift
 from reconciler.core.input.desired import Estate, ModelDeployment
+from reconciler.core.input.secrets import is_secret_name
 from reconciler.core.kinds.model.adopt import adopt_model
 from reconciler.core.kinds.model.live import KIND, MODEL_RECORD_FIELD, LiveModel, models_of
 from reconciler.core.kinds.model.spec import live_digest, model_spec, needs_recreate
@@ -122,6 +123,15 @@ def _diff_model(
             "(delete + create): set protected: false first, or keep the setting"
         )
         return []
+    kept = kept_params(model, live) if recreate else []
+    if kept:
+        conflicts.append(
+            f"model {model.id!r}: removing a setting re-creates it (delete + create), and "
+            f"{', '.join(f'litellm_params.{n}' for n in kept)} is kept as the gateway holds it "
+            "(ignore_fields): a new deployment could not carry it. Declare it "
+            "(api_key: os.environ/NAME) and drop its ignore_fields entry, or keep the setting"
+        )
+        return []
     reason = "LiteLLM cannot unset a setting in place: re-created" if recreate else None
     if not after:
         reason = "records what desired/ now declares (nothing else changes)"
@@ -132,6 +142,20 @@ def _diff_model(
             drift=drift,
         )
     ]
+
+
+def kept_params(model: ModelDeployment, live: LiveModel) -> list[str]:
+    """Ignored params desired/ does not declare that the live deployment holds, or may hold
+    unseen (a secret /model/info hides or masks): only the deployment has them."""
+    kept = []
+    for field in model.ignore_fields:
+        name = field.removeprefix("litellm_params.")
+        if name == field or name in model.litellm_params:
+            continue
+        shown = live.litellm_params.get(name)
+        if is_secret_name(name) or _masked(shown) or shown is not None:
+            kept.append(name)
+    return kept
 
 
 def _effective_params(live: LiveModel) -> dict[str, Any]:

@@ -1,6 +1,9 @@
 """`reconciler import` for models: each DB deployment becomes a model with `adopt: true`;
 config.yaml deployments become config_models. Secrets are never written: /model/info hides
-or masks them, and each becomes an `os.environ/` placeholder. Pure."""
+`api_key` and masks other secrets, so each such param is left out of `litellm_params` and
+listed in `ignore_fields`: kept as the gateway holds it, never compared or written, and a
+change that would re-create the deployment (and so drop it) is refused. The imported tree
+validates and plans as it is, with no placeholder to fill in. Pure."""
 
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from reconciler.core.input.desired import Estate
 from reconciler.core.input.secrets import ENV_REFERENCE, is_secret_name
 from reconciler.core.kinds.model.live import LiveModel, models_of
 
-PLACEHOLDER = ENV_REFERENCE + "REPLACE_ME_"
 # Params the proxy adds to every deployment it shows; nobody declared them.
 SERVER_PARAMS = {
     "use_xai_oauth": False,
@@ -51,13 +53,18 @@ def import_models(live: LiveState, existing: Estate, wanted: Any, out: ImportRes
 def _model(live: LiveModel, marker: str, out: ImportResult) -> dict[str, Any]:
     recorded = live.record.get("litellm_params", {})
     params: dict[str, Any] = {}
+    kept: list[str] = []
     for name, value in {**live.litellm_params, **recorded}.items():
         if SERVER_PARAMS.get(name, object()) == value or value is None:
             continue
-        params[name] = _param(live, name, value, out)
-    if "api_key" not in params:
-        # /model/info drops api_key: whether the deployment has one cannot be read back.
-        params["api_key"] = _placeholder(live, "api_key", out)
+        if _unreadable(name, value):
+            kept.append(name)
+        else:
+            params[name] = value
+    if "api_key" not in params and "api_key" not in kept:
+        # /model/info drops api_key: whether the deployment has one cannot be read back, so
+        # it is kept whatever it is (a deployment without one loses nothing by that).
+        kept.append("api_key")
     info = {
         k: v
         for k, v in live.model_info.items()
@@ -66,22 +73,18 @@ def _model(live: LiveModel, marker: str, out: ImportResult) -> dict[str, Any]:
     data: dict[str, Any] = {"id": live.id, "model_name": live.model_name, "litellm_params": params}
     if info:
         data["model_info"] = info
+    if kept:
+        kept.sort()
+        data["ignore_fields"] = [f"litellm_params.{name}" for name in kept]
+        out.kept_secrets += [f"model {live.id}: litellm_params.{name}" for name in kept]
     if live.marker != marker:
         data["adopt"] = True
     return data
 
 
-def _param(live: LiveModel, name: str, value: Any, out: ImportResult) -> Any:
+def _unreadable(name: str, value: Any) -> bool:
+    """A secret the gateway shows masked, or under a secret name: not its real value."""
     if isinstance(value, str) and value.startswith(ENV_REFERENCE):
-        return value
+        return False  # a reference the tool wrote (its record) is no secret
     masked = isinstance(value, str) and "*" * 4 in value
-    if masked or (is_secret_name(name) and not isinstance(value, bool)):
-        return _placeholder(live, name, out)
-    return value
-
-
-def _placeholder(live: LiveModel, name: str, out: ImportResult) -> str:
-    variable = re.sub(r"[^A-Z0-9]+", "_", f"{live.model_name}_{name}".upper()).strip("_")
-    reference = PLACEHOLDER + variable
-    out.placeholders.append(f"model {live.id}: litellm_params.{name}: {reference}")
-    return reference
+    return masked or (bool(is_secret_name(name)) and not isinstance(value, bool))

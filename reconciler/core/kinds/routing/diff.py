@@ -1,6 +1,8 @@
 """desired/ fallbacks vs the gateway's router settings -> one routing change. Pure.
 
 desired/ owns the whole fallback list when it declares one; else it is never read or written.
+A fallbacks change whose live list is not the one the tool last applied (its record's digest)
+is drift: someone changed it outside desired/ (a raw /config/update), as for keys and models.
 """
 
 from __future__ import annotations
@@ -8,8 +10,15 @@ from __future__ import annotations
 from reconciler.core.engine.changes import Change, PlanInputs, Verb
 from reconciler.core.engine.diffing import field_changes
 from reconciler.core.engine.live import LiveState
+from reconciler.core.engine.stamps import is_drift
 from reconciler.core.input.desired import Estate
-from reconciler.core.kinds.routing.live import KIND, fallbacks_of, settings_of
+from reconciler.core.kinds.routing.live import (
+    KIND,
+    fallbacks_digest,
+    fallbacks_of,
+    record_of,
+    settings_of,
+)
 
 SETTINGS = "router_settings"  # the address routing.router_settings
 
@@ -19,12 +28,15 @@ def diff(estate: Estate, live: LiveState, acc: PlanInputs) -> list[str]:
     if not estate.manages_fallbacks:
         return []
     want = {group: list(targets) for group, targets in (estate.fallbacks or {}).items()}
-    before, after = field_changes(fallbacks_of(live) or {}, want)
+    have = fallbacks_of(live) or {}
+    before, after = field_changes(have, want)
     if after:
         acc.changes.append(
             Change(
                 KIND, Verb.UPDATE, "fallbacks", before=before, after=after,
-                spec={"fallbacks": [{group: targets} for group, targets in want.items()]},
+                spec={"fallbacks": [{group: targets} for group, targets in want.items()],
+                      "record": fallbacks_digest(want)},
+                drift=is_drift(record_of(live), fallbacks_digest(have)),
             )
         )
     return []
