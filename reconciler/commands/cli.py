@@ -1,5 +1,5 @@
 """Command line: validate | plan | show | apply | import | block | unblock | usage | health
-| sandbox | schema.
+| sandbox | schema | completion.
 
 Exit 0 ok, 1 error, 2 changes (plan --detailed-exitcode), 3 abnormal usage or unhealthy.
 """
@@ -17,6 +17,7 @@ from reconciler import __version__
 from reconciler.commands.agent import add_agent_parsers, run_agent
 from reconciler.commands.apply import run_apply
 from reconciler.commands.audit import DEFAULT_AUDIT_LOG
+from reconciler.commands.completion import add_completion_parser, completion_script
 from reconciler.commands.connection import admin_key_from_env
 from reconciler.commands.health import add_health_parser, run_health
 from reconciler.commands.import_ import run_import
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     # -- observing commands: usage and health
     add_usage_parser(sub, _desired_flag, _gateway_flags)
     add_health_parser(sub, _desired_flag, _gateway_flags)
+    add_completion_parser(sub)
     return parser
 
 
@@ -226,6 +228,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             return run_agent(args)
         if args.command == "schema":
             return run_schema(args)
+        if args.command == "completion":
+            print(completion_script(build_parser(), args.shell), end="")
+            return 0
         if args.command in _INCIDENT:
             return _INCIDENT[args.command](args)
         if args.command == "import":
