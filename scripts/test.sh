@@ -47,4 +47,8 @@ if [ -x .venv/bin/zizmor ]; then
 else
   echo "skipped: zizmor (pip install '.[lint]' failed)"
 fi
-.venv/bin/pytest -rs "$@"
+# Tests spread over the machine's cores (pytest-xdist); the real proxy's tests stay on one worker,
+# in order (tests/conftest.py). PYTEST_WORKERS=0 runs everything in this one process.
+workers=(-n "${PYTEST_WORKERS:-auto}" --dist loadgroup)
+.venv/bin/python -c 'import xdist' 2>/dev/null || .venv/bin/pip install -q 'pytest-xdist>=3.5' || workers=()
+.venv/bin/pytest -rs "${workers[@]}" "$@"

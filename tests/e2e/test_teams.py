@@ -19,7 +19,9 @@ def team_estate(gw: Gateway) -> dict[str, Any]:
     estate = standard_estate(gw)
     m25, m25l = gw.name("MiniMax-M2.5"), gw.name("MiniMax-M2.5-Lightning")
     estate["budgets"] = [{"name": gw.name("shared-small"), "max_budget": 10, "rpm_limit": 5}]
-    estate["users"] = [{"id": gw.name("alice"), "email": "alice@example.com"},
+    # Emails are unique across the whole proxy: one per run, so a run stopped before its
+    # cleanup leaves nothing the next run collides with.
+    estate["users"] = [{"id": gw.name("alice"), "email": f"{gw.prefix}-alice@example.com"},
                        {"id": gw.name("bob"), "role": "internal_user_viewer"}]
     estate["teams"] = [{"name": gw.name("research"), "models": [m25, m25l], "max_budget": 100,
                         "budget_duration": "30d",
@@ -69,7 +71,7 @@ def test_a_team_estate_is_created_changed_field_by_field_and_settles(
                               model_aliases={"fast": gw.name("MiniMax-M2.5")},
                               members=[{"user": gw.name("alice"), "role": "user"},
                                        {"user": gw.name("bob"), "role": "user"}])
-    estate["users"][0].update(email="alice2@example.com", alias="Alice")
+    estate["users"][0].update(email=f"{gw.prefix}-alice2@example.com", alias="Alice")
     estate["users"][1].update(role="internal_user")
     estate["budgets"][0].update(max_budget=12, soft_budget=8, budget_duration="30d",
                                 rpm_limit=6, tpm_limit=700, max_parallel_requests=3)
@@ -92,7 +94,8 @@ def test_a_team_estate_is_created_changed_field_by_field_and_settles(
     assert _members(team) == [("default_user_id", "admin"), (gw.name("alice"), "user"),
                               (gw.name("bob"), "user")]
     alice = gw.namespace_users()[gw.name("alice")]
-    assert (alice["user_email"], alice["user_alias"]) == ("alice2@example.com", "Alice")
+    assert (alice["user_email"], alice["user_alias"]) == (f"{gw.prefix}-alice2@example.com",
+                                                          "Alice")
     budget = gw.budgets()[f"reconciler/{gw.prefix}:{gw.name('shared-small')}"]
     assert (budget["max_budget"], budget["soft_budget"], budget["max_parallel_requests"]) == \
         (12, 8, 3)
