@@ -7,6 +7,7 @@ A duplicate id is a 400 in the `detail` shape; an update or a delete of an unkno
 from __future__ import annotations
 
 import math
+import uuid
 from typing import Any
 
 from .context import Call, Response
@@ -79,3 +80,30 @@ def budget_delete(state: State, call: Call) -> Response:
     body = body_object(call.body)
     row = state.budgets.pop(str(body.get("id")), None)
     return 200, row
+
+
+def key_soft_budget(state: State, key: dict[str, Any], body: dict[str, Any], *,
+                    created: bool) -> None:
+    """A key's soft_budget lives in a budget row: /key/generate makes the key a row of its
+    own (replacing any budget_id sent), /key/update sets it on the key's row, shared or not."""
+    if "soft_budget" not in body:
+        return
+    value, row = body["soft_budget"], state.budgets.get(str(key.get("budget_id")))
+    if row is not None and not created:
+        row["soft_budget"] = None if value is None else float(value)
+        return
+    if value is None:
+        return
+    stamp = fmt_offset(now())
+    budget_id = str(uuid.uuid4())
+    state.budgets[budget_id] = {
+        "budget_id": budget_id, **{n: None for n in LIMITS if n != "budget_id"},
+        "soft_budget": float(value), **_EXTRA, "created_at": stamp, "created_by": ADMIN_USER_ID,
+        "updated_at": stamp, "updated_by": ADMIN_USER_ID}
+    key["budget_id"] = budget_id
+
+
+def joined(state: State, key: dict[str, Any]) -> dict[str, Any] | None:
+    """The key's budget row as /key/list joins it (litellm_budget_table)."""
+    row = state.budgets.get(str(key.get("budget_id")))
+    return dict(row) if row is not None else None

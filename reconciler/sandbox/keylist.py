@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from . import budgets
 from . import keyrows as R
 from .context import Call, Response
 from .errors import proxy_error
@@ -94,7 +95,8 @@ def list_keys(state: State, call: Call) -> Response:
         rows = _sorted(_filtered(_candidates(state, call.query.get("status")), call.query),
                        call.query)
         window, total = rows[(page - 1) * size : page * size], len(rows)
-    keys: list[Any] = [R.list_view(r) for r in window] if full else [r["token"] for r in window]
+    keys: list[Any] = ([{**R.list_view(r), "litellm_budget_table": budgets.joined(state, r)}
+                        for r in window] if full else [r["token"] for r in window])
     return 200, {
         "keys": keys,
         "total_count": total,
@@ -127,6 +129,7 @@ def _own_keys(state: State, call: Call) -> Response:
     rows = _sorted(own_keys(state, call.caller), {})
     window = rows[(page - 1) * size: page * size]
     full = query_bool(call.query, "return_full_object", False)
-    keys: list[Any] = [R.list_view(r) for r in window] if full else [r["token"] for r in window]
+    keys: list[Any] = ([{**R.list_view(r), "litellm_budget_table": budgets.joined(state, r)}
+                        for r in window] if full else [r["token"] for r in window])
     return 200, {"keys": keys, "total_count": len(rows), "current_page": page,
                  "total_pages": math.ceil(len(rows) / size)}

@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from . import budgets, users
 from . import fields as F
 from . import keyrows as R
-from . import users
 from .context import Call, Response
 from .errors import ApiError, auth_wrapped, internal_wrapped, proxy_error, validation_error
 from .state import State
@@ -28,7 +28,7 @@ KEY_BODY_TYPES: dict[str, str] = {
     "max_parallel_requests": "int", "blocked": "bool", "tags": "list", "user_id": "str",
     "team_id": "str", "budget_duration": "str", "aliases": "dict", "config": "dict",
     "permissions": "dict", "model_max_budget": "dict", "allowed_routes": "list",
-    "key_type": "str", "spend": "number",
+    "key_type": "str", "spend": "number", "soft_budget": "number",
 }
 _ENTERPRISE_MSG = (
     "This feature is only available for LiteLLM Enterprise users: {}. You must be a LiteLLM "
@@ -132,6 +132,7 @@ def generate(state: State, call: Call) -> Response:
         _apply_fields(row, body)
     except ValueError as exc:
         raise internal_wrapped(500, str(exc)) from None
+    budgets.key_soft_budget(state, row, body, created=True)
     existing = state.keys.get(row["token"])
     if existing is not None:
         # Upstream upsert(update={}) bug: 200, response from the request, nothing persisted.
@@ -197,6 +198,7 @@ def update(state: State, call: Call) -> Response:
         _apply_fields(patched, body, skip=frozenset({"key_alias"}) if by_alias else frozenset())
     except ValueError as exc:
         raise auth_wrapped(400, f"Authentication Error, {exc}") from None
+    budgets.key_soft_budget(state, patched, body, created=False)
     stamp = fmt_offset(utc_now())
     patched.update(updated_at=stamp, settings_updated_at=stamp)
     state.keys[row["token"]] = patched

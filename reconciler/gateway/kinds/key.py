@@ -39,6 +39,8 @@ LIVE_KEY_FIELDS = (
     "key_alias", "key_name", "models", "blocked", "metadata", "expires", *KEY_LIMIT_FIELDS,
     "created_by", "updated_by",  # the proxy's own record of who wrote the key (ownership)
     "team_id", "budget_id", "user_id",  # what the key belongs to (kinds/key/membership.py)
+    # The fields an agent may declare beyond its limits; the budget row holds soft_budget.
+    "max_parallel_requests", "allowed_routes", "aliases", "litellm_budget_table",
 )
 
 

@@ -123,7 +123,7 @@ def _diff_agent(
     if is_held(live, agent.blocked):
         acc.holds.append(hold_entry(agent.name, live))
     want = agent_content(agent, scope)
-    have = live_content(live, agent.ignore_fields)
+    have = live_content(live, agent)
     metadata = written_metadata(agent, live, scope, want)
     before, after = field_diff(agent, live, scope, want, have)
     ident = {"ref": live.token, "label": live.key_name}

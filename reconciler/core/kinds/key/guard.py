@@ -13,11 +13,12 @@ from reconciler.core.kinds.key.fields import KEY_LIMIT_FIELDS, ROTATED_FIELD
 from reconciler.core.kinds.key.holds import is_held
 from reconciler.core.kinds.key.live import LiveKey, keys_of
 from reconciler.core.kinds.key.membership import MEMBERSHIP_FIELDS, wanted
+from reconciler.core.kinds.key.schema import KEY_ENTERPRISE_FIELDS, KEY_EXTRA_FIELDS
 
 # Everything the diff ever writes on a key; anything else (key, key_alias, team_id, ...) is
 # refused. A new key field the diff learns must be added here, or the guard refuses it.
 KEY_UPDATE_FIELDS = frozenset({"models", "metadata", "duration", *KEY_LIMIT_FIELDS,
-                               *MEMBERSHIP_FIELDS})
+                               *MEMBERSHIP_FIELDS, *KEY_EXTRA_FIELDS, *KEY_ENTERPRISE_FIELDS})
 KEY_CREATE_FIELDS = KEY_UPDATE_FIELDS | {"key_alias", "blocked"}
 
 

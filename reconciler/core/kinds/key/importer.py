@@ -49,6 +49,7 @@ def _memberships(live: LiveState, existing: Estate, out: ImportResult) -> None:
             agent.data["team"] = teams[key.team_id]
         if key.budget_id in budgets:
             agent.data["budget"] = budgets[key.budget_id]
+            agent.data.pop("soft_budget", None)  # the shared budget's own, not the key's
         if key.user_id in users:
             agent.data["user"] = key.user_id
 
@@ -80,6 +81,19 @@ def _import_keys(keys: list[LiveKey], existing: Estate, wanted: Any, out: Import
             out.agents.append(ImportedAgent(_agent(key, name, marker), source, key.key_name))
 
 
+def _per_model_limits(key: LiveKey) -> dict[str, Any]:
+    """Per-model limits the proxy keeps in metadata, declared as the fields they are where
+    they name the key's own models (tags and guardrails stay metadata: the fields need a
+    licence, the metadata entries did not)."""
+    found = {}
+    for name in ("model_rpm_limit", "model_tpm_limit"):
+        value = key.metadata.get(name)
+        if isinstance(value, dict) and value and set(value) <= set(key.models) and all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value.values()):
+            found[name] = value
+    return found
+
+
 def _agent_name(key: LiveKey, taken: set[str]) -> tuple[str, str]:
     agent = key.metadata.get("agent")
     if key.alias:
@@ -104,7 +118,10 @@ def _agent(key: LiveKey, name: str, marker: str) -> dict[str, Any]:
         data["duration"] = duration  # the lifetime the tool recorded, declared again
     if key.rotation:
         data["rotation"] = key.rotation  # declared again, so nothing rotates by surprise
-    skip = BOOKKEEPING | {"agent", "owner", DURATION_FIELD}
+    data.update({n: v for n, v in key.extras.items() if v not in (None, [], {})})
+    lifted = _per_model_limits(key)
+    data.update(lifted)
+    skip = BOOKKEEPING | {"agent", "owner", DURATION_FIELD, *lifted}
     metadata = {k: v for k, v in key.metadata.items() if k not in skip}
     if metadata:
         data["metadata"] = metadata

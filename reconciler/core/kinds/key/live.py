@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.core.engine.live import LiveState, parse_moment, whole
@@ -36,6 +36,8 @@ class LiveKey:
     user_id: str | None = None
     # Why the marker on this key is not proven the tool's (engine/ownership.py), or None.
     claim: str | None = None
+    # soft_budget, max_parallel_requests, allowed_routes, aliases (schema.KEY_EXTRA_FIELDS).
+    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def marker(self) -> str | None:
@@ -88,7 +90,21 @@ def parse_key(row: dict[str, Any]) -> LiveKey:
         budget_id=_text(row.get("budget_id")),
         user_id=_text(row.get("user_id")),
         claim=claim_of(row),
+        extras=_extras(row),
     )
+
+
+def _extras(row: dict[str, Any]) -> dict[str, Any]:
+    # The soft budget lives in the key's budget row, which /key/list joins in.
+    table = row.get("litellm_budget_table")
+    soft = table.get("soft_budget") if isinstance(table, dict) else None
+    routes, aliases = row.get("allowed_routes"), row.get("aliases")
+    return {
+        "soft_budget": soft if isinstance(soft, (int, float)) else None,
+        "max_parallel_requests": whole(row.get("max_parallel_requests")),
+        "allowed_routes": sorted(str(r) for r in routes) if isinstance(routes, list) else [],
+        "aliases": dict(aliases) if isinstance(aliases, dict) else {},
+    }
 
 
 def _text(value: Any) -> str | None:
@@ -108,6 +124,6 @@ def keys_of(live: LiveState) -> tuple[LiveKey, ...]:
 def fingerprint(keys: tuple[LiveKey, ...]) -> Any:
     return sorted(
         [k.token, k.alias, sorted(k.models), k.blocked, k.limits, k.metadata, k.team_id,
-         k.budget_id, k.user_id] for k in keys
+         k.budget_id, k.user_id, k.extras] for k in keys
     )
 

@@ -41,10 +41,12 @@ def fold(estate: Estate, live: LiveState, keys: list[LiveKey], acc: PlanInputs) 
     membership alone differs gets an update of just that."""
     marker = marker_for(estate.settings.scope)
     _warn_removed_teams(estate, live, keys, marker, acc)
+    by_alias = {k.alias: k for k in keys if k.marker in (marker, None) and k.rotated is None}
     want = wanted(estate, live)
+    for agent, left in _left(estate, live, by_alias, marker).items():
+        want[agent] = {**left, **want.get(agent, {})}
     if not want:
         return
-    by_alias = {k.alias: k for k in keys if k.marker in (marker, None) and k.rotated is None}
     planned: dict[str, int] = {}
     for index, c in enumerate(acc.changes):
         if c.kind == KIND and c.verb in (Verb.CREATE, Verb.UPDATE, Verb.ADOPT) \
@@ -72,6 +74,33 @@ def fold(estate: Estate, live: LiveState, keys: list[LiveKey], acc: PlanInputs) 
             old: Change = acc.changes[index]
             acc.changes[index] = dataclasses.replace(
                 old, before={**old.before, **before}, after={**old.after, **differ})
+
+
+def _left(estate: Estate, live: LiveState, by_alias: dict[str | None, LiveKey],
+          marker: str) -> dict[str, dict[str, None]]:
+    """agent -> the memberships its managed key leaves: a team, budget or user the tool
+    manages that desired/ no longer names for it. A team or budget the tool does not manage
+    (one a key of a hand-made estate sits in) is not the tool's to leave."""
+    teams = {t.id for t in teams_of(live) if t.marker == marker} | set(
+        team_ids(estate, live).values())
+    budgets = set(budget_ids(estate, live).values())
+    users = {u.id for u in estate.users}
+    found: dict[str, dict[str, None]] = {}
+    for agent in estate.agents:
+        key = by_alias.get(agent.name)
+        if key is None or key.marker != marker:
+            continue
+        left: dict[str, None] = {}
+        if agent.team is None and key.team_id in teams:
+            left["team_id"] = None
+        if agent.budget is None and key.budget_id is not None and (
+                key.budget_id in budgets or key.budget_id.startswith(f"{marker}:")):
+            left["budget_id"] = None
+        if agent.user is None and key.user_id in users:
+            left["user_id"] = None
+        if left:
+            found[agent.name] = left
+    return found
 
 
 def _warn_removed_teams(estate: Estate, live: LiveState, keys: list[LiveKey], marker: str,

@@ -17,6 +17,11 @@ from reconciler.core.kinds.key.fields import (
 )
 from reconciler.core.kinds.key.holds import absorbs_hold, is_held
 from reconciler.core.kinds.key.live import LiveKey
+from reconciler.core.kinds.key.schema import (
+    KEY_ENTERPRISE_FIELDS,
+    KEY_EXTRA_FIELDS,
+    KEY_METADATA_FIELDS,
+)
 from reconciler.core.kinds.key.stamps import key_content, key_record
 
 
@@ -27,6 +32,7 @@ def desired_metadata(agent: Agent, scope: str) -> dict[str, Any]:
     lifetime = {DURATION_FIELD: agent.duration} if agent.duration else {}
     return {
         **agent.metadata,
+        **_metadata_fields(agent),
         "agent": agent.name,
         "owner": agent.owner,
         **lifetime,
@@ -34,13 +40,46 @@ def desired_metadata(agent: Agent, scope: str) -> dict[str, Any]:
     }
 
 
+def _metadata_fields(agent: Agent) -> dict[str, Any]:
+    """Declared fields the proxy keeps in metadata; a declared null is no entry at all."""
+    return {n: getattr(agent, n) for n in KEY_METADATA_FIELDS if getattr(agent, n) is not None}
+
+
+def _owned_extras(agent: Agent) -> tuple[str, ...]:
+    return tuple(n for n in agent.declared(KEY_EXTRA_FIELDS) if n not in agent.ignore_fields)
+
+
+def agent_extras(agent: Agent, owned: tuple[str, ...] | None = None) -> dict[str, Any]:
+    names = _owned_extras(agent) if owned is None else owned
+    return {n: _normal(n, getattr(agent, n)) for n in names}
+
+
+def _normal(name: str, value: Any) -> Any:
+    """A declared value as the gateway shows it back: [] / {} for an explicit null."""
+    if name == "allowed_routes":
+        return sorted(value or [])
+    if name == "aliases":
+        return dict(value or {})
+    return whole(value)
+
+
 def agent_content(agent: Agent, scope: str) -> dict[str, Any]:
     limits = {name: whole(getattr(agent, name)) for name in KEY_LIMIT_FIELDS}
-    return key_content(agent.models, limits, desired_metadata(agent, scope), agent.ignore_fields)
+    return key_content(agent.models, limits, desired_metadata(agent, scope), agent.ignore_fields,
+                       agent_extras(agent))
 
 
-def live_content(live: LiveKey, ignore: list[str]) -> dict[str, Any]:
-    return key_content(live.models, live.limits, live.metadata, ignore)
+def live_content(live: LiveKey, agent: Agent) -> dict[str, Any]:
+    extras = {n: whole(live.extras.get(n)) for n in _owned_extras(agent)}
+    return key_content(live.models, live.limits, live.metadata, agent.ignore_fields, extras)
+
+
+def enterprise_fields(agent: Agent, live_metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """tags / guardrails to send beside the metadata that holds them, where they change: the
+    proxy's own field, so a proxy without a licence refuses them rather than store them."""
+    have = live_metadata or {}
+    return {n: getattr(agent, n) for n in agent.declared(KEY_ENTERPRISE_FIELDS)
+            if getattr(agent, n) is not None and have.get(n) != getattr(agent, n)}
 
 
 def key_spec(agent: Agent, scope: str = "default") -> dict[str, Any]:
@@ -54,6 +93,8 @@ def key_spec(agent: Agent, scope: str = "default") -> dict[str, Any]:
         "key_alias": agent.name,
         "models": list(agent.models),
         **{name: whole(getattr(agent, name)) for name in KEY_LIMIT_FIELDS},
+        **agent_extras(agent, agent.declared(KEY_EXTRA_FIELDS)),
+        **enterprise_fields(agent, None),
         "metadata": {**desired_metadata(agent, scope), **rotation, APPLIED_FIELD: record},
         "blocked": agent.blocked,
         **({"duration": agent.duration} if agent.duration else {}),
@@ -102,7 +143,7 @@ def field_diff(
     """Fields desired/ owns (ignored ones left out) that differ; metadata compared without the
     tool's bookkeeping."""
     want = agent_content(agent, scope) if want is None else want
-    have = live_content(live, agent.ignore_fields) if have is None else have
+    have = live_content(live, agent) if have is None else have
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     for name, value in want.items():
@@ -113,6 +154,9 @@ def field_diff(
             before[name], after[name] = have[name], value
     if have["metadata"] != want["metadata"]:
         before["metadata"], after["metadata"] = live.metadata, want["metadata"]
+        sent = enterprise_fields(agent, live.metadata)
+        after.update(sent)
+        before.update({n: live.metadata.get(n) for n in sent})
     had, wants = have["metadata"].get(DURATION_FIELD), want["metadata"].get(DURATION_FIELD)
     if had != wants:
         # null makes the key never expire; a duration counts from this apply.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from reconciler.core.input.names import clean_keys, reserved_alias, reserved_keys
 from reconciler.core.input.schema import (
@@ -17,7 +17,15 @@ from reconciler.core.input.schema import (
 )
 from reconciler.core.input.yamlscalars import MAX_INT
 
-KEY_IGNORABLE = frozenset({"models", "max_budget", "budget_duration", "rpm_limit", "tpm_limit"})
+# Key fields a team tunes beyond models and limits. A top-level one is owned only where an
+# agent declares it (explicit null, [] or {} clear it); undeclared, the gateway's value stays.
+KEY_EXTRA_FIELDS = ("soft_budget", "max_parallel_requests", "allowed_routes", "aliases")
+# Fields the proxy keeps inside the key's metadata (it moves them there itself): declared here,
+# written there. tags and guardrails are Enterprise on the open-source proxy.
+KEY_METADATA_FIELDS = ("model_rpm_limit", "model_tpm_limit", "guardrails", "tags")
+KEY_ENTERPRISE_FIELDS = ("guardrails", "tags")
+KEY_IGNORABLE = frozenset({"models", "max_budget", "budget_duration", "rpm_limit", "tpm_limit",
+                           *KEY_EXTRA_FIELDS})
 
 
 class Agent(Strict):
@@ -79,6 +87,32 @@ class Agent(Strict):
         default_factory=dict,
         description="free-form key metadata; the tool adds agent, owner and its marker",
     )
+    soft_budget: float | None = Field(
+        default=None, ge=0, le=MAX_BUDGET, allow_inf_nan=False,
+        description="spend in USD past which the gateway alerts (the key is not refused)",
+    )
+    max_parallel_requests: int | None = Field(
+        default=None, ge=0, le=MAX_INT, description="requests the key may have in flight at once"
+    )
+    model_rpm_limit: dict[Name, Annotated[int, Field(ge=0, le=MAX_INT)]] | None = Field(
+        default=None, description="requests per minute per model (models of this agent)"
+    )
+    model_tpm_limit: dict[Name, Annotated[int, Field(ge=0, le=MAX_INT)]] | None = Field(
+        default=None, description="tokens per minute per model (models of this agent)"
+    )
+    allowed_routes: list[Annotated[str, Field(min_length=1, max_length=255)]] | None = Field(
+        default=None,
+        description="the proxy routes the key may call (e.g. llm_api_routes); [] lifts it",
+    )
+    aliases: dict[Name, Name] | None = Field(
+        default=None, description="model names the key may ask for, mapped to the model served"
+    )
+    guardrails: list[Name] | None = Field(
+        default=None, description="guardrails (by name) run on the key's requests (Enterprise)"
+    )
+    tags: list[Name] | None = Field(
+        default=None, description="tags for the key's spend and routing (Enterprise)"
+    )
     adopt: bool = Field(
         default=False,
         description="take over the unmanaged key that already serves this agent (adopt_key)",
@@ -111,6 +145,35 @@ class Agent(Strict):
         if reserved:
             raise ValueError(f"reserved keys are set by the tool: {', '.join(reserved)}")
         return clean_keys(metadata)
+
+    @field_validator("soft_budget")
+    @classmethod
+    def _own_budget_row(cls, value: float | None, info: ValidationInfo) -> float | None:
+        # The proxy keeps a key's soft budget in a budget row of the key's own, which would
+        # replace the shared budget (or change it for every key on it).
+        if value is not None and info.data.get("budget") is not None:
+            raise ValueError("a key on a shared budget takes the soft budget from it: set "
+                             "soft_budget on that budget (budgets:), not on the agent")
+        return value
+
+    @field_validator("model_rpm_limit", "model_tpm_limit")
+    @classmethod
+    def _own_models(cls, limits: dict[str, int] | None, info: ValidationInfo) -> Any:
+        unknown = sorted(set(limits or {}) - set(info.data.get("models") or ()))
+        if unknown:
+            raise ValueError(f"not among the agent's models: {', '.join(unknown)}")
+        return limits
+
+    @field_validator(*KEY_METADATA_FIELDS)
+    @classmethod
+    def _declared_once(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name in (info.data.get("metadata") or {}):
+            raise ValueError(f"also declared as metadata.{info.field_name}: keep one")
+        return value
+
+    def declared(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        """Those of `names` desired/ declares for this agent (an explicit null included)."""
+        return tuple(n for n in names if n in self.model_fields_set)
 
     @field_validator("models")
     @classmethod

@@ -20,11 +20,15 @@ def key_content(
     limits: dict[str, Any],
     metadata: dict[str, Any],
     ignore: Iterable[str] = (),
+    extras: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The fields of a key the tool owns, as one comparable value."""
+    """The fields of a key the tool owns, as one comparable value. `extras`: the declared
+    ones of schema.KEY_EXTRA_FIELDS (undeclared ones are not owned, so not in it: a key
+    without any has the content, and the digest, it had before they existed)."""
     ignored = set(ignore)
     content: dict[str, Any] = {"models": sorted(models)}
     content.update({name: limits.get(name) for name in KEY_LIMIT_FIELDS})
+    content.update(extras or {})
     content = {k: v for k, v in content.items() if k not in ignored}
     content["metadata"] = user_metadata(metadata, ignored)
     return content
