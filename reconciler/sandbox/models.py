@@ -82,10 +82,20 @@ def _visible(state: State, call: Call) -> list[dict[str, Any]]:
     return rows
 
 
+def _alias_rows(state: State, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A router_settings.model_group_alias entry shows as one more row per deployment of its
+    group, under the alias and with the deployment's own id, after every deployment row."""
+    aliases = state.router_settings.get("model_group_alias") or {}
+    return [{**copy.deepcopy(r), "model_name": alias} for alias, group in aliases.items()
+            if isinstance(group, str) for r in rows if r["model_name"] == group]
+
+
 def model_info(state: State, call: Call) -> Response:
     rows = _visible(state, call)
     wanted = call.query.get("litellm_model_id")
-    if wanted is not None:
+    if wanted is None:
+        rows += _alias_rows(state, rows)
+    else:
         rows = [r for r in rows if r["model_info"]["id"] == wanted]
         if not rows:
             raise detail_error(400, {"error": f"Model id = {wanted} not found on litellm proxy"})

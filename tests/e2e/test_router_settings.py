@@ -56,6 +56,9 @@ def test_declared_router_settings_are_owned_and_the_rest_left_alone(
     assert live["routing_strategy"] == restored["routing_strategy"]
     again = run_cli(gw, tmp_path, "plan", "--desired", "desired", "--detailed-exitcode")
     assert again.code == 0, again.both  # an alias row in /model/info is not a model change
+    rows = gw.call("GET", "/model/info")["data"]
+    alias_ids = [r["model_info"]["id"] for r in rows if r["model_name"] == gw.name("fast")]
+    assert alias_ids == [r["model_info"]["id"] for r in rows if r["model_name"] == m25]
 
     estate["routing"]["num_retries"] = 6
     write_desired(desired, estate)

@@ -181,3 +181,17 @@ def test_import_declares_the_fields_a_hand_made_key_has_and_plans_only_its_adopt
     (adopt,) = plan_changes(desired, live).changes
     assert adopt.action == "adopt_key"
     assert not {"max_parallel_requests", "soft_budget", "aliases"} & set(adopt.after)
+
+
+def test_a_soft_budget_on_a_key_whose_budget_row_others_share_is_refused() -> None:
+    import pytest
+
+    from reconciler.core.errors import PlanError
+
+    mine = applied_key("", budget_id="row-1")
+    other = managed_key("other", models=["m1"], budget_id="row-1")
+    with pytest.raises(PlanError, match="budget row 'row-1', shared with 1 other key"):
+        plan_of("    soft_budget: 2\n", mine, other)
+    alone = applied_key("", budget_id="row-1", litellm_budget_table={"soft_budget": 1.0})
+    (update,) = plan_of("    soft_budget: 2\n", alone).changes
+    assert update.after["soft_budget"] == 2

@@ -27,11 +27,13 @@ from reconciler.core.kinds.key.metadata import (
 )
 from reconciler.core.kinds.key.pinned import without_pinned
 from reconciler.core.kinds.key.rotation import expired_changes, rotate_key, spend_source
+from reconciler.core.kinds.key.softbudget import shared_rows
 
 
 def diff(estate: Estate, live: LiveState, acc: PlanInputs) -> list[str]:
     """The key kind's diff: pinned keys leave it first, then every other key is diffed."""
     keys, conflicts = without_pinned(estate, keys_of(live), acc)
+    conflicts += shared_rows(estate, list(keys_of(live)))
     conflicts += diff_keys(estate, keys, acc, live.read_at)
     fold(estate, live, keys, acc)  # team_id / budget_id from the agents' team: and budget:
     return conflicts
