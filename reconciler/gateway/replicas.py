@@ -89,6 +89,7 @@ class InForce:
     confirmations: tuple[Confirmation, ...]
     ttl: float
     ttl_source: str
+    what: str = "this key"  # or "this team's keys"
 
     @property
     def ok(self) -> bool:
@@ -96,7 +97,7 @@ class InForce:
 
     def text(self) -> str:
         if not self.confirmations:
-            return cache_ttl_text(self.ttl, self.ttl_source) + "; name them in " \
+            return cache_ttl_text(self.ttl, self.ttl_source, self.what) + "; name them in " \
                 f"${REPLICAS_ENV} to make it immediate"
         if self.ok:
             last = max(c.seconds for c in self.confirmations)
@@ -106,7 +107,7 @@ class InForce:
         names = "; ".join(f"{c.url}: {c.detail}" for c in failed)
         who = "that replica" if len(failed) == 1 else "those replicas"
         return (f"NOT confirmed on {len(failed)} of {len(self.confirmations)} replicas "
-                f"({names}): {who} may accept this key for up to {self.ttl:g} s "
+                f"({names}): {who} may accept {self.what} for up to {self.ttl:g} s "
                 f"({self.ttl_source})")
 
 

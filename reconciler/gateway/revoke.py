@@ -20,6 +20,13 @@ def _any_answer(answer: Any) -> str:
     return "" if isinstance(answer, dict) else "the answer is not a key (is this a LiteLLM proxy?)"
 
 
+def _team_blocked(answer: Any) -> str:
+    team = answer.get("data") if isinstance(answer, dict) else None
+    if isinstance(team, dict) and team.get("blocked") is True:
+        return ""
+    return "the answer is not the blocked team (is this a LiteLLM proxy?)"
+
+
 class Revoker:
     def __init__(self, client: BaseClient) -> None:
         self.client = client
@@ -42,15 +49,26 @@ class Revoker:
         return self._confirm(address, started, "/key/update", {"key": token, **fields},
                              _any_answer)
 
+    def team_block(self, address: str, team_id: str, fields: dict[str, Any],
+                   write: Callable[[], Any]) -> InForce:
+        """A team blocked by /team/update (the proxy's /team/block leaves every replica's
+        cached team as it was, for up to its cache's lifetime): the same body to every
+        replica, each of which then refreshes its cached copy, so the team's keys are
+        refused everywhere at once."""
+        started = time.monotonic()
+        write()
+        return self._confirm(address, started, "/team/update", {"team_id": team_id, **fields},
+                             _team_blocked, what="this team's keys")
+
     def _confirm(self, address: str, started: float, path: str, body: dict[str, Any],
-                 accept: Callable[[Any], str]) -> InForce:
+                 accept: Callable[[Any], str], what: str = "this key") -> InForce:
         confirmations = (self.replicas.send("POST", path, body, started, accept)
                          if self.replicas is not None else ())
         if confirmations and all(c.ok for c in confirmations):
             ttl, source = 0.0, ""  # not needed: nothing is left to the caches
         else:
             ttl, source = cache_ttl(self.client)
-        record = InForce(address, confirmations, ttl, source)
+        record = InForce(address, confirmations, ttl, source, what)
         with self._lock:
             self.in_force.append(record)
         return record

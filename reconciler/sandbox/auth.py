@@ -68,6 +68,12 @@ def authenticate(
     if row.get("blocked") is True:
         raise auth_wrapped(401, "Authentication Error, Key is blocked. Update via `/key/unblock` "
                                 "if you're an admin.")
+    team_id = row.get("team_id")
+    if (state.teams.get(str(team_id)) or {}).get("blocked") is True:
+        # As LiteLLM 1.108.7 refuses every key of a blocked team (at once after /team/update;
+        # /team/block waits out the replica's cached team, which the sandbox does not play).
+        raise auth_wrapped(401, f"Authentication Error, Team={team_id} is blocked. Update via "
+                                "`/team/unblock` if you're an admin.")
     moment = utc_now()
     if status_of(row, moment) == "expired":
         message = (f"Authentication Error - Expired Key. Key Expiry time {row['expires']} "

@@ -9,8 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from tests.e2e.gateways import Gateway
-from tests.e2e.harness import agent, apply_and_settle, run_cli, standard_estate, write_desired
+from tests.e2e.harness import (
+    agent,
+    apply_and_settle,
+    model,
+    read_secrets,
+    run_cli,
+    standard_estate,
+    write_desired,
+)
 
 
 def _estate(gw: Gateway) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -81,3 +91,37 @@ def test_key_fields_are_applied_changed_cleared_and_an_agent_leaves_its_team(
     assert "Traceback" not in refused.both and "trial" not in refused.both
     key = gw.live_keys()[scout["name"]]
     assert "tags" not in key["metadata"] and key["max_parallel_requests"] == 9
+
+
+def _chat(gw: Gateway, raw: str, model: str) -> httpx.Response:
+    with httpx.Client(base_url=gw.base_url, timeout=30) as http:
+        return http.post("/chat/completions", headers={"Authorization": f"Bearer {raw}"},
+                         json={"model": model, "messages": [{"role": "user", "content": "hi"}]})
+
+
+def test_a_blocked_teams_keys_are_refused_as_soon_as_apply_returns(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    gw = gateway
+    estate = standard_estate(gw)
+    mock = gw.name("mock-model")
+    estate["models"].append(model(gw, "mock", "mock-model", mock_response="hi"))
+    estate["teams"] = [{"name": gw.name("ops"), "models": [mock]}]
+    estate["agents"] = [agent(gw, "runner", ["mock-model"], team=gw.name("ops"))]
+    desired = write_desired(tmp_path / "desired", estate)
+    apply_and_settle(gw, tmp_path)
+    (secret,) = read_secrets(tmp_path / "s.jsonl")
+    served = _chat(gw, secret["key"], mock)
+    assert served.status_code == 200, served.text  # the team's copy is now in its cache
+
+    estate["teams"][0]["blocked"] = True
+    write_desired(desired, estate)
+    apply_and_settle(gw, tmp_path)
+    refused = _chat(gw, secret["key"], mock)
+    assert refused.status_code == 401, refused.text
+    assert "is blocked. Update via `/team/unblock`" in refused.json()["error"]["message"]
+
+    estate["teams"][0]["blocked"] = False
+    write_desired(desired, estate)
+    apply_and_settle(gw, tmp_path)
+    assert _chat(gw, secret["key"], mock).status_code == 200

@@ -241,3 +241,34 @@ def test_health_checks_every_replica(fleet: Fleet, tmp_path: Path) -> None:
                replicas=[fleet.replica_urls[0], "http://127.0.0.1:9"])
     assert down.code == 3, down.both
     assert "replica http://127.0.0.1:9" in down.out and "unreachable" in down.out
+
+
+def _chat(url: str, raw: str, model_name: str) -> int:
+    with httpx.Client(timeout=30) as http:
+        return http.post(url + "/chat/completions", headers={"Authorization": f"Bearer {raw}"},
+                         json={"model": model_name,
+                               "messages": [{"role": "user", "content": "hi"}]}).status_code
+
+
+def test_a_team_block_is_refused_by_every_replica_when_apply_returns(
+    fleet: Fleet, tmp_path: Path
+) -> None:
+    mock = fleet.name("mock-model")
+    team = {"name": fleet.name("ops"), "models": [mock]}
+    tree = {"settings": {"scope": fleet.prefix}, "pinned": [{"alias": fleet.pinned_alias}],
+            "models": [model(fleet, "mock", "mock-model", mock_response="hi")],
+            "teams": [team], "agents": [agent(fleet, "runner", ["mock-model"],
+                                               team=fleet.name("ops"))]}
+    write_desired(tmp_path / "desired", tree)
+    done = cli(fleet, tmp_path, "apply", "--desired", "desired", "--auto-approve", "--wait",
+               "--secrets-out", "s.jsonl")
+    assert done.code == 0, done.both
+    raw = str(read_secrets(tmp_path / "s.jsonl")[-1]["key"])
+    # Served on every replica: each now holds the team, unblocked, in its cache.
+    assert [_chat(url, raw, mock) for url in fleet.replica_urls] == [200, 200]
+    team["blocked"] = True
+    write_desired(tmp_path / "desired", tree)
+    done = cli(fleet, tmp_path, "apply", "--desired", "desired", "--auto-approve")
+    assert done.code == 0, done.both
+    assert "blocked; in force on every replica (2) " in done.out
+    assert [_chat(url, raw, mock) for url in fleet.replica_urls] == [401, 401]

@@ -205,3 +205,42 @@ def test_wait_polls_every_replica_until_it_serves_the_change_or_the_deadline() -
                        sleep=lambda s: now.__setitem__(0, now[0] + s))
     assert late[0].seconds is None and late[0].text(2).startswith(
         "model.m1: NOT served by http://b:4000 after the wait")
+
+
+class TeamFleet(Fleet):
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        answer = super().handle(request)
+        if request.url.path != "/team/update" or answer.status_code != 200:
+            return answer
+        body = json.loads(request.content)
+        return httpx.Response(200, json={"team_id": body["team_id"],
+                                         "data": {"team_id": body["team_id"], "blocked": True}})
+
+    def team_writer(self) -> Any:
+        from reconciler.gateway.kinds.team import TeamWriter
+
+        transport = httpx.MockTransport(self.handle)
+        client = GatewayClient(BASE, "sk-admin-0000000000", transport=transport)
+        client.replicas = Replicas([A, B], "sk-admin-0000000000", transport=transport)
+        return TeamWriter(client, None)
+
+
+def test_a_team_block_is_one_team_update_through_the_base_url_then_on_every_replica() -> None:
+    fleet = TeamFleet()
+    record = {"managed_by": "reconciler"}
+    message = fleet.team_writer().block(Change("team", Verb.BLOCK, "research", ref="t-1",
+                                               spec={"metadata": record}))
+    sent = {"team_id": "t-1", "blocked": True, "metadata": record}
+    # /team/block would leave each replica's cached team unblocked for up to its cache's life.
+    assert fleet.calls[0] == (BASE, "/team/update", sent)
+    assert sorted(fleet.calls[1:]) == [(A, "/team/update", sent), (B, "/team/update", sent)]
+    assert message.startswith("blocked; in force on every replica (2) ")
+
+
+def test_a_replica_that_does_not_confirm_a_team_block_is_named_with_the_bound() -> None:
+    fleet = TeamFleet({B: "500"})
+    message = fleet.team_writer().block(Change("team", Verb.BLOCK, "research", ref="t-1",
+                                               spec={"metadata": {}}))
+    assert "NOT confirmed on 1 of 2 replicas (http://b:4000: HTTP 500 boom" in message
+    assert message.endswith("that replica may accept this team's keys for up to 60 s "
+                            "(LiteLLM's default)")

@@ -12,6 +12,7 @@ from typing import Any
 
 from reconciler.core.engine.changes import Change
 from reconciler.core.errors import GatewayError, GatewayHTTPError, NotFound
+from reconciler.gateway.revoke import Revoker
 from reconciler.gateway.sinks import SecretSink
 from reconciler.gateway.transport import BaseClient
 
@@ -70,6 +71,7 @@ def read(client: TeamCalls) -> list[dict[str, Any]]:
 class TeamWriter:
     def __init__(self, client: TeamCalls, sink: SecretSink | None) -> None:
         self.client = client
+        self.revoker = Revoker(client)  # a block goes to every replica named
 
     def create(self, change: Change) -> str:
         with _enterprise(change):
@@ -91,8 +93,10 @@ class TeamWriter:
         return "adopted (marker stamped; id, keys and spend kept)"
 
     def block(self, change: Change) -> str:
-        self._set_blocked(change, True)
-        return "blocked"
+        fields = {"blocked": True, "metadata": (change.spec or {}).get("metadata")}
+        force = self.revoker.team_block(change.address, str(change.ref), fields,
+                                        lambda: self.client.update_team(str(change.ref), fields))
+        return f"blocked; {force.text()}"
 
     def unblock(self, change: Change) -> str:
         self._set_blocked(change, False)

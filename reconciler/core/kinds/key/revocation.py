@@ -61,7 +61,7 @@ def _lower(before: object, after: object) -> bool:
     return after < before
 
 
-def cache_ttl_text(ttl: float, source: str) -> str:
+def cache_ttl_text(ttl: float, source: str, what: str = "this key") -> str:
     """How long other replicas may go on accepting a revoked key, said the same way by apply
     and block: "other replicas may accept this key for up to 60 s (LiteLLM's default)"."""
-    return f"other replicas may accept this key for up to {ttl:g} s ({source})"
+    return f"other replicas may accept {what} for up to {ttl:g} s ({source})"
