@@ -44,7 +44,8 @@ def test_a_team_sums_its_agents_and_is_flagged_at_the_alert_share() -> None:
              "team-budget"]
     assert [(f.name, f.reason, f.stop) for f in flags] == [(
         "research", "its agents spent 90 % of the team's budget (9 of 10)",
-        "blocked: true on team research in desired/, then reconciler apply")]
+        "blocked: true on team research in desired/ (or raise its max_budget there if it "
+        "should go on), then reconciler apply")]
     assert not [f for f in flag_usage(report, Thresholds(budget_share=0.95))
                 if f.kind == "team-budget"]
 
