@@ -84,7 +84,7 @@ def test_the_agents_sum_matches_the_teams_logs_and_its_counter() -> None:
         "name": "research", "team_id": TEAM_ID, "report_spend": 0.875, "report_requests": 3,
         "gateway_logged_spend": 0.875, "gateway_logged_requests": 3, "difference": 0.0,
         "matches": True, "keys_differing": {},
-        "team_counter": {"spend": 0.875, "window": "since its creation",
+        "team_counter": {"spend": 0.875, "window": "lifetime",
                          "since": "2026-12-02T08:00:00Z", "compared": True, "matches": True}}
     assert later.team_id is None and later.counter is None
 
@@ -108,13 +108,13 @@ def test_the_counter_is_compared_only_when_its_window_lies_inside_the_month() ->
     older = _team(3.0, created_at="2026-10-01T00:00:00Z")
     (research, _), = [_months(logs, [older])[1]]
     assert research.data["team_counter"] == {
-        "spend": 3.0, "window": "since its creation", "since": "2026-10-01T00:00:00Z",
+        "spend": 3.0, "window": "lifetime", "since": "2026-10-01T00:00:00Z",
         "compared": False, "matches": None}
     assert research.matches  # the logs still are
     windowed = _team(0.5, created_at="2026-10-01T00:00:00Z", budget_duration="30d",
                      budget_reset_at="2026-12-31T00:00:00Z")
     (research, _), = [_months(logs, [windowed])[1]]
-    assert research.data["team_counter"]["window"] == "its budget window"
+    assert research.data["team_counter"]["window"] == "budget window"
     assert research.data["team_counter"]["since"] == "2026-12-01T00:00:00Z"
     assert research.counter_matches is True
     past = _months(logs, [windowed], now=dt.datetime(2027, 1, 3, tzinfo=UTC))[1][0]
@@ -142,12 +142,15 @@ def test_every_format_shows_the_month_check_per_team() -> None:
         "team_id of its key): 0.75, 2 requests: differs by 0.25" in text
     assert f"      - key {t['legacy'][:12]}… legacy (unmanaged): gateway 0.25, report 0" in text
     assert "    - the team's own spend counter (/v2/team/list `spend`, what LiteLLM checks " \
-        "max_budget against), since its creation 2026-12-02T08:00:00Z: 0.75: differs by 0.25" \
+        "max_budget against), lifetime since 2026-12-02T08:00:00Z: 0.75: differs by 0.25" \
         in text
     assert "  Team later: not on the gateway (apply creates it)" in text
     out = io.StringIO()
     render_usage(report, [], out, "markdown")
-    assert "  Team `research` (team_id `tid-research`)" in out.getvalue()
+    markdown = out.getvalue()
+    assert "- Team `research` (team_id `tid-research`): its agents' keys 0.5 spend" in markdown
+    assert "\n  - the gateway's spend logs of the month" in markdown
+    assert f"\n    - key {t['legacy'][:12]}… `legacy (unmanaged)`: gateway 0.25" in markdown
 
 
 def test_without_month_there_is_no_team_check() -> None:

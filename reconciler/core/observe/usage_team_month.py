@@ -36,7 +36,7 @@ class TeamCounter:
 
     spend: float
     since: dt.datetime | None  # None: the gateway gave no creation time
-    window: str  # "since its creation" or "its budget window"
+    window: str  # "lifetime" (no budget_duration) or "budget window"
 
 
 @dataclass(frozen=True)
@@ -139,8 +139,8 @@ def _counter(row: dict[str, Any]) -> TeamCounter:
         # would open before the team's creation opens with it.
         start = reset - dt.timedelta(seconds=seconds)
         since = max(start, created) if created else start
-        return TeamCounter(float(row.get("spend") or 0.0), since, "its budget window")
-    return TeamCounter(float(row.get("spend") or 0.0), created, "since its creation")
+        return TeamCounter(float(row.get("spend") or 0.0), since, "budget window")
+    return TeamCounter(float(row.get("spend") or 0.0), created, "lifetime")
 
 
 def _comparable(counter: TeamCounter | None, period: Period, now: dt.datetime) -> bool:

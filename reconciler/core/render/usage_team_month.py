@@ -23,30 +23,32 @@ def write_team_months(teams: list[dict[str, Any]], out: TextIO, markdown: bool) 
 
 
 def _write_team(team: dict[str, Any], out: TextIO, markdown: bool) -> None:
+    # Markdown nests list items (an indented line there would read as code); text indents.
+    top, item, sub = ("- ", "  - ", "    - ") if markdown else ("  ", "    - ", "      - ")
     name = _name(team["name"], markdown)
     if team["team_id"] is None:
-        out.write(f"  Team {name}: not on the gateway (apply creates it); its agents' keys "
+        out.write(f"{top}Team {name}: not on the gateway (apply creates it); its agents' keys "
                   f"{team['report_spend']:.10g} spend, {team['report_requests']} requests\n")
         return
-    out.write(f"  Team {name} (team_id {_name(team['team_id'], markdown)}): its agents' keys "
-              f"{team['report_spend']:.10g} spend, {team['report_requests']} requests\n")
+    out.write(f"{top}Team {name} (team_id {_name(team['team_id'], markdown)}): its agents' "
+              f"keys {team['report_spend']:.10g} spend, {team['report_requests']} requests\n")
     state = "matches" if team["matches"] else f"differs by {team['difference']:.10g}"
-    out.write(f"    - {LOGS}: {team['gateway_logged_spend']:.10g}, "
+    out.write(f"{item}{LOGS}: {team['gateway_logged_spend']:.10g}, "
               f"{team['gateway_logged_requests']} requests: {state}\n")
     for token, pair in team["keys_differing"].items():
-        out.write(f"      - key {token[:12]}… {_name(pair['key'], markdown)}: gateway "
+        out.write(f"{sub}key {token[:12]}… {_name(pair['key'], markdown)}: gateway "
                   f"{pair['gateway']:.10g}, report {pair['report']:.10g}\n")
     counter = team["team_counter"]
     if counter is None:
         return
-    since = f" {counter['since']}" if counter["since"] else ""
+    since = f" since {counter['since']}" if counter["since"] else ""
     if counter["compared"]:
         verdict = "matches" if counter["matches"] else \
             f"differs by {counter['spend'] - team['report_spend']:.10g} (it counts every key " \
             "of the team; written 10-15 s late: run again to settle it)"
     else:
         verdict = "not compared: its window does not lie inside the month"
-    out.write(f"    - {COUNTER}, {counter['window']}{since}: {counter['spend']:.10g}: "
+    out.write(f"{item}{COUNTER}, {counter['window']}{since}: {counter['spend']:.10g}: "
               f"{verdict}\n")
 
 
