@@ -124,6 +124,14 @@ def _csv(data: dict[str, Any], out: TextIO) -> None:
             writer.writerow([key["name"], key["kind"], "", key["key"], tally["requests"],
                              tally["failures"], tally["tokens"], f"{tally['spend']:.6g}",
                              "", "", "", "", group, period["start"], period["end"]])
+    period = data["period"]
+    for team in data.get("teams", []):  # its agents' keys summed: their rows again, not more
+        used = team["budget_used"]
+        writer.writerow([team["name"], "team", "", "", team["requests"], "", "",
+                         f"{team['spend']:.6g}", "",
+                         "" if team["max_budget"] is None else f"{team['max_budget']:.6g}",
+                         "" if used is None else percent(used), "", "", period["start"],
+                         period["end"]])
 
 
 def _table(data: dict[str, Any], out: TextIO, *, markdown: bool) -> None:
