@@ -222,16 +222,18 @@ def _team_yaml(team: str, good: str, *, max_budget: float = 1, blocked: bool = F
                           allow_unicode=True, sort_keys=False)
 
 
-def _team_month(gw: Gateway, cwd: Path, month: str, want: int) -> dict[str, Any]:
-    """The month check per team, polled (bounded) until the gateway wrote the requests and the
-    team's spend counter (the real proxy writes both 10-15 s late)."""
+def _team_month(gw: Gateway, cwd: Path, month: str, requests: int, spend: float
+                ) -> dict[str, Any]:
+    """The month check per team, polled (bounded) until the gateway wrote the team's requests
+    and its spend counter (the real proxy writes both 10-15 s late)."""
     deadline = time.monotonic() + SETTLE_SECONDS
     while True:
         result = _read(gw, cwd, "usage", "--month", month, "--format", "json")
         team = json.loads(result.out)["reconciliation"]["teams"][0] if result.out else {}
         counter = team.get("team_counter") or {}
-        if (team.get("gateway_logged_requests") == want and team.get("matches")
-                and counter.get("matches")) or time.monotonic() > deadline:
+        if (team.get("gateway_logged_requests") == requests
+                and counter.get("spend") == pytest.approx(spend, rel=1e-6)) \
+                or time.monotonic() > deadline:
             return team
         time.sleep(3)
 
@@ -278,7 +280,7 @@ def test_the_team_scenes_of_the_skill(
 
     # 场景 6: the month check per team, once the gateway wrote everything.
     month = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m")
-    checked = _team_month(gw, tmp_path, month, 4)
+    checked = _team_month(gw, tmp_path, month, 4, 4 * COST)
     team_id = gw.teams()[team]["team_id"]
     counter = checked["team_counter"]
     assert (checked["name"], checked["team_id"], checked["report_requests"]) == (team, team_id, 4)
@@ -300,6 +302,24 @@ def test_the_team_scenes_of_the_skill(
     assert f"\n  Team {team} (team_id {team_id}): its agents' keys 0.000288 spend, 4 requests\n" \
         "    - the gateway's spend logs of the month for the team (each request carries the " \
         "team_id of its key): 0.000288, 4 requests: matches\n" in plain.out
+
+    # A key put in the team by hand spends too: the gateway's figures differ, and say by whom.
+    hand = gw.name("by-hand")
+    made = gw.call("POST", "/key/generate", json={"key_alias": hand, "team_id": team_id,
+                                                  "models": [good]})
+    assert _chat(gw, made["key"], good, 1) == [200]
+    checked = _team_month(gw, tmp_path, month, 5, 5 * COST)
+    assert checked["report_spend"] == pytest.approx(4 * COST, rel=1e-9)
+    assert checked["gateway_logged_spend"] == pytest.approx(5 * COST, rel=1e-9)
+    assert (checked["matches"], checked["difference"]) == (False, pytest.approx(COST, rel=1e-6))
+    assert checked["keys_differing"] == {made["token"]: {
+        "gateway": pytest.approx(COST, rel=1e-6), "report": 0.0, "key": f"{hand} (unmanaged)"}}
+    assert (checked["team_counter"]["compared"], checked["team_counter"]["matches"]) == \
+        (True, False)
+    plain = _read(gw, tmp_path, "usage", "--month", month)
+    assert "team_id of its key): 0.00036, 5 requests: differs by 7.2e-05\n" \
+        f"      - key {made['token'][:12]}… {hand} (unmanaged): gateway 7.2e-05, report 0\n" \
+        in plain.out
 
     # The team over budget: flagged (exit 3) with the step; the agents are not.
     usage = _read(gw, tmp_path, "usage", "--format", "json", "--budget-alert", TEAM_ALERT)
