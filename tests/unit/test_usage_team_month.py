@@ -85,7 +85,8 @@ def test_the_agents_sum_matches_the_teams_logs_and_its_counter() -> None:
         "gateway_logged_spend": 0.875, "gateway_logged_requests": 3, "difference": 0.0,
         "matches": True, "keys_differing": {},
         "team_counter": {"spend": 0.875, "window": "lifetime",
-                         "since": "2026-12-02T08:00:00Z", "compared": True, "matches": True}}
+                         "since": "2026-12-02T08:00:00Z", "compared": True, "matches": True,
+                         "report_spend": 0.875}}
     assert later.team_id is None and later.counter is None
 
 
@@ -109,7 +110,7 @@ def test_the_counter_is_compared_only_when_its_window_lies_inside_the_month() ->
     (research, _), = [_months(logs, [older])[1]]
     assert research.data["team_counter"] == {
         "spend": 3.0, "window": "lifetime", "since": "2026-10-01T00:00:00Z",
-        "compared": False, "matches": None}
+        "compared": False, "matches": None, "report_spend": 0.5}
     assert research.matches  # the logs still are
     windowed = _team(0.5, created_at="2026-10-01T00:00:00Z", budget_duration="30d",
                      budget_reset_at="2026-12-31T00:00:00Z")
@@ -119,6 +120,22 @@ def test_the_counter_is_compared_only_when_its_window_lies_inside_the_month() ->
     assert research.counter_matches is True
     past = _months(logs, [windowed], now=dt.datetime(2027, 1, 3, tzinfo=UTC))[1][0]
     assert past.counter_compared is False  # the month is over: the counter went on
+
+
+def test_a_window_opened_mid_month_is_compared_with_what_was_spent_since() -> None:
+    t = _tokens()
+    logs = [_log(t["scout"], 0.5, TEAM_ID, at="2026-12-05T10:00:00"),
+            _log(t["miner"], 0.25, TEAM_ID, at="2026-12-12T10:00:00")]
+    weekly = _team(0.25, budget_duration="7d", budget_reset_at="2026-12-17T00:00:00Z")
+    report, (research, _) = _months(logs, [weekly])
+    assert research.data["team_counter"] == {
+        "spend": 0.25, "window": "budget window", "since": "2026-12-10T00:00:00Z",
+        "compared": True, "matches": True, "report_spend": 0.25}
+    assert research.report_spend == 0.75 and research.matches
+    out = io.StringIO()
+    render_usage(report, [], out, "table")
+    assert "budget window since 2026-12-10T00:00:00Z: 0.25: matches (against its agents' keys " \
+        "since then, 0.25)\n" in out.getvalue()
 
 
 def test_every_format_shows_the_month_check_per_team() -> None:

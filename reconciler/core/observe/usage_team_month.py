@@ -52,6 +52,7 @@ class TeamMonth:
     logged_by_key: dict[str, float] = field(default_factory=dict)
     counter: TeamCounter | None = None
     counter_compared: bool = False
+    counter_report_spend: float = 0.0  # the agents' keys since the counter's window opened
     key_names: dict[str, str] = field(default_factory=dict)  # sha256 -> who it is
 
     @property
@@ -66,7 +67,7 @@ class TeamMonth:
     def counter_matches(self) -> bool | None:
         if self.counter is None or not self.counter_compared:
             return None
-        return abs(self.counter.spend - self.report_spend) <= TOLERANCE
+        return abs(self.counter.spend - self.counter_report_spend) <= TOLERANCE
 
     def keys_differing(self) -> dict[str, dict[str, Any]]:
         tokens = sorted(set(self.logged_by_key) | set(self.report_by_key))
@@ -83,7 +84,8 @@ class TeamMonth:
         if self.counter is not None:
             counter = {"spend": round(self.counter.spend, 10), "window": self.counter.window,
                        "since": iso(self.counter.since) if self.counter.since else None,
-                       "compared": self.counter_compared, "matches": self.counter_matches}
+                       "compared": self.counter_compared, "matches": self.counter_matches,
+                       "report_spend": round(self.counter_report_spend, 10)}
         return {"name": self.name, "team_id": self.team_id,
                 "report_spend": round(self.report_spend, 10),
                 "report_requests": self.report_requests,
@@ -98,6 +100,7 @@ def team_months(estate: Estate, report: UsageReport, logs: Iterable[LogRow],
     """One TeamMonth per declared team; `logs` are the month's rows, `team_rows` /v2/team/list."""
     ids = team_ids_among(estate, parse_teams(team_rows))
     rows = {str(r.get("team_id")): r for r in team_rows}
+    logs = list(logs)
     logged = _logged_by_team(logs, report.period)
     names = {token: f"{k.name} ({k.kind.value})" for k in report.keys for token in k.by_key}
     names.update({k.token: f"{k.name} ({k.kind.value})" for k in report.keys})
@@ -105,15 +108,17 @@ def team_months(estate: Estate, report: UsageReport, logs: Iterable[LogRow],
     months = []
     for team in report.teams:
         row = rows.get(ids.get(team.name, ""))
+        team_id = str(row["team_id"]) if row else None
         agents = [by_name[a] for a in team.agents if a in by_name]
-        spend, requests, by_key = logged.get(row.get("team_id") if row else None, (0.0, 0, {}))
+        spend, requests, by_key = logged.get(team_id or "", (0.0, 0, {}))
         counter = _counter(row) if row else None
+        mine = {t: s for a in agents for t, s in a.by_key.items()}
         months.append(TeamMonth(
-            name=team.name, team_id=str(row["team_id"]) if row else None, period=report.period,
-            report_spend=team.spend, report_requests=team.requests,
-            report_by_key={t: s for a in agents for t, s in a.by_key.items()},
+            name=team.name, team_id=team_id, period=report.period,
+            report_spend=team.spend, report_requests=team.requests, report_by_key=mine,
             logged_spend=spend, logged_requests=requests, logged_by_key=by_key,
             counter=counter, counter_compared=_comparable(counter, report.period, now),
+            counter_report_spend=_spent_since(logs, set(mine), counter, report.period),
             key_names=names))
     return months
 
@@ -128,6 +133,15 @@ def _logged_by_team(logs: Iterable[LogRow], period: Period
         by_key[row.api_key] = by_key.get(row.api_key, 0.0) + row.spend
         found[row.team_id] = (spend + row.spend, requests + 1, by_key)
     return found
+
+
+def _spent_since(logs: list[LogRow], tokens: set[str], counter: TeamCounter | None,
+                 period: Period) -> float:
+    """The agents' spend in the month from the moment the counter's window opened (a window
+    that opened mid-month, at a reset, does not hold what was spent before)."""
+    since = counter.since if counter is not None and counter.since else period.start
+    return sum(r.spend for r in logs
+               if r.api_key in tokens and period.holds(r.moment) and r.moment >= since)
 
 
 def _counter(row: dict[str, Any]) -> TeamCounter:

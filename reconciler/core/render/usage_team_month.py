@@ -43,9 +43,11 @@ def _write_team(team: dict[str, Any], out: TextIO, markdown: bool) -> None:
         return
     since = f" since {counter['since']}" if counter["since"] else ""
     if counter["compared"]:
-        verdict = "matches" if counter["matches"] else \
-            f"differs by {counter['spend'] - team['report_spend']:.10g} (it counts every key " \
-            "of the team; written 10-15 s late: run again to settle it)"
+        against = "" if counter["report_spend"] == team["report_spend"] else \
+            f" (against its agents' keys since then, {counter['report_spend']:.10g})"
+        verdict = "matches" + against if counter["matches"] else \
+            f"differs by {counter['spend'] - counter['report_spend']:.10g}{against} (it " \
+            "counts every key of the team; written 10-15 s late: run again to settle it)"
     else:
         verdict = "not compared: its window does not lie inside the month"
     out.write(f"{item}{COUNTER}, {counter['window']}{since}: {counter['spend']:.10g}: "
