@@ -36,6 +36,7 @@ from reconciler.core.render import render
 FIELD_FLAGS = {
     "owner": "owner",
     "models": "models",
+    "team": "team",
     "budget": "max_budget",
     "budget_duration": "budget_duration",
     "rpm": "rpm_limit",
@@ -60,6 +61,8 @@ def add_agent_parsers(
         parser.add_argument("name", help="the agent's name (its key's alias)")
         parser.add_argument("--models", type=_csv, required=required, help="A,B,...")
         parser.add_argument("--owner", required=required, help="who answers for it")
+        parser.add_argument("--team", type=_text_or_none,
+                            help="a team of desired/ `teams:` its key belongs to, or none")
         parser.add_argument("--budget", type=_number_or_none, help="max_budget, or none")
         parser.add_argument("--budget-duration", type=_text_or_none, help="e.g. 30d, or none")
         parser.add_argument("--rpm", type=_int_or_none, help="rpm_limit, or none")

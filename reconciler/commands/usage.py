@@ -23,9 +23,11 @@ from reconciler.core.observe.usage import (
     gateway_daily_total,
     month_period,
     parse_key_facts,
+    parse_log_row,
 )
 from reconciler.core.observe.usage_flags import Thresholds, baseline_data, flag_usage
 from reconciler.core.observe.usage_join import budget_window, build_report
+from reconciler.core.observe.usage_team_month import team_months
 from reconciler.core.render.usage import render_usage
 from reconciler.gateway.client import GatewayClient
 
@@ -66,6 +68,9 @@ def _read_report(client: GatewayClient, estate: Estate, explicit: Period | None,
         boundary = sum(float(r.get("spend") or 0.0) for r in logs
                        if parse_moment(r.get("startTime")) == period.end)
         report.gateway_total = gateway_daily_total(summary, boundary)
+        if estate.teams:
+            rows = filter(None, map(parse_log_row, logs))
+            report.team_months = team_months(estate, report, rows, client.list_teams(), now)
     report.requests_made = client.request_count
     return report
 

@@ -65,7 +65,8 @@ def chat_completions(state: State, call: Call) -> Response:
         served=served.deployment.group, model_id=served.deployment.id,
         model=str(served.deployment.params.get("model", "")),
         api_base=str(served.deployment.params.get("api_base") or ""), usage=usage,
-        spend=served.cost, request_id=served.reply.get("id"), fallbacks=served.fallbacks)
+        spend=served.cost, request_id=served.reply.get("id"), fallbacks=served.fallbacks,
+        team_id=(state.keys.get(token) or {}).get("team_id"))
     return 200, {**served.reply, "model": served.reply.get("model") or model}
 
 
@@ -81,7 +82,8 @@ def log_refused(state: State, headers: Mapping[str, str], body: Any, error: ApiE
     spendlogs.log_request(
         state, token=token, alias=(state.keys.get(token) or {}).get("key_alias"), asked=model,
         served=model, model_id="", model="", api_base="",
-        usage={}, spend=0, request_id=None, fallbacks=0, error=message)
+        usage={}, spend=0, request_id=None, fallbacks=0, error=message,
+        team_id=(state.keys.get(token) or {}).get("team_id"))
 
 
 def touch_presented_key(state: State, headers: Mapping[str, str]) -> None:
@@ -101,6 +103,9 @@ def _record_spend(state: State, call: Call, cost: float) -> None:
     if row is not None:
         row.update(spend=row["spend"] + cost, total_spend=row["total_spend"] + cost,
                    updated_at=stamp)
+        team = state.teams.get(str(row.get("team_id")))
+        if team is not None:  # the real proxy counts a team key's spend on its team too
+            team["spend"] = team["spend"] + cost
     for token in state.pending_active:
         if token in state.keys:
             state.keys[token]["last_active"] = stamp

@@ -28,12 +28,15 @@ def _stamp(moment: dt.datetime) -> str:
 
 def log_request(state: State, *, token: str, alias: str | None, asked: str, served: str,
                 model_id: str, model: str, api_base: str, usage: dict[str, int], spend: float,
-                request_id: str | None, fallbacks: int, error: str | None = None) -> None:
+                request_id: str | None, fallbacks: int, error: str | None = None,
+                team_id: str | None = None) -> None:
+    """`team_id`: the caller key's team, which the real proxy writes on every row."""
     start = now()
     status = "failure" if error else "success"
     meta: dict[str, Any] = {
         "status": "failure" if error else None, "user_api_key": token,
-        "user_api_key_alias": alias, "attempted_fallbacks": fallbacks if not error else None,
+        "user_api_key_alias": alias, "user_api_key_team_id": team_id,
+        "attempted_fallbacks": fallbacks if not error else None,
         "original_model_group": asked if not error else None, "attempted_retries": 0,
         "usage_object": usage, "requester_ip_address": "127.0.0.1",
         "error_information": None if not error else {
@@ -49,7 +52,7 @@ def log_request(state: State, *, token: str, alias: str | None, asked: str, serv
         "completionStartTime": _stamp(start), "model": model, "model_id": model_id,
         "model_group": served, "custom_llm_provider": model.split("/")[0] if model else "",
         "api_base": api_base, "user": "", "metadata": meta, "cache_hit": "False",
-        "cache_key": "Cache OFF", "request_tags": [], "team_id": None,
+        "cache_key": "Cache OFF", "request_tags": [], "team_id": team_id,
         "organization_id": None, "end_user": "", "requester_ip_address": "127.0.0.1",
         "session_id": str(uuid.uuid4()), "status": status, "mcp_namespaced_tool_name": None,
         "agent_id": None, "litellm_call_id": str(uuid.uuid4()), "request_duration_ms": 0,

@@ -1,9 +1,11 @@
-"""The four scenes of SKILL.md, played with exactly the commands it tells the admin agent to run.
+"""The scenes of SKILL.md, played with exactly the commands it tells the admin agent to run.
 
 On both gateways, with real priced traffic through tests/upstream.py (`Good` answers, `Busy`
 answers 529 and falls back to `Good`): a new agent goes live, its abnormal usage is flagged and
-stopped, the month's spend is reconciled, and the 529 fallbacks show in health. The real proxy
-writes spend 10-15 s late: one bounded poll waits for it, once.
+stopped, the month's spend is reconciled, and the 529 fallbacks show in health; a new team goes
+live with its agents (its desired/ entry read from SKILL.md), goes over budget, is flagged,
+checked for the month against the gateway's own team figures, and is stopped through desired/.
+The real proxy writes spend 10-15 s late: one bounded poll per test waits for it, once.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.e2e.gateways import Gateway
 from tests.e2e.harness import Result, agent, model, read_secrets, run_cli, write_desired
@@ -194,3 +197,150 @@ def test_import_prints_a_json_summary_of_what_it_wrote(gateway: Gateway, tmp_pat
     assert gw.unmanaged_alias in names and gw.name("calm") not in names  # another scope's
     assert data["models"] == []  # the deployment is marked with another scope too
     assert all((tmp_path / p).is_file() for p in data["written"])
+
+
+TEAM_ALERT = "0.0002"  # four replies are 0.0288 % of a team budget of 1: over it
+
+
+SKILL = Path(__file__).resolve().parents[2] / "SKILL.md"
+
+
+def _skill_team() -> dict[str, Any]:
+    """The team entry of desired/teams.yaml that SKILL.md's scene 5 writes."""
+    scene = SKILL.read_text(encoding="utf-8").split("## 场景 5", 1)[1]
+    block = scene.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (entry,) = yaml.safe_load(block)["teams"]
+    assert set(entry) == {"name", "models", "max_budget", "budget_duration"}, entry
+    return dict(entry)
+
+
+def _team_yaml(team: str, good: str, *, max_budget: float = 1, blocked: bool = False) -> str:
+    """SKILL.md's team entry with this run's names; a budget of 1, which four replies take
+    over TEAM_ALERT."""
+    entry = {**_skill_team(), "name": team, "models": [good], "max_budget": max_budget}
+    return yaml.safe_dump({"teams": [{**entry, **({"blocked": True} if blocked else {})}]},
+                          allow_unicode=True, sort_keys=False)
+
+
+def _team_month(gw: Gateway, cwd: Path, month: str, requests: int, spend: float
+                ) -> dict[str, Any]:
+    """The month check per team, polled (bounded) until the gateway wrote the team's requests
+    and its spend counter (the real proxy writes both 10-15 s late)."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        result = _read(gw, cwd, "usage", "--month", month, "--format", "json")
+        team = json.loads(result.out)["reconciliation"]["teams"][0] if result.out else {}
+        counter = team.get("team_counter") or {}
+        if (team.get("gateway_logged_requests") == requests
+                and counter.get("spend") == pytest.approx(spend, rel=1e-6)) \
+                or time.monotonic() > deadline:
+            return team
+        time.sleep(3)
+
+
+def _scene_new_team(gw: Gateway, cwd: Path, team: str, agents: list[str], good: str
+                    ) -> dict[str, str]:
+    """场景 5: desired/teams.yaml + agent add --team → validate → plan → apply."""
+    (cwd / "desired" / "teams.yaml").write_text(_team_yaml(team, good), encoding="utf-8")
+    for name in agents:
+        added = run_cli(gw, cwd, "agent", "add", name, "--team", team, "--models", good,
+                        "--owner", "sileya", "--budget", "30")
+        # Written and valid; the plan it then shows is a read of the shared proxy (see _read).
+        assert added.code == 0 or "run again" in added.err, added.both
+        assert f"+ create team {team}" in added.out or "run again" in added.err
+    validated = run_cli(gw, cwd, "validate")
+    assert validated.code == 0, validated.both
+    code, plan = _plan(gw, cwd)
+    assert code == 2 and _ours(plan) == [("create_team", team)] + [
+        ("create_key", name) for name in sorted(agents)]
+    text = _read(gw, cwd, "plan")
+    assert f"+ create team {team}" in text.out and f"+ create key {agents[0]}" in text.out
+    applied = run_cli(gw, cwd, "apply", "--auto-approve", "--secrets-out", "team.jsonl")
+    assert applied.code == 0, applied.both
+    live = gw.teams()[team]
+    assert {gw.keys_by_alias(n)[0]["team_id"] for n in agents} == {live["team_id"]}
+    return {s["agent"]: s["key"] for s in read_secrets(cwd / "team.jsonl")}
+
+
+def test_the_team_scenes_of_the_skill(
+    gateway: Gateway, tmp_path: Path, upstream: FakeUpstream
+) -> None:
+    """场景 5 and 6: a new team with two agents goes live; their priced traffic takes the team
+    over --budget-alert; usage flags the team; the month check per team matches the gateway's
+    own team figures; the budget is raised, then the team is blocked, through desired/."""
+    gw = gateway
+    good, busy = _deploy(gw, upstream)
+    write_desired(tmp_path / "desired", {"settings": {"scope": gw.prefix},
+                                         "pinned": [{"alias": gw.pinned_alias}],
+                                         "config_models": [good, busy]})
+    team, scout, miner = gw.name("research"), gw.name("张三"), gw.name("李四")
+    keys = _scene_new_team(gw, tmp_path, team, [scout, miner], good)
+    assert _chat(gw, keys[scout], good, 3) == [200] * 3
+    assert _chat(gw, keys[miner], good, 1) == [200]
+
+    # 场景 6: the month check per team, once the gateway wrote everything.
+    month = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m")
+    checked = _team_month(gw, tmp_path, month, 4, 4 * COST)
+    team_id = gw.teams()[team]["team_id"]
+    counter = checked["team_counter"]
+    assert (checked["name"], checked["team_id"], checked["report_requests"]) == (team, team_id, 4)
+    assert checked["report_spend"] == pytest.approx(4 * COST, rel=1e-9)
+    assert checked["gateway_logged_spend"] == pytest.approx(4 * COST, rel=1e-9)
+    assert (checked["matches"], checked["keys_differing"]) == (True, {})
+    assert counter["spend"] == pytest.approx(4 * COST, rel=1e-9)
+    assert (counter["compared"], counter["matches"]) == (True, True)
+    table = _read(gw, tmp_path, "usage", "--month", month, "--format", "markdown")
+    assert f"- Team `{team}` (team_id `{team_id}`): its agents' keys 0.000288 spend, " \
+        "4 requests\n" in table.out
+    assert "  - the gateway's spend logs of the month for the team (each request carries the " \
+        "team_id of its key): 0.000288, 4 requests: matches\n" in table.out
+    assert "  - the team's own spend counter (/v2/team/list `spend`, what LiteLLM checks " \
+        f"max_budget against), {counter['window']} since {counter['since']}: 0.000288: " \
+        "matches\n" in table.out
+
+    plain = _read(gw, tmp_path, "usage", "--month", month)
+    assert f"\n  Team {team} (team_id {team_id}): its agents' keys 0.000288 spend, 4 requests\n" \
+        "    - the gateway's spend logs of the month for the team (each request carries the " \
+        "team_id of its key): 0.000288, 4 requests: matches\n" in plain.out
+
+    # A key put in the team by hand spends too: the gateway's figures differ, and say by whom.
+    hand = gw.name("by-hand")
+    made = gw.call("POST", "/key/generate", json={"key_alias": hand, "team_id": team_id,
+                                                  "models": [good]})
+    assert _chat(gw, made["key"], good, 1) == [200]
+    checked = _team_month(gw, tmp_path, month, 5, 5 * COST)
+    assert checked["report_spend"] == pytest.approx(4 * COST, rel=1e-9)
+    assert checked["gateway_logged_spend"] == pytest.approx(5 * COST, rel=1e-9)
+    assert (checked["matches"], checked["difference"]) == (False, pytest.approx(COST, rel=1e-6))
+    assert checked["keys_differing"] == {made["token"]: {
+        "gateway": pytest.approx(COST, rel=1e-6), "report": 0.0, "key": f"{hand} (unmanaged)"}}
+    assert (checked["team_counter"]["compared"], checked["team_counter"]["matches"]) == \
+        (True, False)
+    plain = _read(gw, tmp_path, "usage", "--month", month)
+    assert "team_id of its key): 0.00036, 5 requests: differs by 7.2e-05\n" \
+        f"      - key {made['token'][:12]}… {hand} (unmanaged): gateway 7.2e-05, report 0\n" \
+        in plain.out
+
+    # The team over budget: flagged (exit 3) with the step; the agents are not.
+    usage = _read(gw, tmp_path, "usage", "--format", "json", "--budget-alert", TEAM_ALERT)
+    assert usage.code == 3, usage.both
+    data = json.loads(usage.out)
+    assert [(f["name"], f["kind"], f["reason"]) for f in data["flags"]] == [
+        (team, "team-budget", "its agents spent 0.0288 % of the team's budget (0.000288 of 1)")]
+    assert {t["name"]: (t["requests"], t["budget_used"]) for t in data["teams"]} == {
+        team: (4, 0.0003)}
+    text = _read(gw, tmp_path, "usage", "--budget-alert", TEAM_ALERT)
+    assert text.code == 3 and f"  ! {team} [team-budget]: its agents spent 0.0288 %" in text.out
+
+    # Either way out is a desired/ change: the budget raised, then the team blocked.
+    teams_file = tmp_path / "desired" / "teams.yaml"
+    teams_file.write_text(_team_yaml(team, good, max_budget=2), encoding="utf-8")
+    _reapply(gw, tmp_path)
+    calm = _read(gw, tmp_path, "usage", "--format", "json", "--budget-alert", TEAM_ALERT)
+    assert calm.code == 0 and json.loads(calm.out)["flags"] == [], calm.both
+    teams_file.write_text(_team_yaml(team, good, max_budget=2, blocked=True), encoding="utf-8")
+    assert f"⊘ block team {team}" in _read(gw, tmp_path, "plan").out
+    _reapply(gw, tmp_path)
+    assert gw.teams()[team]["blocked"] is True
+    code, plan = _plan(gw, tmp_path)
+    assert code == 0 and plan["changes"] == []

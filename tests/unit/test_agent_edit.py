@@ -272,3 +272,23 @@ def test_yaml_features_the_edits_cannot_follow_are_refused_not_guessed() -> None
         _set(text, "a", "owner", "y")
     with pytest.raises(EditError, match="edit it by hand"):
         _set('agents:\n  - {"name": a, owner: x}\n', "a", "owner", "y")  # a quoted key
+
+
+def test_agent_add_and_set_put_an_agent_in_a_team_of_desired(desired: Path, capsys) -> None:
+    (desired / "teams.yaml").write_text(
+        "teams:\n  - {name: research, models: [MiniMax-M2.5], max_budget: 50}\n",
+        encoding="utf-8")
+    assert main(["agent", "add", "张三", "--models", "MiniMax-M2.5", "--owner", "sileya",
+                 "--team", "research", "--desired", str(desired), "--no-plan"]) == 0
+    written = parse((desired / "agents" / "张三.yaml").read_text()).data["agents"][0]
+    assert written == {"name": "张三", "owner": "sileya", "models": ["MiniMax-M2.5"],
+                       "team": "research"}
+    assert main(["agent", "set", "李狗蛋", "--team", "research", "--models", "MiniMax-M2.5",
+                 "--desired", str(desired), "--no-plan"]) == 0
+    before = _snapshot(desired)
+    assert main(["agent", "set", "李狗蛋", "--team", "nobody", "--desired", str(desired),
+                 "--no-plan"]) == 1
+    assert "nobody" in capsys.readouterr().err and _snapshot(desired) == before
+    assert main(["agent", "set", "李狗蛋", "--team", "none", "--desired", str(desired),
+                 "--no-plan"]) == 0
+    assert "team" not in parse((desired / "agents" / "李狗蛋.yaml").read_text()).data["agents"][0]

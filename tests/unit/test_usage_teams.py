@@ -3,6 +3,7 @@ over --budget-alert flagged with the step that stops it."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 
@@ -44,7 +45,8 @@ def test_a_team_sums_its_agents_and_is_flagged_at_the_alert_share() -> None:
              "team-budget"]
     assert [(f.name, f.reason, f.stop) for f in flags] == [(
         "research", "its agents spent 90 % of the team's budget (9 of 10)",
-        "blocked: true on team research in desired/, then reconciler apply")]
+        "blocked: true on team research in desired/ (or raise its max_budget there if it "
+        "should go on), then reconciler apply")]
     assert not [f for f in flag_usage(report, Thresholds(budget_share=0.95))
                 if f.kind == "team-budget"]
 
@@ -62,3 +64,14 @@ def test_every_usage_format_shows_the_teams() -> None:
         render_usage(report, flags, out, fmt)
         assert "Per team (its agents' keys):" in out.getvalue()
         assert "research" in out.getvalue() and "90" in out.getvalue()
+
+
+def test_the_csv_has_a_row_per_team_after_the_keys() -> None:
+    out = io.StringIO()
+    render_usage(_report(), [], out, "csv")
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    teams = [r for r in rows if r[1] == "team"]
+    assert [r[:11] for r in teams] == [
+        ["research", "team", "", "", "40", "", "", "9", "", "10", "90.00 %"],
+        ["idle", "team", "", "", "0", "", "", "0", "", "", ""]]
+    assert rows.index(teams[0]) > max(i for i, r in enumerate(rows) if r[1] == "agent")

@@ -35,6 +35,7 @@ AGENT_FIELD_ORDER = (
     "name",
     "owner",
     "models",
+    "team",
     "blocked",
     "max_budget",
     "budget_duration",

@@ -64,6 +64,7 @@ class LogRow:
     ok: bool
     fallbacks: int
     error: str
+    team_id: str = ""  # the team of the key that made it, as the gateway logged it
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,9 @@ class UsageReport:
     gateway_total: GatewayTotal | None = None
     # Per declared team (observe/usage_teams.py): TeamUsage rows.
     teams: list[Any] = field(default_factory=list)
+    # --month: per declared team, its month checked against the gateway's own team figures
+    # (observe/usage_team_month.py): TeamMonth rows.
+    team_months: list[Any] = field(default_factory=list)
 
     def of(self, kind: KeyClass) -> list[KeyUsage]:
         return [k for k in self.keys if k.kind is kind]
@@ -216,6 +220,7 @@ def parse_log_row(row: dict[str, Any]) -> LogRow | None:
         ok=status != "failure",
         fallbacks=int(meta.get("attempted_fallbacks") or 0),
         error=str(error.get("error_message") or ""),
+        team_id=str(row.get("team_id") or meta.get("user_api_key_team_id") or ""),
     )
 
 

@@ -53,7 +53,8 @@ def flag_usage(
             flags.append(Flag(team.name, "team-budget",
                               f"its agents spent {share * 100:.3g} % of the team's budget "
                               f"({team.spend:.6g} of {team.max_budget:.6g})",
-                              f"blocked: true on team {team.name} in desired/, then "
+                              f"blocked: true on team {team.name} in desired/ (or raise "
+                              "its max_budget there if it should go on), then "
                               "reconciler apply"))
     return flags
 

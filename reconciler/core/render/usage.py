@@ -11,6 +11,7 @@ from reconciler.core.masking import safe_text
 from reconciler.core.observe.usage import KeyClass, KeyUsage, UsageReport
 from reconciler.core.observe.usage_flags import Flag
 from reconciler.core.render.markdown import code_span
+from reconciler.core.render.usage_team_month import write_team_months
 
 FORMATS = ("table", "json", "csv", "markdown")
 _WINDOW_COLUMNS = ("budget_spend", "max_budget", "budget_used")
@@ -78,9 +79,12 @@ def reconciliation(report: UsageReport) -> dict[str, Any]:
     keys = sorted(set(gateway.by_key) | set(ours_by_key))
     differing = {k: {"gateway": gateway.by_key.get(k, 0.0), "report": ours_by_key.get(k, 0.0)}
                  for k in keys if abs(gateway.by_key.get(k, 0.0) - ours_by_key.get(k, 0.0)) > 1e-9}
-    return {"gateway_spend": round(gateway.spend, 10), "report_spend": round(ours, 10),
+    data = {"gateway_spend": round(gateway.spend, 10), "report_spend": round(ours, 10),
             "difference": round(difference, 10), "matches": abs(difference) <= 1e-9,
             "explained_by": reasons, "keys_differing": differing}
+    if report.team_months:
+        data["teams"] = [t.data for t in report.team_months]
+    return data
 
 
 def render_usage(report: UsageReport, flags: list[Flag], out: TextIO, fmt: str) -> None:
@@ -120,6 +124,14 @@ def _csv(data: dict[str, Any], out: TextIO) -> None:
             writer.writerow([key["name"], key["kind"], "", key["key"], tally["requests"],
                              tally["failures"], tally["tokens"], f"{tally['spend']:.6g}",
                              "", "", "", "", group, period["start"], period["end"]])
+    period = data["period"]
+    for team in data.get("teams", []):  # its agents' keys summed: their rows again, not more
+        used = team["budget_used"]
+        writer.writerow([team["name"], "team", "", "", team["requests"], "", "",
+                         f"{team['spend']:.6g}", "",
+                         "" if team["max_budget"] is None else f"{team['max_budget']:.6g}",
+                         "" if used is None else percent(used), "", "", period["start"],
+                         period["end"]])
 
 
 def _table(data: dict[str, Any], out: TextIO, *, markdown: bool) -> None:
@@ -162,6 +174,7 @@ def _table(data: dict[str, Any], out: TextIO, *, markdown: bool) -> None:
               + "\n")
     if "reconciliation" in data:
         _write_reconciliation(data["reconciliation"], out)
+        write_team_months(data["reconciliation"].get("teams", []), out, markdown)
     _write_flags(data["flags"], out, markdown)
     out.write(f"\n({data['requests_made']} gateway requests; spend logs lag the traffic by "
               "10-15 s)\n")

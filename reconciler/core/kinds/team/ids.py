@@ -6,13 +6,17 @@ from __future__ import annotations
 from reconciler.core.engine.live import LiveState
 from reconciler.core.engine.markers import marker_for
 from reconciler.core.input.desired import Estate
-from reconciler.core.kinds.team.live import team_id_for, teams_of
+from reconciler.core.kinds.team.live import LiveTeam, team_id_for, teams_of
 
 
 def team_ids(estate: Estate, live: LiveState) -> dict[str, str]:
+    return team_ids_among(estate, teams_of(live))
+
+
+def team_ids_among(estate: Estate, teams: tuple[LiveTeam, ...]) -> dict[str, str]:
     marker = marker_for(estate.settings.scope)
-    mine = {t.alias: t.id for t in teams_of(live) if t.marker == marker}
-    free = {t.alias: t.id for t in teams_of(live) if t.marker is None}
+    mine = {t.alias: t.id for t in teams if t.marker == marker}
+    free = {t.alias: t.id for t in teams if t.marker is None}
     return {
         team.name: mine.get(team.name)
         or (free.get(team.name) if team.adopt else None)
