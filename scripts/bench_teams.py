@@ -100,13 +100,22 @@ def run_cli(url: str, key: str, argv: list[str]) -> tuple[int, str]:
     return code, out.getvalue()
 
 
+def seeded_keys(url: str, key: str) -> int:
+    with http(url, key) as client:
+        return int(client.get("/key/list", params={
+            "key_alias": f"{PREFIX}agent-", "substring_matching": "true", "size": 1,
+        }).json()["total_count"])
+
+
 def seed(url: str, key: str, data: dict[str, Any], work: Path, step: int) -> float:
     """`reconciler apply` of the estate, growing by `step` keys per batch: the users, teams
-    and budgets go in with the first batch, then keys. A batch already on the gateway plans
-    no change, so a run stopped half way resumes where it was. Returns seconds taken."""
+    and budgets go in with the first batch, then keys. A run stopped half way resumes with
+    the batch it was in (never a smaller one: its plan would block the keys past it).
+    Returns seconds taken."""
     start = time.perf_counter()
     keys = data["agents"]
-    for end in [*range(step, len(keys), step), len(keys)]:
+    have = seeded_keys(url, key)
+    for end in [e for e in [*range(step, len(keys), step), len(keys)] if e >= have]:
         desired = write_desired(work / "seed" / "desired", {**data, "agents": keys[:end]})
         if run_cli(url, key, ["plan", "--desired", str(desired), "--detailed-exitcode"])[0] == 0:
             continue
