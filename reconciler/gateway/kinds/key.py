@@ -8,6 +8,7 @@ import math
 import secrets
 import threading
 from collections.abc import Callable, Collection
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from reconciler.core.address import redact_url
@@ -69,7 +70,8 @@ class KeyCalls(BaseClient):
                 rows = [{f: row.get(f) for f in keep} for row in rows]
             return whole(body.get("total_count"), -1), rows
 
-        total, first = page_rows(1)
+        # Page 1 through the pool too: it bounds the requests in flight (gateway/registry.py).
+        total, first = self.pool.submit(partial(page_rows, 1)).result()
         if not 0 <= total <= MAX_KEY_ROWS or len(first) > PAGE_SIZE:
             raise GatewayError(
                 f"/key/list answered total_count {str(total)[:20]} with {len(first)} rows on "
@@ -141,7 +143,6 @@ class KeyCalls(BaseClient):
                 lambda: self._call("POST", "/key/delete", json={"keys": [token]}), verify=gone
             )
         )
-
 
 
 def read(client: Any) -> list[dict[str, Any]]:

@@ -8,26 +8,37 @@ apply reports in one line instead of the proxy's paragraph.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from reconciler.core.engine.changes import Change
 from reconciler.core.errors import GatewayError, GatewayHTTPError, NotFound
+from reconciler.core.kinds.team.schema import TEAM_LIMITS
 from reconciler.gateway.revoke import Revoker
 from reconciler.gateway.sinks import SecretSink
 from reconciler.gateway.transport import BaseClient
 
 TEAM_PAGE = 100  # the largest page_size /v2/team/list takes
+# What a plan reads of a team row (core/kinds/team/live.py); the rest is dropped on arrival.
+LIVE_TEAM_FIELDS = ("team_id", "team_alias", "models", *TEAM_LIMITS, "blocked", "metadata",
+                    "members_with_roles", "litellm_model_table")
 
 
 class TeamCalls(BaseClient):
-    def list_teams(self) -> list[dict[str, Any]]:
-        """Page 1 says how many pages; the rest are read `parallelism` at a time."""
-        first = self._team_page(1)
-        pages = int(first.get("total_pages") or 1)
-        rows = list(first.get("teams") or [])
-        rows += [r for more in self.pool.map(self._team_page, range(2, pages + 1))
-                 for r in more.get("teams") or []]
-        return list({str(r.get("team_id")): r for r in rows if isinstance(r, dict)}.values())
+    def list_teams(self, fields: Collection[str] | None = None) -> list[dict[str, Any]]:
+        """Page 1 (through the pool, which bounds the requests in flight) says how many
+        pages; the rest are read `parallelism` at a time. With `fields`, each row keeps
+        only those as soon as its page is in."""
+        def page_rows(page: int) -> tuple[int, list[dict[str, Any]]]:
+            body = self._team_page(page)
+            rows = [r for r in body.get("teams") or [] if isinstance(r, dict)]
+            if fields is not None:
+                rows = [{f: r.get(f) for f in fields} for r in rows]
+            return int(body.get("total_pages") or 1), rows
+
+        pages, rows = self.pool.submit(lambda: page_rows(1)).result()
+        rows += [r for _, more in self.pool.map(page_rows, range(2, pages + 1)) for r in more]
+        return list({str(r.get("team_id")): r for r in rows}.values())
 
     def _team_page(self, page: int) -> dict[str, Any]:
         return dict(self._read("GET", "/v2/team/list", params={"page": page,
@@ -65,7 +76,7 @@ class TeamCalls(BaseClient):
 
 
 def read(client: TeamCalls) -> list[dict[str, Any]]:
-    return client.list_teams()
+    return client.list_teams(fields=LIVE_TEAM_FIELDS)
 
 
 class TeamWriter:

@@ -6,6 +6,7 @@ that user, so an update is sent only for a user the plan saw (the guard checks i
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from reconciler.core.engine.changes import Change
@@ -15,17 +16,26 @@ from reconciler.gateway.sinks import SecretSink
 from reconciler.gateway.transport import BaseClient
 
 USER_PAGE = 100  # the proxy's largest page_size for /user/list
+# What a plan reads of a user row (core/kinds/user/live.py); the rest (the ids of every team
+# the user is in, spend...) is dropped on arrival.
+LIVE_USER_FIELDS = ("user_id", "user_email", "user_role", "user_alias", "metadata")
 
 
 class UserCalls(BaseClient):
-    def list_users(self) -> list[dict[str, Any]]:
-        """Page 1 says how many pages; the rest are read `parallelism` at a time."""
-        first = self._user_page(1)
-        pages = int(first.get("total_pages") or 1)
-        rows = list(first.get("users") or [])
-        rows += [r for more in self.pool.map(self._user_page, range(2, pages + 1))
-                 for r in more.get("users") or []]
-        return list({str(r.get("user_id")): r for r in rows if isinstance(r, dict)}.values())
+    def list_users(self, fields: Collection[str] | None = None) -> list[dict[str, Any]]:
+        """Page 1 (through the pool, which bounds the requests in flight) says how many
+        pages; the rest are read `parallelism` at a time. With `fields`, each row keeps
+        only those as soon as its page is in."""
+        def page_rows(page: int) -> tuple[int, list[dict[str, Any]]]:
+            body = self._user_page(page)
+            rows = [r for r in body.get("users") or [] if isinstance(r, dict)]
+            if fields is not None:
+                rows = [{f: r.get(f) for f in fields} for r in rows]
+            return int(body.get("total_pages") or 1), rows
+
+        pages, rows = self.pool.submit(lambda: page_rows(1)).result()
+        rows += [r for _, more in self.pool.map(page_rows, range(2, pages + 1)) for r in more]
+        return list({str(r.get("user_id")): r for r in rows}.values())
 
     def _user_page(self, page: int) -> dict[str, Any]:
         return dict(self._read("GET", "/user/list", params={"page": page,
@@ -51,7 +61,7 @@ class UserCalls(BaseClient):
 
 
 def read(client: UserCalls) -> list[dict[str, Any]]:
-    return client.list_users()
+    return client.list_users(fields=LIVE_USER_FIELDS)
 
 
 class UserWriter:
