@@ -138,11 +138,10 @@ class KeyCalls(BaseClient):
         def gone() -> dict[str, Any] | None:
             return None if self.key_by_token(token) else {"deleted_keys": [token]}
 
-        return dict(
-            self.retry.call(
-                lambda: self._call("POST", "/key/delete", json={"keys": [token]}), verify=gone
-            )
-        )
+        def send() -> Any:
+            return self._call("POST", "/key/delete", json={"keys": [token]})
+
+        return dict(self.retry.call(send, verify=gone))
 
 
 def read(client: Any) -> list[dict[str, Any]]:
