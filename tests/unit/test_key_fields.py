@@ -195,3 +195,12 @@ def test_a_soft_budget_on_a_key_whose_budget_row_others_share_is_refused() -> No
     alone = applied_key("", budget_id="row-1", litellm_budget_table={"soft_budget": 1.0})
     (update,) = plan_of("    soft_budget: 2\n", alone).changes
     assert update.after["soft_budget"] == 2
+
+
+def test_hostile_live_values_of_the_new_fields_read_as_absent_and_plan_a_fix() -> None:
+    live = applied_key(FULL, max_parallel_requests="3", allowed_routes="llm_api_routes",
+                       aliases=["fast"], litellm_budget_table={"soft_budget": True})
+    (update,) = plan_of(FULL, live).changes
+    assert update.before["allowed_routes"] == [] and update.before["aliases"] == {}
+    assert update.before["soft_budget"] is None
+    assert update.after["max_parallel_requests"] == 3
