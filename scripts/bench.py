@@ -382,6 +382,14 @@ def report_load(sizes: list[int]) -> None:
                   f"{wall * 1000:8.1f} ms wall, {cpu * 1000:8.1f} ms CPU")
 
 
+def emit(results: dict[str, Any], path: Path | None) -> None:
+    """The figures as JSON, printed and (with --json) written."""
+    text = json.dumps(results, indent=2)
+    print(text)
+    if path:
+        path.write_text(text + "\n", encoding="utf-8")
+
+
 def note(result: dict[str, Any]) -> dict[str, Any]:
     """Each figure as soon as it is measured (a long run that fails keeps what it had)."""
     print(json.dumps(result), file=sys.stderr, flush=True)
@@ -415,10 +423,7 @@ def main() -> None:
                 results["plan"][name] = [note(bench_plan(url, key, n, work / name))
                                          for n in args.plan_sizes]
     table(results)
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
+    emit(results, args.json)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ import argparse
 import collections
 import contextlib
 import io
-import json
 import math
 import os
 import statistics
@@ -40,7 +39,7 @@ from typing import Any
 
 import httpx
 import yaml
-from bench import IN_FLIGHT, REPS, RSS_PROBE, http, note, sandbox_process
+from bench import IN_FLIGHT, REPS, RSS_PROBE, emit, http, note, sandbox_process
 
 from reconciler.commands.cli import main as cli_main
 from reconciler.commands.common import read_live
@@ -314,10 +313,7 @@ def main() -> None:
     if args.seed_only:
         return
     table(results)
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
+    emit(results, args.json)
 
 
 if __name__ == "__main__":
