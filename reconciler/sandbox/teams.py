@@ -17,7 +17,7 @@ from .errors import ApiError, detail_error, internal_wrapped, proxy_error
 from .keyrows import ADMIN_USER_ID
 from .state import State
 from .usertable import new_user_row
-from .util import fmt_offset, now
+from .util import expires_from_duration, fmt_offset, now
 from .validate import body_object, check_types, query_int
 
 _PREMIUM = ("Assigning team admins is a premium feature. You must be a LiteLLM Enterprise user "
@@ -93,15 +93,24 @@ def team_new(state: State, call: Call) -> Response:
         "team_alias": None, "team_id": team_id, "organization_id": None, "admins": [],
         "members": [], "members_with_roles": members, "metadata": {}, "tpm_limit": None,
         "rpm_limit": None, "max_budget": None, "soft_budget": None, "budget_duration": None,
-        "models": [], "blocked": False, "spend": 0.0, "max_parallel_requests": None,
-        "model_id": None, "litellm_model_table": None, "created_at": stamp,
-        "updated_at": stamp,
+        "budget_reset_at": None, "models": [], "blocked": False, "spend": 0.0,
+        "max_parallel_requests": None, "model_id": None, "litellm_model_table": None,
+        "created_at": stamp, "updated_at": stamp,
     }
     row.update({n: body[n] for n in _SET if body.get(n) is not None})
+    _reset_at(row, body)
     if body.get("model_aliases"):
         _aliases(row, body["model_aliases"])
     state.teams[team_id] = row
     return 200, dict(row)
+
+
+def _reset_at(row: dict[str, Any], body: dict[str, Any]) -> None:
+    """A budget_duration sets when the team's spend resets, as it does for a key."""
+    if "budget_duration" in body:
+        duration = body["budget_duration"]
+        row["budget_reset_at"] = (None if duration is None
+                                  else fmt_offset(expires_from_duration(duration, now())))
 
 
 def team_update(state: State, call: Call) -> Response:
@@ -109,6 +118,7 @@ def team_update(state: State, call: Call) -> Response:
     check_types(body, _TYPES)
     row = _team(state, str(body.get("team_id")))
     row.update({n: body[n] for n in _SET if n in body})
+    _reset_at(row, body)
     if "model_aliases" in body:
         _aliases(row, body["model_aliases"] or {})
     row["updated_at"] = fmt_offset(now())
