@@ -15,8 +15,8 @@ from reconciler.gateway.kinds import budget, key, model, routing, team, user
 class GatewayKind:
     read: Callable[[Any], Any]
     writer: Callable[..., Any]
-    # A read that fans its pages out over the client's pool runs outside it (in the calling
-    # thread or a thread of its own); the others run in the pool meanwhile.
+    # A read that fans its pages out over the client's pool runs outside it (in a thread
+    # of its own); the others run in the pool meanwhile.
     inline: bool = False
 
 
@@ -32,16 +32,14 @@ GATEWAY_KINDS: dict[str, GatewayKind] = {
 
 def read_rows(client: Any, kinds: Collection[str]) -> dict[str, Any]:
     """Every kind in `kinds` read from the gateway, all at once. The paged reads run side by
-    side (the first here, the others in threads of their own), each handing its pages to the
-    client's pool: page 1 of every list is asked together and the pool never idles between
-    one list and the next. The pool alone bounds the requests in flight (--parallelism)."""
+    side, each in a thread of its own, handing its pages to the client's pool: page 1 of
+    every list is asked together and the pool never idles between one list and the next.
+    The pool alone bounds the requests in flight (--parallelism)."""
     pending = {name: client.pool.submit(partial(GATEWAY_KINDS[name].read, client))
                for name in kinds if not GATEWAY_KINDS[name].inline}
     paged = [name for name in kinds if GATEWAY_KINDS[name].inline]
-    rows: dict[str, Any] = {}
-    with ThreadPoolExecutor(max(1, len(paged) - 1), thread_name_prefix="reconciler-list") as lanes:
-        side = {name: lanes.submit(GATEWAY_KINDS[name].read, client) for name in paged[1:]}
-        rows.update({name: GATEWAY_KINDS[name].read(client) for name in paged[:1]})
-        rows.update({name: future.result() for name, future in side.items()})
+    with ThreadPoolExecutor(max(1, len(paged)), thread_name_prefix="reconciler-list") as lanes:
+        lists = {name: lanes.submit(GATEWAY_KINDS[name].read, client) for name in paged}
+        rows = {name: future.result() for name, future in lists.items()}
     rows.update({name: future.result() for name, future in pending.items()})
     return rows

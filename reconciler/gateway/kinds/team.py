@@ -14,6 +14,7 @@ from typing import Any
 from reconciler.core.engine.changes import Change
 from reconciler.core.errors import GatewayError, GatewayHTTPError, NotFound
 from reconciler.core.kinds.team.schema import TEAM_LIMITS
+from reconciler.gateway.paging import read_pages
 from reconciler.gateway.revoke import Revoker
 from reconciler.gateway.sinks import SecretSink
 from reconciler.gateway.transport import BaseClient
@@ -26,19 +27,8 @@ LIVE_TEAM_FIELDS = ("team_id", "team_alias", "models", *TEAM_LIMITS, "blocked", 
 
 class TeamCalls(BaseClient):
     def list_teams(self, fields: Collection[str] | None = None) -> list[dict[str, Any]]:
-        """Page 1 (through the pool, which bounds the requests in flight) says how many
-        pages; the rest are read `parallelism` at a time. With `fields`, each row keeps
-        only those as soon as its page is in."""
-        def page_rows(page: int) -> tuple[int, list[dict[str, Any]]]:
-            body = self._team_page(page)
-            rows = [r for r in body.get("teams") or [] if isinstance(r, dict)]
-            if fields is not None:
-                rows = [{f: r.get(f) for f in fields} for r in rows]
-            return int(body.get("total_pages") or 1), rows
-
-        pages, rows = self.pool.submit(lambda: page_rows(1)).result()
-        rows += [r for _, more in self.pool.map(page_rows, range(2, pages + 1)) for r in more]
-        return list({str(r.get("team_id")): r for r in rows}.values())
+        """Every team (with `fields`, only those of each row), pages read on the pool."""
+        return read_pages(self.pool, self._team_page, "teams", "team_id", fields)
 
     def _team_page(self, page: int) -> dict[str, Any]:
         return dict(self._read("GET", "/v2/team/list", params={"page": page,
@@ -104,22 +94,23 @@ class TeamWriter:
         return "adopted (marker stamped; id, keys and spend kept)"
 
     def block(self, change: Change) -> str:
-        fields = {"blocked": True, "metadata": (change.spec or {}).get("metadata")}
+        fields = _blocked(change, True)
         force = self.revoker.team_block(change.address, str(change.ref), fields,
                                         lambda: self.client.update_team(str(change.ref), fields))
         return f"blocked; {force.text()}"
 
     def unblock(self, change: Change) -> str:
-        self._set_blocked(change, False)
+        self.client.update_team(str(change.ref), _blocked(change, False))
         return "unblocked"
-
-    def _set_blocked(self, change: Change, blocked: bool) -> None:
-        metadata = (change.spec or {}).get("metadata")
-        self.client.update_team(str(change.ref), {"blocked": blocked, "metadata": metadata})
 
     def delete(self, change: Change) -> str:
         self.client.delete_team(str(change.ref))
         return "deleted"
+
+
+def _blocked(change: Change, blocked: bool) -> dict[str, Any]:
+    """One /team/update body: the blocked state and, with it, the tool's record of it."""
+    return {"blocked": blocked, "metadata": (change.spec or {}).get("metadata")}
 
 
 class _enterprise:

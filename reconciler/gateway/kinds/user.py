@@ -12,6 +12,7 @@ from typing import Any
 from reconciler.core.engine.changes import Change
 from reconciler.core.errors import NotFound
 from reconciler.core.kinds.user.spec import WIRE
+from reconciler.gateway.paging import read_pages
 from reconciler.gateway.sinks import SecretSink
 from reconciler.gateway.transport import BaseClient
 
@@ -23,19 +24,8 @@ LIVE_USER_FIELDS = ("user_id", "user_email", "user_role", "user_alias", "metadat
 
 class UserCalls(BaseClient):
     def list_users(self, fields: Collection[str] | None = None) -> list[dict[str, Any]]:
-        """Page 1 (through the pool, which bounds the requests in flight) says how many
-        pages; the rest are read `parallelism` at a time. With `fields`, each row keeps
-        only those as soon as its page is in."""
-        def page_rows(page: int) -> tuple[int, list[dict[str, Any]]]:
-            body = self._user_page(page)
-            rows = [r for r in body.get("users") or [] if isinstance(r, dict)]
-            if fields is not None:
-                rows = [{f: r.get(f) for f in fields} for r in rows]
-            return int(body.get("total_pages") or 1), rows
-
-        pages, rows = self.pool.submit(lambda: page_rows(1)).result()
-        rows += [r for _, more in self.pool.map(page_rows, range(2, pages + 1)) for r in more]
-        return list({str(r.get("user_id")): r for r in rows}.values())
+        """Every user (with `fields`, only those of each row), pages read on the pool."""
+        return read_pages(self.pool, self._user_page, "users", "user_id", fields)
 
     def _user_page(self, page: int) -> dict[str, Any]:
         return dict(self._read("GET", "/user/list", params={"page": page,

@@ -100,7 +100,7 @@ def _extras(row: dict[str, Any]) -> dict[str, Any]:
     soft = table.get("soft_budget") if isinstance(table, dict) else None
     routes, aliases = row.get("allowed_routes"), row.get("aliases")
     return {
-        "soft_budget": soft if isinstance(soft, (int, float)) and not isinstance(soft, bool)
+        "soft_budget": whole(soft) if isinstance(soft, (int, float)) and not isinstance(soft, bool)
         else None,
         "max_parallel_requests": whole(row.get("max_parallel_requests")),
         "allowed_routes": sorted(str(r) for r in routes) if isinstance(routes, list) else [],

@@ -70,7 +70,7 @@ def agent_content(agent: Agent, scope: str) -> dict[str, Any]:
 
 
 def live_content(live: LiveKey, agent: Agent) -> dict[str, Any]:
-    extras = {n: whole(live.extras.get(n)) for n in _owned_extras(agent)}
+    extras = {n: live.extras.get(n) for n in _owned_extras(agent)}
     return key_content(live.models, live.limits, live.metadata, agent.ignore_fields, extras)
 
 
